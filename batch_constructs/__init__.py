@@ -1,0 +1,49 @@
+"""batch-constructs: high-level AWS CDK constructs for AWS Batch.
+
+Safe defaults, synth-time validation of what AWS would reject (or leave stuck in RUNNABLE), triggers and monitoring,
+built on aws-cdk-lib's ``aws_batch`` L2.
+"""
+
+from .compute import (
+    BatchEnvironment,
+    Ec2Environment,
+    EfaEnvironment,
+    FargateEnvironment,
+    FargateSpotEnvironment,
+    GpuEnvironment,
+    SpotEnvironment,
+)
+from .errors import BatchConfigurationError
+from .job_definition import ContainerJob, MultiNodeJob, NodeGroup, RetryCondition, RetryPolicy
+from .network import BATCH_INTERFACE_ENDPOINTS, BatchNetwork
+from .platform import BatchPlatform
+from .queue import BatchQueue
+from .roles import CustomServiceRole, ExecutionRole, InstanceRole, JobRole, SpotFleetRole
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BATCH_INTERFACE_ENDPOINTS",
+    "BatchConfigurationError",
+    "BatchEnvironment",
+    "BatchNetwork",
+    "BatchPlatform",
+    "BatchQueue",
+    "ContainerJob",
+    "CustomServiceRole",
+    "Ec2Environment",
+    "EfaEnvironment",
+    "ExecutionRole",
+    "FargateEnvironment",
+    "FargateSpotEnvironment",
+    "GpuEnvironment",
+    "InstanceRole",
+    "JobRole",
+    "MultiNodeJob",
+    "NodeGroup",
+    "RetryCondition",
+    "RetryPolicy",
+    "SpotEnvironment",
+    "SpotFleetRole",
+    "__version__",
+]

@@ -1,0 +1,38 @@
+"""Secure and cost-aware defaults, in one place so that every construct agrees on them.
+
+Each constant documents why it is the default. Constructs take an explicit override for each.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from aws_cdk import Duration, Size
+from aws_cdk import aws_logs as logs
+
+#: Log retention for every log group the library creates. Security Hub's CloudWatch.16 control and the cdk-nag
+#: NIST/HIPAA/PCI packs expect an explicit retention; one year is Security Hub's default threshold.
+LOG_RETENTION: Final = logs.RetentionDays.ONE_YEAR
+
+#: Maximum vCPUs of a compute environment. Batch scales to zero (min vCPUs 0), so the cap only bounds spend.
+MAX_VCPUS: Final = 256
+
+#: Default job size: the smallest Fargate size that runs a typical Python job comfortably.
+JOB_VCPUS: Final = 1.0
+JOB_MEMORY: Final = Size.gibibytes(2)
+
+#: Default job timeout. AWS has none, so a hung job would run (and bill) for ever; one hour bounds a mistake.
+JOB_TIMEOUT: Final = Duration.hours(1)
+
+#: Attempts of the default Spot-aware retry policy (AWS Batch best practice: ~5, retrying only infrastructure loss).
+RETRY_ATTEMPTS: Final = 5
+
+#: A job at the head of a queue that can never run (MISCONFIGURATION:*) is cancelled after this long (minimum 600 s).
+MISCONFIGURATION_TIMEOUT: Final = Duration.minutes(10)
+
+#: A job blocked by INSUFFICIENT_INSTANCE_CAPACITY is cancelled after this long: Spot capacity comes back within
+#: hours, not days, and a cancelled job raises a FAILED event that the alerts see.
+CAPACITY_TIMEOUT: Final = Duration.hours(4)
+
+#: Queue priority of a new queue (the CloudFormation schema allows 0-1000; higher runs first).
+QUEUE_PRIORITY: Final = 1

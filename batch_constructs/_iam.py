@@ -1,0 +1,37 @@
+"""Roles whose grants land in a customer-managed policy instead of an inline one.
+
+The NIST 800-53, HIPAA and PCI DSS packs reject inline policies (``AWS::IAM::Policy``), which is where every CDK
+``grant_*`` call puts its statements by default. :class:`ManagedPolicyRole` keeps the grant API and collects the same
+statements in one ``AWS::IAM::ManagedPolicy`` attached to the role, created on the first grant.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+
+class ManagedPolicyRole(iam.Role):
+    """An ``iam.Role`` whose ``add_to_principal_policy`` (and so every ``grant_*``) writes to a managed policy.
+
+    The managed policy is the child ``Policy``; it exists only once something is granted.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, **kwargs: object) -> None:
+        super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
+        self._managed_policy: iam.ManagedPolicy | None = None
+
+    @property
+    def managed_policy(self) -> iam.ManagedPolicy | None:
+        """The customer-managed policy holding this role's grants, or None while nothing is granted."""
+        return self._managed_policy
+
+    def add_to_principal_policy(self, statement: iam.PolicyStatement) -> iam.AddToPrincipalPolicyResult:
+        if self._managed_policy is None:
+            self._managed_policy = iam.ManagedPolicy(self, "Policy")
+            self._managed_policy.attach_to_role(self)
+        self._managed_policy.add_statements(statement)
+        return iam.AddToPrincipalPolicyResult(statement_added=True, policy_dependable=self._managed_policy)
+
+    def add_to_policy(self, statement: iam.PolicyStatement) -> bool:
+        return self.add_to_principal_policy(statement).statement_added

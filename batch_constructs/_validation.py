@@ -1,0 +1,54 @@
+"""Collecting problems and warnings the way every construct in the library reports them.
+
+Rules themselves are pure functions in ``_rules.py``; this module only turns their findings into one
+:class:`~batch_constructs.errors.BatchConfigurationError` per construct, or acknowledgeable warnings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import jsii
+from aws_cdk import Annotations, Token
+from constructs import Construct, IValidation
+
+from .errors import BatchConfigurationError
+
+WARNING_PREFIX = "batch-constructs"
+
+
+def is_known(*values: object) -> bool:
+    """True when none of the values is a token only resolved at deploy time (those are never validated)."""
+    return not any(Token.is_unresolved(v) for v in values if v is not None)
+
+
+def raise_if_any(scope: Construct, problems: Iterable[str]) -> None:
+    """Raise one error naming every problem of ``scope``, or do nothing when there is none."""
+    found = [p for p in problems if p]
+    if found:
+        raise BatchConfigurationError(scope.node.path, found)
+
+
+@jsii.implements(IValidation)
+class _DeferredCheck:
+    """Adapts a plain function to constructs' ``IValidation`` protocol."""
+
+    def __init__(self, check: Callable[[], list[str]]) -> None:
+        self._check = check
+
+    def validate(self) -> list[str]:
+        return self._check()
+
+
+def validate_later(scope: Construct, check: Callable[[], list[str]]) -> None:
+    """Run ``check`` at synth time, for conditions that later ``add_*`` calls can change.
+
+    CDK collects the messages of every construct and fails the synth with all of them; each message already names the
+    rule, the value and the fix.
+    """
+    scope.node.add_validation(_DeferredCheck(check))
+
+
+def warn(scope: Construct, warning_id: str, message: str) -> None:
+    """A non-fatal, acknowledgeable warning: ``Annotations.of(scope).acknowledge_warning('batch-constructs:<id>')``."""
+    Annotations.of(scope).add_warning_v2(f"{WARNING_PREFIX}:{warning_id}", message)

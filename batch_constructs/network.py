@@ -1,0 +1,178 @@
+"""The network a Batch platform runs in: a new VPC with safe defaults, or the caller's own."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final
+
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from . import _logs
+from ._compliance import acknowledge_in_packs
+from ._iam import ManagedPolicyRole
+from ._validation import raise_if_any
+
+#: Interface endpoints that let EC2 and Fargate jobs run in subnets without a NAT: the ECS agent and telemetry,
+#: image pulls (ECR API and Docker registry; layers come through the S3 gateway endpoint), logs and secrets.
+BATCH_INTERFACE_ENDPOINTS: Final[tuple[ec2.InterfaceVpcEndpointAwsService, ...]] = (
+    ec2.InterfaceVpcEndpointAwsService.ECR,
+    ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER,
+    ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
+    ec2.InterfaceVpcEndpointAwsService.ECS,
+    ec2.InterfaceVpcEndpointAwsService.ECS_AGENT,
+    ec2.InterfaceVpcEndpointAwsService.ECS_TELEMETRY,
+    ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
+)
+
+
+class BatchNetwork(Construct):
+    """A VPC for Batch jobs, with flow logs, gateway endpoints and an egress-only security group for jobs.
+
+    New VPC (the default): public subnets (for the NAT gateways only: instances launched there get no public IP) and
+    private subnets with egress through NAT, across ``max_azs`` Availability Zones. With ``nat_gateways=0`` the
+    private subnets are isolated and ``interface_endpoints`` must let jobs reach ECR, ECS and CloudWatch Logs.
+
+    Existing VPC: pass ``vpc`` (any ``ec2.IVpc``, including one from another stack or ``Vpc.from_lookup``); the
+    construct then only adds the jobs' security group (and flow logs or endpoints if asked for). Combining ``vpc`` with
+    a prop that shapes a new VPC is an error.
+
+    Attributes:
+        vpc: the VPC (created or given).
+        security_group: the jobs' security group: no ingress, all egress.
+        subnet_selection: the subnets compute environments launch into.
+        flow_log_group: the flow logs' log group, or None when there are no flow logs.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        vpc: ec2.IVpc | None = None,
+        vpc_subnets: ec2.SubnetSelection | None = None,
+        max_azs: int | None = None,
+        nat_gateways: int | None = None,
+        ip_addresses: ec2.IIpAddresses | None = None,
+        gateway_endpoints: bool | None = None,
+        interface_endpoints: Sequence[ec2.InterfaceVpcEndpointAwsService] = (),
+        flow_logs: bool | None = None,
+        log_retention: logs.RetentionDays | None = None,
+        encryption_key: kms.IKey | None = None,
+    ) -> None:
+        """Create the network.
+
+        Args:
+            vpc: an existing VPC to use. Default: a new VPC.
+            vpc_subnets: where compute environments launch instances and tasks. Default: the private subnets with
+                egress (isolated ones when ``nat_gateways=0``).
+            max_azs: Availability Zones of a new VPC. Default: 2 (Batch spreads capacity across them).
+            nat_gateways: NAT gateways of a new VPC, 0 up to one per AZ. Default: 1 (about 33 USD a month; one per AZ
+                survives an AZ outage at that cost each).
+            ip_addresses: CIDR of a new VPC. Default: ``10.0.0.0/16``.
+            gateway_endpoints: add the free S3 and DynamoDB gateway endpoints (cut NAT data charges; image layers
+                come from S3). Default: True for a new VPC, False for a given one (it may have them already, and a
+                second S3 route on the same route table fails the deploy).
+            interface_endpoints: interface endpoints to add (about 7 USD a month each per AZ); see
+                :data:`BATCH_INTERFACE_ENDPOINTS` for a VPC without NAT. Default: none.
+            flow_logs: log all traffic to a CloudWatch log group. Default: True for a new VPC, False for a given one.
+            log_retention: retention of the flow log group. Default: one year.
+            encryption_key: KMS key of the flow log group. Default: the stack's shared batch-constructs key.
+        """
+        super().__init__(scope, construct_id)
+        problems: list[str] = []
+        if vpc is not None:
+            shaped = {"max_azs": max_azs, "nat_gateways": nat_gateways, "ip_addresses": ip_addresses}
+            given = sorted(k for k, v in shaped.items() if v is not None)
+            if given:
+                problems.append(
+                    f"[network-existing-vpc] got vpc together with {', '.join(given)}, which only shape a new VPC. "
+                    "Fix: drop those props, or drop vpc to have a new VPC created."
+                )
+        azs = 2 if max_azs is None else max_azs
+        nats = 1 if nat_gateways is None else nat_gateways
+        if vpc is None:
+            if not 1 <= azs <= 6:
+                problems.append(f"[network-azs] max_azs={azs}; allowed 1-6. Fix: use 2 or 3.")
+            if not 0 <= nats <= azs:
+                problems.append(
+                    f"[network-nat] nat_gateways={nats}; allowed 0 to max_azs ({azs}). Fix: 1 for cost, {azs} for AZ "
+                    "resilience, 0 with interface_endpoints=BATCH_INTERFACE_ENDPOINTS."
+                )
+            if nats == 0 and not interface_endpoints:
+                problems.append(
+                    "[network-egress] nat_gateways=0 and no interface_endpoints: jobs in isolated subnets cannot pull "
+                    "images, reach ECS or write logs, so they stay in RUNNABLE or STARTING. Fix: pass "
+                    "interface_endpoints=BATCH_INTERFACE_ENDPOINTS, or nat_gateways=1."
+                )
+        raise_if_any(self, problems)
+
+        self.flow_log_group: logs.ILogGroup | None = None
+        if vpc is None:
+            private_type = ec2.SubnetType.PRIVATE_WITH_EGRESS if nats > 0 else ec2.SubnetType.PRIVATE_ISOLATED
+            subnets = [ec2.SubnetConfiguration(name="Private", subnet_type=private_type, cidr_mask=20)]
+            if nats > 0:
+                subnets.insert(
+                    0,
+                    ec2.SubnetConfiguration(
+                        name="Public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=24, map_public_ip_on_launch=False
+                    ),
+                )
+            self.vpc: ec2.IVpc = ec2.Vpc(
+                self,
+                "Vpc",
+                ip_addresses=ip_addresses or ec2.IpAddresses.cidr("10.0.0.0/16"),
+                max_azs=azs,
+                nat_gateways=nats,
+                subnet_configuration=subnets,
+            )
+            self.subnet_selection = vpc_subnets or ec2.SubnetSelection(subnet_type=private_type)
+            for subnet in self.vpc.public_subnets:
+                route = subnet.node.try_find_child("DefaultRoute")
+                if route is not None:
+                    acknowledge_in_packs(
+                        route,
+                        "VPCNoUnrestrictedRouteToIGW",
+                        "The public subnet's default route to the internet gateway is what its NAT gateway needs to "
+                        "give the private subnets egress; nothing else launches there (no public IPs on launch).",
+                    )
+        else:
+            self.vpc = vpc
+            self.subnet_selection = vpc_subnets or ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
+
+        if flow_logs if flow_logs is not None else vpc is None:
+            group = _logs.new_log_group(self, "FlowLogs", retention=log_retention, encryption_key=encryption_key)
+            role = ManagedPolicyRole(
+                self, "FlowLogsRole", assumed_by=iam.ServicePrincipal("vpc-flow-logs.amazonaws.com")
+            )
+            ec2.FlowLog(
+                self,
+                "FlowLog",
+                resource_type=ec2.FlowLogResourceType.from_vpc(self.vpc),
+                destination=ec2.FlowLogDestination.to_cloud_watch_logs(group, role),
+                traffic_type=ec2.FlowLogTrafficType.ALL,
+            )
+            self.flow_log_group = group
+
+        # Endpoints are children of this construct (not of the VPC), so a VPC from another stack stays untouched there.
+        if gateway_endpoints if gateway_endpoints is not None else vpc is None:
+            ec2.GatewayVpcEndpoint(self, "S3Endpoint", vpc=self.vpc, service=ec2.GatewayVpcEndpointAwsService.S3)
+            ec2.GatewayVpcEndpoint(
+                self, "DynamoDbEndpoint", vpc=self.vpc, service=ec2.GatewayVpcEndpointAwsService.DYNAMODB
+            )
+        for service in interface_endpoints:
+            name = "".join(part.capitalize() for part in service.short_name.replace("-", ".").split("."))
+            ec2.InterfaceVpcEndpoint(
+                self, f"{name}Endpoint", vpc=self.vpc, service=service, subnets=self.subnet_selection
+            )
+
+        self.security_group = ec2.SecurityGroup(
+            self,
+            "JobsSecurityGroup",
+            vpc=self.vpc,
+            description="Batch jobs: no inbound traffic, outbound to anywhere (images, AWS APIs, data)",
+            allow_all_outbound=True,
+        )

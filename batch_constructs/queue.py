@@ -1,0 +1,163 @@
+"""Job queues: ordered environments, priority, optional fair share, and no job left RUNNABLE for ever."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from aws_cdk import Duration
+from aws_cdk import aws_batch as batch
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from . import _defaults, _rules
+from ._capacity import EnvironmentCapacity
+from ._validation import is_known, raise_if_any, warn
+from .compute import BatchEnvironment, capacity_of
+
+Environment = BatchEnvironment | batch.IComputeEnvironment
+
+
+class BatchQueue(Construct):
+    """A job queue over 1-3 compute environments, tried in the order given (e.g. Spot first, On-Demand after).
+
+    By default the queue cancels a job that blocks its head for a reason that will not go away by itself, instead of
+    leaving it (and every job behind it) RUNNABLE for ever: after ``misconfiguration_timeout`` for
+    MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT and MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE (the job can never
+    fit), after ``capacity_timeout`` for CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY. A cancelled job ends FAILED, which
+    the library's alerts report.
+
+    Attributes:
+        job_queue: the L2 ``batch.JobQueue`` (child ``Resource``).
+        environments: the environments in order.
+        scheduling_policy: the fair-share policy, or None (first in, first out).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        environments: Sequence[Environment],
+        priority: int = _defaults.QUEUE_PRIORITY,
+        fair_share: Mapping[str, float] | None = None,
+        scheduling_policy: batch.ISchedulingPolicy | None = None,
+        misconfiguration_timeout: Duration | None = _defaults.MISCONFIGURATION_TIMEOUT,
+        capacity_timeout: Duration | None = _defaults.CAPACITY_TIMEOUT,
+        job_queue_name: str | None = None,
+        enabled: bool = True,
+    ) -> None:
+        """Args:
+        environments: 1-3 environments, all Fargate or all EC2, one CPU architecture; the first is tried first.
+        priority: 0-1000; among queues sharing an environment, higher runs first. Default: 1.
+        fair_share: share identifier -> weight; creates a fair-share scheduling policy. Jobs then need a scheduling
+            priority and submissions a share identifier. Default: none (first in, first out).
+        scheduling_policy: an existing scheduling policy instead of ``fair_share``.
+        misconfiguration_timeout: cancel jobs that can never run after this long (600-86400 s); None keeps them.
+            Default: 10 minutes.
+        capacity_timeout: cancel jobs waiting for instance capacity after this long (600-86400 s); None waits for
+            ever. Default: 4 hours.
+        job_queue_name: a physical name. Default: none (CloudFormation generates one; keeps it replaceable).
+        enabled: accept submissions. Default: True.
+        """
+        super().__init__(scope, construct_id)
+        self.environments: list[Environment] = []
+        problems: list[str] = []
+        problems += _rules.name("job_queue_name", job_queue_name)
+        if job_queue_name is not None:
+            warn(
+                self,
+                "physical-name",
+                f"job_queue_name={job_queue_name!r}: CloudFormation cannot replace a custom-named queue. Leave it "
+                "unset unless something outside the stack needs the name.",
+            )
+        if is_known(priority):
+            problems += _rules.int_range("queue-priority", "priority", priority, 0, 1000, "use 0-1000")
+        if fair_share is not None and scheduling_policy is not None:
+            problems.append(
+                _rules.fix("fair-share-priority", "got both fair_share and scheduling_policy", "pass only one")
+            )
+        actions: list[batch.JobStateTimeLimitAction] = []
+        reasons = (
+            (misconfiguration_timeout, batch.JobStateTimeLimitActionsReason.JOB_RESOURCE_REQUIREMENT),
+            (misconfiguration_timeout, batch.JobStateTimeLimitActionsReason.COMPUTE_ENVIRONMENT_MAX_RESOURCE),
+            (capacity_timeout, batch.JobStateTimeLimitActionsReason.INSUFFICIENT_INSTANCE_CAPACITY),
+        )
+        for limit, reason in reasons:
+            if limit is None:
+                continue
+            if is_known(limit.to_seconds()):
+                problems += _rules.int_range(
+                    "queue-time-limit",
+                    f"{reason.value} time limit (s)",
+                    limit.to_seconds(),
+                    600,
+                    86400,
+                    "use Duration.minutes(10) to Duration.hours(24), or None to keep such jobs",
+                )
+            actions.append(
+                batch.JobStateTimeLimitAction(
+                    max_time=limit,
+                    reason=reason,
+                    action=batch.JobStateTimeLimitActionsAction.CANCEL,
+                    state=batch.JobStateTimeLimitActionsState.RUNNABLE,
+                )
+            )
+        problems += _rules.queue_environments(self._capacities(environments))
+        raise_if_any(self, problems)
+
+        self.scheduling_policy: batch.ISchedulingPolicy | None = scheduling_policy
+        if fair_share is not None:
+            self.scheduling_policy = batch.FairshareSchedulingPolicy(
+                self,
+                "SchedulingPolicy",
+                shares=[batch.Share(share_identifier=k, weight_factor=v) for k, v in fair_share.items()],
+            )
+        self.job_queue = batch.JobQueue(
+            self,
+            "Resource",
+            priority=priority,
+            scheduling_policy=self.scheduling_policy,
+            job_state_time_limit_actions=actions or None,
+            job_queue_name=job_queue_name,
+            enabled=enabled,
+        )
+        for environment in environments:
+            self._attach(environment)
+
+    @property
+    def fair_share(self) -> bool:
+        """True when jobs on this queue are scheduled by share (they then need a scheduling priority)."""
+        return self.scheduling_policy is not None
+
+    @property
+    def job_queue_arn(self) -> str:
+        return self.job_queue.job_queue_arn
+
+    def capacities(self) -> list[tuple[str, EnvironmentCapacity]]:
+        """(construct path, capacity) of each environment whose capacity is known, in order."""
+        return self._capacities(self.environments)
+
+    @staticmethod
+    def _capacities(environments: Sequence[Environment]) -> list[tuple[str, EnvironmentCapacity]]:
+        found = []
+        for env in environments:
+            cap = capacity_of(env)
+            if cap is not None:
+                found.append((env.node.path, cap))
+        return found
+
+    def add_environment(self, environment: Environment) -> None:
+        """Append an environment (tried after the existing ones); the queue's composition rules are checked again."""
+        raise_if_any(self, _rules.queue_environments(self._capacities([*self.environments, environment])))
+        self._attach(environment)
+
+    def _attach(self, environment: Environment) -> None:
+        l2 = environment.compute_environment if isinstance(environment, BatchEnvironment) else environment
+        self.job_queue.add_compute_environment(l2, len(self.environments) + 1)
+        self.environments.append(environment)
+
+    def grant_submit_job(self, grantee: iam.IGrantable, job_definition_arns: Sequence[str]) -> iam.Grant:
+        """Allow ``batch:SubmitJob`` to this queue with the given job definition ARNs (or ARN patterns)."""
+        return iam.Grant.add_to_principal(
+            grantee=grantee, actions=["batch:SubmitJob"], resource_arns=[self.job_queue_arn, *job_definition_arns]
+        )

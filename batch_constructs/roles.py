@@ -1,0 +1,129 @@
+"""The IAM roles AWS Batch needs, least privilege by default.
+
+* Service role: by default none is created: Batch uses its service-linked role ``AWSServiceRoleForBatch``, which is
+  what lets CloudFormation update compute environments in place. :class:`CustomServiceRole` exists for accounts that
+  require one, at the cost of blue/green replacement on infrastructure changes.
+* :class:`ExecutionRole`: what ECS needs to start the container (image pull, its own log group, the secrets the job
+  references). Starts empty; the job definition grants exactly those.
+* :class:`JobRole`: what the job's code may touch. Starts empty; grant with ``bucket.grant_read(job.job_role)`` etc.
+* :class:`InstanceRole`: EC2 container instances (the ECS agent), for EC2 compute environments.
+* :class:`SpotFleetRole`: only for Spot with BEST_FIT, the one strategy that still uses a Spot Fleet.
+
+Roles the library creates put their grants in a customer-managed policy rather than an inline one (the NIST, HIPAA and
+PCI DSS packs reject inline policies).
+"""
+
+from __future__ import annotations
+
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from ._compliance import acknowledge, managed_policy_finding
+from ._iam import ManagedPolicyRole
+
+_ECS_TASKS = "ecs-tasks.amazonaws.com"
+
+
+class JobRole(ManagedPolicyRole):
+    """The role the job's own code runs as (``jobRoleArn``). Nothing is allowed until granted.
+
+    Grants land in the managed policy child ``Policy``.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, description: str | None = None) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            assumed_by=iam.ServicePrincipal(_ECS_TASKS),
+            description=description or "Batch job role: what the job's code may access",
+        )
+
+
+class ExecutionRole(ManagedPolicyRole):
+    """The role ECS uses to start a job's container (``executionRoleArn``).
+
+    Created without the broad ``AmazonECSTaskExecutionRolePolicy``: the job definition grants pulls from its own image
+    repository, writes to its own log group and reads of exactly the secrets it references.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, description: str | None = None) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            assumed_by=iam.ServicePrincipal(_ECS_TASKS),
+            description=description or "Batch execution role: image pull, own log group, own secrets",
+        )
+
+
+class InstanceRole(iam.Role):
+    """The role of EC2 container instances in a managed EC2 compute environment.
+
+    Carries the AWS managed ``AmazonEC2ContainerServiceforEC2Role`` (what AWS Batch documents for the ECS agent; AWS
+    keeps it in step with agent releases). The compute environment creates the instance profile from it.
+    """
+
+    POLICY = "service-role/AmazonEC2ContainerServiceforEC2Role"
+
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
+            description="Batch EC2 container instances: the ECS agent registers and reports",
+            managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name(self.POLICY)],
+        )
+        acknowledge(
+            self,
+            managed_policy_finding(self.POLICY),
+            "AWS Batch documents this AWS managed policy for the ECS container agent on its instances; AWS updates it "
+            "with each agent release, which a hand-copied policy would not follow.",
+        )
+
+
+class SpotFleetRole(iam.Role):
+    """The Spot Fleet role needed by Spot compute environments using the BEST_FIT strategy.
+
+    Carries ``AmazonEC2SpotFleetTaggingRole`` (the L2's auto-created role has no policy at all, so instances never
+    launch). SPOT_CAPACITY_OPTIMIZED and SPOT_PRICE_CAPACITY_OPTIMIZED do not use a Spot Fleet and need no such role.
+    """
+
+    POLICY = "service-role/AmazonEC2SpotFleetTaggingRole"
+
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            assumed_by=iam.ServicePrincipal("spotfleet.amazonaws.com"),
+            description="Batch Spot Fleet: request and tag Spot instances",
+            managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name(self.POLICY)],
+        )
+        acknowledge(
+            self,
+            managed_policy_finding(self.POLICY),
+            "AWS documents this AWS managed policy as the Spot Fleet role for AWS Batch; its scope is what Spot Fleet "
+            "needs to launch and tag instances.",
+        )
+
+
+class CustomServiceRole(iam.Role):
+    """A custom Batch service role, for accounts whose policy forbids the service-linked role.
+
+    Prefer the default (no ``service_role``): with a custom role, CloudFormation cannot update a compute environment's
+    infrastructure in place and replaces it instead (blue/green), which drains running jobs.
+    """
+
+    POLICY = "service-role/AWSBatchServiceRole"
+
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            assumed_by=iam.ServicePrincipal("batch.amazonaws.com"),
+            description="AWS Batch service role (custom, instead of the service-linked role)",
+            managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name(self.POLICY)],
+        )
+        acknowledge(
+            self,
+            managed_policy_finding(self.POLICY),
+            "The AWS managed AWSBatchServiceRole is the policy AWS Batch documents for a custom service role.",
+        )
