@@ -1,30 +1,38 @@
 """Example apps: each module under ``apps/`` adds its stacks to one CDK app, so one ``cdk synth`` writes them all.
 
-``build(app)`` is what ``cdk.json`` runs (through ``python -m apps``) and what the tests synthesize once per session.
-Every stack is environment-agnostic (no account/region), so no AZ lookups or context file are needed.
+``build(app)`` is what ``cdk.json`` runs (through ``python -m apps``). Each app module exposes
+``add_to(app) -> list[Stack]``; the tests synthesize each module once per session. Every stack is
+environment-agnostic (no account/region), so no AZ lookups or context file are needed.
 """
 
 from __future__ import annotations
+
+import importlib
 
 import aws_cdk as cdk
 
 from ._compliance import add_compliance_packs
 
+#: The example apps, in the README's order.
+APP_MODULES: tuple[str, ...] = (
+    "movies_importer",
+    "image_processor",
+    "file_scanner",
+    "gpu_training",
+    "fetch_and_run",
+    "shared_platform",
+)
+
+
+def add_app(app: cdk.App, module_name: str) -> list[cdk.Stack]:
+    """Add one example app's stacks to ``app``."""
+    module = importlib.import_module(f"{__name__}.{module_name}")
+    stacks: list[cdk.Stack] = module.add_to(app)
+    return stacks
+
 
 def build(app: cdk.App) -> list[cdk.Stack]:
     """Add every example stack to ``app`` and register the five cdk-nag packs on it."""
-    stacks: list[cdk.Stack] = []
-    # Each example app's module exposes add_to(app) -> list[Stack]; keep this list in the README's order.
-    from . import (
-        fetch_and_run,
-        file_scanner,
-        gpu_training,
-        image_processor,
-        movies_importer,
-        shared_platform,
-    )
-
-    for module in (movies_importer, image_processor, file_scanner, gpu_training, fetch_and_run, shared_platform):
-        stacks.extend(module.add_to(app))
+    stacks = [stack for name in APP_MODULES for stack in add_app(app, name)]
     add_compliance_packs(app)
     return stacks

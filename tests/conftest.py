@@ -1,37 +1,58 @@
-"""Session fixtures: every example app is synthesized once per test session (with the five cdk-nag packs)."""
+"""Session fixtures. Each example app is synthesized at most once per test session, with the five cdk-nag packs
+registered (so a finding fails the synthesis, as in ``make synth``), and shared by every test that needs it."""
 
 from __future__ import annotations
 
 import pathlib
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import aws_cdk as cdk
 import pytest
-from aws_cdk import cx_api
 
 from .helpers import new_app
 
 
-@pytest.fixture(scope="session")
-def example_assembly(tmp_path_factory: pytest.TempPathFactory) -> cx_api.CloudAssembly:
-    """The cloud assembly of ``apps.build``: exactly what ``make synth`` writes to cdk.out."""
-    from apps import build
+@dataclass(frozen=True)
+class SynthesizedApp:
+    """One example app module, synthesized."""
 
-    outdir = tmp_path_factory.mktemp("cdk.out")
-    app = new_app(outdir=str(outdir))
-    build(app)
-    return app.synth()
+    module: str
+    outdir: pathlib.Path
+    templates: dict[str, dict[str, Any]]  # stack name -> template
 
-
-@pytest.fixture(scope="session")
-def example_templates(example_assembly: cx_api.CloudAssembly) -> dict[str, dict[str, Any]]:
-    """Stack name -> synthesized template, for every example stack."""
-    return {s.stack_name: s.template for s in example_assembly.stacks}
+    def template(self, stack_name: str) -> dict[str, Any]:
+        return self.templates[stack_name]
 
 
 @pytest.fixture(scope="session")
-def example_outdir(example_assembly: cx_api.CloudAssembly) -> pathlib.Path:
-    return pathlib.Path(example_assembly.directory)
+def synth_app(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], SynthesizedApp]:
+    """``synth_app("movies_importer")``: that app's stacks, synthesized once per session."""
+    from apps import add_app
+    from apps._compliance import add_compliance_packs
+
+    cache: dict[str, SynthesizedApp] = {}
+
+    def get(module: str) -> SynthesizedApp:
+        if module not in cache:
+            outdir = tmp_path_factory.mktemp(f"cdk.out.{module}")
+            app = new_app(outdir=str(outdir))
+            add_app(app, module)
+            add_compliance_packs(app)
+            assembly = app.synth()
+            cache[module] = SynthesizedApp(module, outdir, {s.stack_name: s.template for s in assembly.stacks})
+        return cache[module]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def all_apps(synth_app: Callable[[str], SynthesizedApp]) -> list[SynthesizedApp]:
+    """Every example app, synthesized (each once per session)."""
+    from apps import APP_MODULES
+
+    return [synth_app(name) for name in APP_MODULES]
 
 
 @pytest.fixture
