@@ -1,0 +1,65 @@
+"""Dead-letter queues for EventBridge targets: KMS-encrypted, TLS-only, 14 days to look at what failed."""
+
+from __future__ import annotations
+
+import hashlib
+
+from aws_cdk import Aws, Duration
+from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from . import _logs
+from ._compliance import acknowledge
+
+
+def allow_events(key: kms.IKey) -> None:
+    """Let EventBridge in this account put messages into queues encrypted with ``key`` (once per key)."""
+    if getattr(key, "_batch_constructs_events_allowed", False):
+        return
+    key._batch_constructs_events_allowed = True  # type: ignore[attr-defined]
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="AllowEventBridgeInThisAccount",
+            principals=[iam.ServicePrincipal("events.amazonaws.com")],
+            actions=["kms:Decrypt", "kms:GenerateDataKey"],
+            resources=["*"],
+            conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+        )
+    )
+
+
+def new_dead_letter_queue(scope: Construct, construct_id: str, *, encryption_key: kms.IKey | None = None) -> sqs.Queue:
+    """A queue for events a target could not deliver, encrypted with ``encryption_key`` (default: the stack's key)."""
+    key = encryption_key or _logs.default_key(scope)
+    allow_events(key)
+    queue = sqs.Queue(
+        scope,
+        construct_id,
+        encryption=sqs.QueueEncryption.KMS,
+        encryption_master_key=key,
+        enforce_ssl=True,
+        retention_period=Duration.days(14),
+    )
+    acknowledge(
+        queue,
+        "AwsSolutions::AwsSolutions-SQS3",
+        "This queue is itself a dead-letter queue (for an EventBridge target); a DLQ of a DLQ would only move the "
+        "same undeliverable events once more.",
+    )
+    return queue
+
+
+def allow_rule_to_send(queue: sqs.IQueue, rule: events.IRule) -> None:
+    """Let ``rule`` (and only it) send undeliverable events to ``queue``."""
+    queue.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="AllowRule" + hashlib.sha256(rule.node.path.encode()).hexdigest()[:8],
+            principals=[iam.ServicePrincipal("events.amazonaws.com")],
+            actions=["sqs:SendMessage"],
+            resources=[queue.queue_arn],
+            conditions={"ArnEquals": {"aws:SourceArn": rule.rule_arn}},
+        )
+    )
