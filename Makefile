@@ -41,7 +41,8 @@ test: lint typecheck unit
 bench: env
 	$(PY) benchmarks/run.py
 
-docs: env
+docs: synth
+	$(PY) docs/generate.py cdk.out
 	$(PY) -m pdoc batch_constructs -o docs/api
 
 wheel: env
