@@ -1,0 +1,1 @@
+"""Job code of the GPU training app: ``launch`` (torchrun rendezvous from AWS Batch's environment) and ``train``."""
