@@ -1,0 +1,359 @@
+"""The movies importer's job code, run in-process against moto's S3 and DynamoDB with a real zip of a real CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import zipfile
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from apps.movies_importer.job import importer
+
+BUCKET = "movies-uploads"
+KEY = "uploads/movies.zip"
+TABLE = "Movies"
+GENRES = ["Action", "Adventure", "Animation", "Children", "Comedy", "Crime", "Drama", "Fantasy", "Romance", "Sci-Fi"]
+GOOD_ROWS = 300
+
+# (row as written, reason the importer must give). Titles with commas and quotes are GOOD rows (see good_rows).
+MALFORMED: list[tuple[list[str], str]] = [
+    (["9001", "Too Few Fields (1999)", "Drama"], "expected 4 fields, got 3"),
+    (["9002", "Too Many Fields (1999)", "Drama", "3.5", "extra"], "expected 4 fields, got 5"),
+    (["abc", "Letters For An Id (2001)", "Comedy", "3.0"], "movieId 'abc' is not a positive integer"),
+    (["-7", "Negative Id (2002)", "Comedy", "3.0"], "movieId '-7' is not a positive integer"),
+    (["12.5", "Fractional Id (2003)", "Comedy", "3.0"], "movieId '12.5' is not a positive integer"),
+    (["9003", "Words For A Rating (2004)", "Drama", "four"], "rating 'four' is not a number"),
+    (["9004", "Rating Too High (2005)", "Drama", "7.5"], "rating '7.5' is not between 0 and 5"),
+    (["9005", "Rating Not A Number (2006)", "Drama", "NaN"], "rating 'NaN' is not between 0 and 5"),
+    (["9006", "   ", "Drama", "2.0"], "title is empty"),
+]
+
+
+def good_rows() -> list[list[str]]:
+    """MovieLens-like rows: ids with gaps, titles with commas, quotes and non-ASCII, empty genres, ratings 0-5."""
+    rows = []
+    for i in range(1, GOOD_ROWS + 1):
+        movie_id = str(i * 3)
+        title = f"Movie Number {i} ({1950 + i % 70})"
+        if i % 10 == 0:
+            title = f'Adventures of "Shorty", The ({1950 + i % 70})'
+        elif i % 15 == 0:
+            title = f"Amélie, Part {i} ({2001})"
+        genres = "|".join(GENRES[(i + k) % len(GENRES)] for k in range(i % 4)) or importer.NO_GENRES
+        rating = f"{(i * 37 % 51) / 10:.2f}"  # 0.00 .. 5.00
+        rows.append([movie_id, title, genres, rating])
+    return rows
+
+
+def expected_item(row: list[str]) -> dict[str, Any]:
+    genres = [] if row[2] == importer.NO_GENRES else row[2].split("|")
+    return {"movieId": Decimal(row[0]), "title": row[1], "genres": genres, "rating": Decimal(row[3])}
+
+
+def csv_text(rows: list[list[str]], header: list[str] | None = None) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header or ["movieId", "title", "genres", "rating"])
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def zipped(text: str, name: str = "movies.csv") -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(name, text)
+    return out.getvalue()
+
+
+def mixed_rows() -> tuple[list[list[str]], list[list[str]]]:
+    """(all rows in file order, the good ones): a malformed row after every 30 good ones, then a blank line."""
+    good = good_rows()
+    rows: list[list[str]] = []
+    bad = iter(MALFORMED)
+    for index, row in enumerate(good, start=1):
+        rows.append(row)
+        if index % 30 == 0:
+            rows.append(next(bad, ([], ""))[0])  # the tenth insertion is a blank line, which is skipped silently
+    return rows, good
+
+
+def expected_reports(rows: list[list[str]]) -> list[tuple[int, str]]:
+    """(line number, reason) of each malformed row; the header is line 1 and no field spans lines."""
+    reasons = {tuple(row): reason for row, reason in MALFORMED}
+    return [(line, reasons[tuple(row)]) for line, row in enumerate(rows, start=2) if tuple(row) in reasons]
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Any]]:
+    """moto S3 bucket and DynamoDB table (movieId: Number), with fake credentials."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    for name in ("BUCKET", "FILE_PATH", "TABLE_NAME", "MAX_MALFORMED_PERCENT", "PROGRESS_EVERY", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    with mock_aws():
+        s3 = boto3.client("s3")
+        s3.create_bucket(Bucket=BUCKET)
+        dynamodb = boto3.client("dynamodb")
+        dynamodb.create_table(
+            TableName=TABLE,
+            KeySchema=[{"AttributeName": "movieId", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "movieId", "AttributeType": "N"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        yield s3, dynamodb
+
+
+ENV = {"BUCKET": BUCKET, "FILE_PATH": KEY, "TABLE_NAME": TABLE}
+
+
+def scan(dynamodb: Any) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    for page in dynamodb.get_paginator("scan").paginate(TableName=TABLE):
+        items.extend(page["Items"])
+    return items
+
+
+def table_items() -> dict[Decimal, dict[str, Any]]:
+    table = boto3.resource("dynamodb").Table(TABLE)
+    items: list[dict[str, Any]] = []
+    response = table.scan()
+    items.extend(response["Items"])
+    while "LastEvaluatedKey" in response:
+        response = table.scan(ExclusiveStartKey=response["LastEvaluatedKey"])
+        items.extend(response["Items"])
+    return {item["movieId"]: item for item in items}
+
+
+# ------------------------------------------------------------------------------------------ the real import
+
+
+def test_imports_exactly_the_good_rows_and_reports_the_malformed(
+    aws: tuple[Any, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    s3, _ = aws
+    rows, good = mixed_rows()
+    assert len(rows) == GOOD_ROWS + len(MALFORMED) + 1  # a few hundred rows, some malformed, one blank
+    s3.put_object(Bucket=BUCKET, Key=KEY, Body=zipped(csv_text(rows)))
+
+    with caplog.at_level(logging.INFO, logger="movies_importer"):
+        code = importer.main([], {**ENV, "PROGRESS_EVERY": "100"})
+
+    assert code == importer.EXIT_OK  # 9 of 309 rows malformed: under the default 10 %
+    assert table_items() == {Decimal(r[0]): expected_item(r) for r in good}
+    # Every malformed row is reported with its line number and its reason, and nothing else is.
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    reported = [m for m in warnings if "malformed row skipped" in m]
+    expected = expected_reports(rows)
+    assert len(expected) == len(MALFORMED)
+    assert [m.split(": ", 2)[:2] for m in reported] == [[f"line {n}", "malformed row skipped"] for n, _ in expected]
+    for message, (_, reason) in zip(reported, expected, strict=True):
+        assert message.split(": ", 2)[2].startswith(reason + ": ")
+    info = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    assert "progress: 100 rows read, 3 malformed" in info
+    assert any(m.startswith(f"done: {GOOD_ROWS + len(MALFORMED)} rows read, {GOOD_ROWS} items written") for m in info)
+
+
+def test_items_have_dynamodb_types_number_string_list(aws: tuple[Any, Any]) -> None:
+    s3, dynamodb = aws
+    rows = [
+        ["11", "American President, The (1995)", "Comedy|Drama|Romance", "3.67"],
+        ["182727", "A Christmas Story Live! (2017)", importer.NO_GENRES, "2.5"],
+    ]
+    s3.put_object(Bucket=BUCKET, Key=KEY, Body=zipped(csv_text(rows)))
+
+    assert importer.main([], ENV) == importer.EXIT_OK
+
+    by_id = {item["movieId"]["N"]: item for item in scan(dynamodb)}
+    assert by_id["11"] == {
+        "movieId": {"N": "11"},
+        "title": {"S": "American President, The (1995)"},
+        "genres": {"L": [{"S": "Comedy"}, {"S": "Drama"}, {"S": "Romance"}]},
+        "rating": {"N": "3.67"},
+    }
+    assert by_id["182727"]["genres"] == {"L": []}
+    assert by_id["182727"]["rating"] == {"N": "2.5"}
+
+
+def test_report_lists_line_numbers_and_reasons(aws: tuple[Any, Any]) -> None:
+    s3, _ = aws
+    rows = [["1", "Toy Story (1995)", "Animation", "3.9"], *(row for row, _ in MALFORMED)]
+    s3.put_object(Bucket=BUCKET, Key=KEY, Body=zipped(csv_text(rows)))
+    settings = importer.Settings(BUCKET, KEY, TABLE)
+
+    report = importer.import_movies(s3, boto3.resource("dynamodb").Table(TABLE), settings)
+
+    assert (report.rows, report.written, report.malformed) == (1 + len(MALFORMED), 1, len(MALFORMED))
+    assert [(m.line, m.reason) for m in report.malformed_rows] == [
+        (line, reason) for line, (_, reason) in enumerate(MALFORMED, start=3)
+    ]
+
+
+def test_too_many_malformed_rows_fail_the_job_but_keep_the_good_ones(aws: tuple[Any, Any]) -> None:
+    s3, _ = aws
+    good = good_rows()[:20]
+    rows = good + [row for row, _ in MALFORMED]  # 9 of 29 rows: 31 %
+    s3.put_object(Bucket=BUCKET, Key=KEY, Body=zipped(csv_text(rows)))
+
+    assert importer.main([], ENV) == importer.EXIT_TOO_MANY_MALFORMED
+    assert len(table_items()) == 20
+    assert importer.main(["--max-malformed-percent", "50"], ENV) == importer.EXIT_OK
+
+
+def test_duplicate_movie_ids_keep_the_last_row(aws: tuple[Any, Any], caplog: pytest.LogCaptureFixture) -> None:
+    s3, _ = aws
+    rows = [["5", "First Title (1990)", "Drama", "1.0"], ["5", "Second Title (1990)", "Drama", "4.0"]]
+    s3.put_object(Bucket=BUCKET, Key=KEY, Body=zipped(csv_text(rows)))
+
+    assert importer.main([], ENV) == importer.EXIT_OK
+    assert table_items()[Decimal(5)]["title"] == "Second Title (1990)"
+    assert "line 3: movieId 5 seen before; this row replaces it" in caplog.text
+
+
+def test_header_columns_in_another_order_with_extra_columns(aws: tuple[Any, Any]) -> None:
+    s3, _ = aws
+    text = csv_text([["2.75", "Heat (1995)", "8", "Action|Crime", "x"]], ["rating", "title", "movieId", "genres", "y"])
+    s3.put_object(Bucket=BUCKET, Key=KEY, Body=zipped(text))
+
+    assert importer.main([], ENV) == importer.EXIT_OK
+    assert table_items() == {
+        Decimal(8): {
+            "movieId": Decimal(8),
+            "title": "Heat (1995)",
+            "genres": ["Action", "Crime"],
+            "rating": Decimal("2.75"),
+        }
+    }
+
+
+# ------------------------------------------------------------------------------------------ empty files
+
+
+def test_header_only_csv_imports_nothing_and_succeeds(aws: tuple[Any, Any]) -> None:
+    s3, dynamodb = aws
+    s3.put_object(Bucket=BUCKET, Key=KEY, Body=zipped(csv_text([])))
+
+    assert importer.main([], ENV) == importer.EXIT_OK
+    assert scan(dynamodb) == []
+
+
+def test_empty_csv_without_header_is_a_clear_error(aws: tuple[Any, Any], caplog: pytest.LogCaptureFixture) -> None:
+    s3, dynamodb = aws
+    s3.put_object(Bucket=BUCKET, Key=KEY, Body=zipped(""))
+
+    assert importer.main([], ENV) == importer.EXIT_FATAL
+    assert "the CSV is empty: no header row" in caplog.text
+    assert scan(dynamodb) == []
+
+
+def test_wrong_header_is_a_clear_error(aws: tuple[Any, Any], caplog: pytest.LogCaptureFixture) -> None:
+    s3, _ = aws
+    s3.put_object(Bucket=BUCKET, Key=KEY, Body=zipped("userId,movieId,rating,timestamp\n1,1,4.0,964982703\n"))
+
+    assert importer.main([], ENV) == importer.EXIT_FATAL
+    assert "lacks title, genres" in caplog.text
+
+
+# ------------------------------------------------------------------------------------------ fatal errors
+
+
+@pytest.mark.parametrize("missing", ["BUCKET", "FILE_PATH", "TABLE_NAME"])
+def test_missing_input_fails_with_a_clear_message(
+    aws: tuple[Any, Any], caplog: pytest.LogCaptureFixture, missing: str
+) -> None:
+    env = {k: v for k, v in ENV.items() if k != missing}
+
+    assert importer.main([], env) == importer.EXIT_FATAL
+    assert "missing required input" in caplog.text
+    assert missing in caplog.text
+    assert [m for m in ENV if m != missing and m in caplog.text.split("missing required input")[1]] == []
+
+
+def test_all_missing_inputs_are_named_at_once(caplog: pytest.LogCaptureFixture) -> None:
+    assert importer.main([], {}) == importer.EXIT_FATAL
+    for name in ("BUCKET (--bucket", "FILE_PATH (--file-path", "TABLE_NAME (--table-name"):
+        assert name in caplog.text
+
+
+def test_unsubstituted_batch_parameter_counts_as_missing(caplog: pytest.LogCaptureFixture) -> None:
+    argv = ["--bucket", "b", "--file-path", "Ref::file_path", "--table-name", "t"]
+
+    assert importer.main(argv, {}) == importer.EXIT_FATAL
+    assert "FILE_PATH (--file-path, job parameter 'file_path')" in caplog.text
+
+
+def test_options_override_the_environment(aws: tuple[Any, Any]) -> None:
+    s3, _ = aws
+    s3.put_object(Bucket=BUCKET, Key="other/today.zip", Body=zipped(csv_text(good_rows()[:3])))
+
+    argv = ["--file-path", "/other/today.zip"]  # a leading slash is tolerated
+    assert importer.main(argv, {**ENV, "FILE_PATH": "does/not/exist.zip"}) == importer.EXIT_OK
+    assert len(table_items()) == 3
+
+
+def test_missing_object_is_a_clear_error(aws: tuple[Any, Any], caplog: pytest.LogCaptureFixture) -> None:
+    assert importer.main([], ENV) == importer.EXIT_FATAL
+    assert f"s3://{BUCKET}/{KEY} does not exist" in caplog.text
+
+
+def test_missing_bucket_is_a_clear_error(aws: tuple[Any, Any], caplog: pytest.LogCaptureFixture) -> None:
+    assert importer.main([], {**ENV, "BUCKET": "no-such-bucket"}) == importer.EXIT_FATAL
+    assert "no-such-bucket" in caplog.text
+
+
+def test_missing_table_is_a_clear_error(aws: tuple[Any, Any], caplog: pytest.LogCaptureFixture) -> None:
+    s3, _ = aws
+    s3.put_object(Bucket=BUCKET, Key=KEY, Body=zipped(csv_text(good_rows()[:2])))
+
+    assert importer.main([], {**ENV, "TABLE_NAME": "NoSuchTable"}) == importer.EXIT_FATAL
+    assert "writing to table 'NoSuchTable' failed" in caplog.text
+
+
+def test_object_that_is_not_a_zip(aws: tuple[Any, Any], caplog: pytest.LogCaptureFixture) -> None:
+    s3, _ = aws
+    s3.put_object(Bucket=BUCKET, Key=KEY, Body=csv_text(good_rows()[:2]).encode())
+
+    assert importer.main([], ENV) == importer.EXIT_FATAL
+    assert "is not a zip archive" in caplog.text
+
+
+def test_zip_must_hold_exactly_one_csv(aws: tuple[Any, Any], caplog: pytest.LogCaptureFixture) -> None:
+    s3, _ = aws
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("a.csv", csv_text([]))
+        archive.writestr("b.csv", csv_text([]))
+        archive.writestr("__MACOSX/._a.csv", "resource fork")
+    s3.put_object(Bucket=BUCKET, Key=KEY, Body=out.getvalue())
+
+    assert importer.main([], ENV) == importer.EXIT_FATAL
+    assert "must hold exactly one .csv file" in caplog.text
+
+
+def test_macos_metadata_in_the_zip_is_ignored(aws: tuple[Any, Any]) -> None:
+    s3, _ = aws
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("export/movies.csv", csv_text(good_rows()[:4]))
+        archive.writestr("__MACOSX/export/._movies.csv", "resource fork")
+    s3.put_object(Bucket=BUCKET, Key=KEY, Body=out.getvalue())
+
+    assert importer.main([], ENV) == importer.EXIT_OK
+    assert len(table_items()) == 4
+
+
+def test_invalid_options_are_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    assert importer.main(["--no-such-option"], ENV) == importer.EXIT_USAGE
+    assert importer.main(["--max-malformed-percent", "150"], ENV) == importer.EXIT_FATAL
+    assert importer.main(["--progress-every", "zero"], ENV) == importer.EXIT_FATAL
