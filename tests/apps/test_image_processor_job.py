@@ -69,9 +69,9 @@ def rekognition(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stubber]
     real_client = boto3.client
 
     def client_factory(service: str, *args: Any, **kwargs: Any) -> Any:
-        return client if service == "rekognition" else real_client(service, *args, **kwargs)  # type: ignore[call-overload]
+        return client if service == "rekognition" else real_client(service, *args, **kwargs)
 
-    monkeypatch.setattr(job.boto3, "client", client_factory)
+    monkeypatch.setattr(boto3, "client", client_factory)
     with Stubber(client) as stubber:
         yield stubber
         stubber.assert_no_pending_responses()
