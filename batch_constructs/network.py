@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
+from aws_cdk import CfnResource, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -130,6 +131,7 @@ class BatchNetwork(Construct):
                 subnet_configuration=subnets,
             )
             self.subnet_selection = vpc_subnets or ec2.SubnetSelection(subnet_type=private_type)
+            _drop_redundant_provider_dependency(self)
             for subnet in self.vpc.public_subnets:
                 route = subnet.node.try_find_child("DefaultRoute")
                 if route is not None:
@@ -176,3 +178,22 @@ class BatchNetwork(Construct):
             description="Batch jobs: no inbound traffic, outbound to anywhere (images, AWS APIs, data)",
             allow_all_outbound=True,
         )
+
+
+#: The stack-level provider of the custom resource that strips the VPC's default security group's rules (feature flag
+#: ``@aws-cdk/aws-ec2:restrictDefaultSecurityGroup``).
+_RESTRICT_SG_PROVIDER = "Custom::VpcRestrictDefaultSGCustomResourceProvider"
+
+
+def _drop_redundant_provider_dependency(scope: Construct) -> None:
+    """Remove the provider handler's ``DependsOn`` on its role: its ``Fn::GetAtt`` of the role already orders them.
+
+    aws-cdk-lib adds both, and cfn-lint reports the duplicate (W3005) on every template with a new VPC.
+    """
+    provider = Stack.of(scope).node.try_find_child(_RESTRICT_SG_PROVIDER)
+    if provider is None:
+        return
+    handler = provider.node.try_find_child("Handler")
+    role = provider.node.try_find_child("Role")
+    if isinstance(handler, CfnResource) and isinstance(role, CfnResource):
+        handler.remove_resource_dependency(role)
