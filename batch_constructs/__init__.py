@@ -19,6 +19,7 @@ from .network import BATCH_INTERFACE_ENDPOINTS, BatchNetwork
 from .platform import BatchPlatform
 from .queue import BatchQueue
 from .roles import CustomServiceRole, ExecutionRole, InstanceRole, JobRole, SpotFleetRole
+from .s3_trigger import S3UploadTrigger
 
 __version__ = "0.1.0"
 
@@ -43,6 +44,7 @@ __all__ = [
     "NodeGroup",
     "RetryCondition",
     "RetryPolicy",
+    "S3UploadTrigger",
     "SpotEnvironment",
     "SpotFleetRole",
     "__version__",

@@ -1,0 +1,385 @@
+"""Submit a Batch job for each object uploaded to an S3 bucket: S3 -> EventBridge -> Batch, with no Lambda.
+
+The bucket sends its events to EventBridge; an EventBridge rule matches ``Object Created`` events of that bucket
+(optionally filtered by key prefix and suffix) and submits the job through a Batch target whose input transformer
+maps the event's ``detail.bucket.name`` and ``detail.object.key`` to two job parameters, read as ``Ref::bucket`` and
+``Ref::key`` in the job's command. AWS documents this pattern in the Batch user guide ("Passing event information to
+an AWS Batch target using the EventBridge input transformer": the input becomes ``{"Parameters": {...}}`` of the
+SubmitJob call).
+
+Things worth knowing before using it:
+
+* S3 delivers events at least once: a job must tolerate running twice for the same object.
+* A job that writes its output back into the same bucket under a key that matches the filters triggers itself for
+  ever. Give outputs a prefix the filters exclude (or another bucket).
+* Keys with spaces or special characters may arrive URL-encoded (``my file.csv`` as ``my+file.csv``); decode with
+  ``urllib.parse.unquote_plus`` in the job if such keys can occur.
+* EventBridge retries delivery (default 185 attempts over 24 hours) and then puts the event into the dead-letter
+  queue, so a submission that fails (throttling, a disabled queue) is never silently lost.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import jsii
+from aws_cdk import Annotations, AspectPriority, Aspects, Duration, IAspect, Stack
+from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct, IConstruct
+
+from . import _dlq, _rules
+from ._compliance import acknowledge
+from ._iam import ManagedPolicyRole
+from ._targets import BatchJobTarget
+from ._validation import is_known, raise_if_any, warn
+from .job_definition import Queue, _Job
+
+#: Parameter names the job's command can reference as ``Ref::name``.
+_PARAMETER_NAME = re.compile(r"^[A-Za-z0-9_]+$")
+#: EventBridge allows at most this many values for one field of a pattern; more combinations should be a prefix.
+_MAX_KEY_FILTERS = 100
+
+
+def job_command(job: _Job) -> list[str] | None:
+    """The command(s) of ``job``'s containers joined, or None when no container has a known command."""
+    definition: Any = job.job_definition
+    containers = []
+    if hasattr(definition, "container"):
+        containers.append(definition.container)
+    for node in getattr(definition, "containers", None) or []:
+        containers.append(node.container)
+    commands = [c.command for c in containers if getattr(c, "command", None)]
+    if not commands:
+        return None
+    return [part for command in commands for part in command]
+
+
+def _escape_wildcard(text: str) -> str:
+    """Escape EventBridge wildcard metacharacters, so a literal ``*`` in a prefix does not match anything."""
+    return text.replace("\\", "\\\\").replace("*", "\\*")
+
+
+def key_filter(prefixes: Sequence[str], suffixes: Sequence[str]) -> list[Any] | None:
+    """The EventBridge ``detail.object.key`` matchers: any prefix AND any suffix (None: every key).
+
+    Matchers listed for one field are OR-ed by EventBridge, so "prefix AND suffix" becomes one wildcard per
+    (prefix, suffix) pair (``in/*.csv``).
+    """
+    if prefixes and suffixes:
+        return [
+            events.Match.wildcard(f"{_escape_wildcard(p)}*{_escape_wildcard(s)}")[0] for p in prefixes for s in suffixes
+        ]
+    if prefixes:
+        return [events.Match.prefix(p)[0] for p in prefixes]
+    if suffixes:
+        return [events.Match.suffix(s)[0] for s in suffixes]
+    return None
+
+
+def filter_problems(prefixes: Sequence[str], suffixes: Sequence[str]) -> list[str]:
+    """``trigger-filters``: non-empty strings, no leading ``/`` on prefixes, a bounded number of combinations."""
+    problems: list[str] = []
+    for kind, values in (("prefixes", prefixes), ("suffixes", suffixes)):
+        if isinstance(values, str):
+            problems.append(
+                _rules.fix("trigger-filters", f"{kind}={values!r} is a string", f"pass a list: {kind}=[{values!r}]")
+            )
+            continue
+        for value in values:
+            if not is_known(value):
+                problems.append(
+                    _rules.fix(
+                        "trigger-filters",
+                        f"{kind} contains a token; EventBridge patterns need literal text",
+                        "pass literal strings",
+                    )
+                )
+            elif value == "":
+                problems.append(
+                    _rules.fix("trigger-filters", f"{kind} contains an empty string", "drop it (it matches every key)")
+                )
+    if not isinstance(prefixes, str):
+        for prefix in prefixes:
+            if isinstance(prefix, str) and prefix.startswith("/"):
+                problems.append(
+                    _rules.fix(
+                        "trigger-filters",
+                        f"prefix {prefix!r} starts with '/'; S3 keys do not, so it never matches",
+                        f"use {prefix.lstrip('/')!r}",
+                    )
+                )
+    combinations = max(len(prefixes), 1) * max(len(suffixes), 1)
+    if not isinstance(prefixes, str) and not isinstance(suffixes, str) and combinations > _MAX_KEY_FILTERS:
+        problems.append(
+            _rules.fix(
+                "trigger-filters",
+                f"{len(prefixes)} prefixes x {len(suffixes)} suffixes = {combinations} key patterns; "
+                f"at most {_MAX_KEY_FILTERS}",
+                "use a common prefix, or fewer suffixes",
+            )
+        )
+    return problems
+
+
+def parameter_problems(names: Mapping[str, str]) -> list[str]:
+    """``trigger-parameters``: parameter names a job command can reference as ``Ref::name``, and no duplicates."""
+    problems = []
+    for prop, value in names.items():
+        if not _PARAMETER_NAME.match(value):
+            problems.append(
+                _rules.fix(
+                    "trigger-parameters",
+                    f"{prop}={value!r} cannot be referenced as Ref::{value} (letters, digits and '_' only)",
+                    f"use e.g. {re.sub(r'[^A-Za-z0-9_]', '_', value) or 'name'!r}",
+                )
+            )
+    seen: dict[str, str] = {}
+    for prop, value in names.items():
+        if value in seen:
+            problems.append(
+                _rules.fix(
+                    "trigger-parameters",
+                    f"{prop} and {seen[value]} are both {value!r}",
+                    "give every parameter its own name",
+                )
+            )
+        seen.setdefault(value, prop)
+    return problems
+
+
+@jsii.implements(IAspect)
+class _KeepEventBridgeOn:
+    """If anything else makes CDK manage the bucket's notifications (``add_event_notification``), its custom resource
+    replaces the bucket's whole notification configuration: ask it to keep EventBridge delivery on as well."""
+
+    def __init__(self, bucket: s3.Bucket) -> None:
+        self._bucket = bucket
+
+    def visit(self, node: IConstruct) -> None:
+        if node is self._bucket and self._bucket.node.try_find_child("Notifications") is not None:
+            self._bucket.enable_event_bridge_notification()
+
+
+def flatten_cfn_reference(value: Any) -> str:
+    """A resolved CloudFormation value as cdk-nag writes it in finding ids (``Fn::Join`` joined, ``Ref`` as <X>)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value.replace("${", "<").replace("}", ">")
+    if isinstance(value, dict):
+        if "Fn::Join" in value:
+            delimiter, items = value["Fn::Join"]
+            return str(delimiter).join(flatten_cfn_reference(i) for i in items)
+        if "Fn::Sub" in value:
+            return flatten_cfn_reference(value["Fn::Sub"])
+        if "Fn::GetAtt" in value:
+            resource, attribute = value["Fn::GetAtt"]
+            return f"<{flatten_cfn_reference(resource)}.{flatten_cfn_reference(attribute)}>"
+        if "Fn::ImportValue" in value:
+            return flatten_cfn_reference(value["Fn::ImportValue"])
+        if "Ref" in value:
+            return f"<{flatten_cfn_reference(value['Ref'])}>"
+    return json.dumps(value, separators=(",", ":"))
+
+
+SUBMIT_REVISIONS_REASON = (
+    "batch:SubmitJob on every revision of this one job definition (job-definition/NAME:*), so submissions keep "
+    "working while a new revision deploys (aws-cdk #26128); never job-definition/*, and only to one queue."
+)
+
+
+def acknowledge_submit_revisions(role: iam.IRole, job: _Job) -> None:
+    """Acknowledge the AwsSolutions-IAM5 finding of ``job.grant_submit_job`` on ``role``'s managed policy only.
+
+    The finding names the exact resource (``job-definition/NAME:*`` with NAME derived from this job definition's
+    logical id), so it acknowledges this wildcard and no other.
+    """
+    policy = role.managed_policy if isinstance(role, ManagedPolicyRole) else None
+    if policy is None:
+        return
+    resource = flatten_cfn_reference(Stack.of(policy).resolve(job.job_definition_arn_pattern))
+    acknowledge(policy, f"AwsSolutions::AwsSolutions-IAM5[Resource::{resource}]", SUBMIT_REVISIONS_REASON)
+
+
+def acknowledge_dead_letter_queue(queue: sqs.IQueue) -> None:
+    """The Serverless pack asks every queue for a redrive policy; a dead-letter queue is the end of the line."""
+    acknowledge(
+        queue,
+        "Serverless::Serverless-SQSRedrivePolicy",
+        "This queue is itself the dead-letter queue of an EventBridge target; a redrive policy would only move the "
+        "same undeliverable events to yet another queue.",
+    )
+
+
+def enable_event_bridge(scope: Construct, bucket: s3.IBucket) -> bool:
+    """Turn on S3 -> EventBridge delivery for ``bucket`` when this app owns it; return whether it could.
+
+    For an ``s3.Bucket`` the L1 ``NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled`` is set
+    directly: ``s3.Bucket(event_bridge_enabled=True)`` would deploy a custom-resource Lambda (and its role) only to
+    make the same API call. For an imported bucket it warns: the owner must enable it.
+    """
+    cfn = bucket.node.default_child if isinstance(bucket, s3.Bucket) else None
+    if isinstance(bucket, s3.Bucket) and isinstance(cfn, s3.CfnBucket):
+        cfn.add_property_override("NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled", True)
+        if not getattr(bucket, "_batch_constructs_keep_eventbridge", False):
+            bucket._batch_constructs_keep_eventbridge = True  # type: ignore[attr-defined]
+            Aspects.of(bucket).add(_KeepEventBridgeOn(bucket), priority=AspectPriority.MUTATING)
+        return True
+    warn(
+        scope,
+        "imported-bucket-eventbridge",
+        f"bucket {bucket.node.path} is imported: this stack cannot turn on its EventBridge notifications. The bucket's "
+        "owner must enable them (console: Properties > Amazon EventBridge > On; or "
+        "`aws s3api put-bucket-notification-configuration` with EventBridgeConfiguration), or no job is ever "
+        "submitted.",
+    )
+    return False
+
+
+class S3UploadTrigger(Construct):
+    """Submit ``job`` once for every object created in ``bucket`` (optionally only under some prefixes/suffixes).
+
+    Example::
+
+        job = ContainerJob(self, "Convert", image=..., queue=platform.queue,
+                           command=["python", "-m", "convert", "--bucket", "Ref::bucket", "--key", "Ref::key"])
+        S3UploadTrigger(self, "OnUpload", bucket=bucket, job=job, prefixes=["incoming/"], suffixes=[".csv"])
+
+    Attributes:
+        rule: the EventBridge rule (child ``Rule``).
+        role: the role EventBridge assumes to submit the job (child ``Role``): ``batch:SubmitJob`` on the queue and
+            ``job-definition/NAME:*`` only, in a managed policy.
+        dead_letter_queue: where events go that EventBridge could not turn into a job.
+        event_bridge_enabled: True when this construct turned on the bucket's EventBridge notifications, False for an
+            imported bucket (whose owner must do it).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        bucket: s3.IBucket,
+        job: _Job,
+        queue: Queue | None = None,
+        prefixes: Sequence[str] = (),
+        suffixes: Sequence[str] = (),
+        bucket_parameter: str = "bucket",
+        key_parameter: str = "key",
+        extra_parameters: Mapping[str, str] | None = None,
+        dead_letter_queue: sqs.IQueue | None = None,
+        job_name: str | None = None,
+        retry_attempts: int | None = None,
+        max_event_age: Duration | None = None,
+        enabled: bool = True,
+    ) -> None:
+        """Args:
+        bucket: the bucket to watch. A bucket defined in this app gets its EventBridge notifications turned on here;
+            an imported one must have them on already (a warning says so).
+        job: a ContainerJob or MultiNodeJob whose command reads ``Ref::<bucket_parameter>`` and
+            ``Ref::<key_parameter>``.
+        queue: Default: the job's queue (one of the two is required).
+        prefixes: key prefixes, any of which matches (e.g. ``["incoming/"]``). Default: none (every key).
+        suffixes: key suffixes, any of which matches (e.g. ``[".csv", ".csv.gz"]``). With prefixes, a key must match
+            a prefix AND a suffix. Default: none (every key).
+        bucket_parameter / key_parameter: the job parameters that receive the bucket name and object key.
+            Default: ``bucket`` and ``key``.
+        extra_parameters: more parameters for every submission: literal strings, or
+            ``events.EventField.from_path("$.detail.object.size")`` for another field of the event. Default: none.
+        dead_letter_queue: Default: a new queue (KMS-encrypted with the stack's key, TLS only, 14 days).
+        job_name: the submitted jobs' name. Default: this construct's id (Batch names need not be unique).
+        retry_attempts / max_event_age: EventBridge's delivery retries before the dead-letter queue. Default: AWS's
+            (185 attempts over 24 hours), enough to ride out Batch API throttling.
+        enabled: Default: True. False creates the rule disabled.
+        """
+        super().__init__(scope, construct_id)
+        extra = dict(extra_parameters or {})
+        names = {"bucket_parameter": bucket_parameter, "key_parameter": key_parameter}
+        names.update({f"extra_parameters[{k!r}]": k for k in extra})
+        problems = filter_problems(prefixes, suffixes) + parameter_problems(names)
+        problems += _rules.name("job_name", job_name)
+        if queue is None and job.queue is None:
+            problems.append(
+                _rules.fix(
+                    "trigger-queue",
+                    f"job {job.node.path} has no queue and none was passed",
+                    "pass queue= here, or queue= to the job",
+                )
+            )
+        raise_if_any(self, problems)
+
+        if not prefixes and not suffixes:
+            warn(
+                self,
+                "trigger-unfiltered",
+                "no prefixes or suffixes: every object created in the bucket submits a job, including any object the "
+                "job writes back to it (a loop). Filter the inputs with prefixes=[...] if the job writes to this "
+                "bucket.",
+            )
+        command = job_command(job)
+        if command is not None and is_known(*command):
+            text = " ".join(command)
+            missing = [p for p in (bucket_parameter, key_parameter) if f"Ref::{p}" not in text]
+            supplied = {bucket_parameter, key_parameter, *extra}
+            defaults = set(getattr(job.job_definition, "parameters", None) or {})
+            if set(re.findall(r"Ref::([A-Za-z0-9_]+)", text)) - defaults <= supplied:
+                Annotations.of(job).acknowledge_warning(
+                    "batch-constructs:required-parameters",
+                    f"S3UploadTrigger {self.node.path} passes every parameter without a default on each submission",
+                )
+            if missing:
+                warn(
+                    self,
+                    "trigger-parameters",
+                    f"job {job.node.path}'s command does not reference {' or '.join('Ref::' + m for m in missing)}: "
+                    "the job will not see which object to process. Add them to the command, or rename "
+                    "bucket_parameter / key_parameter to what the command uses.",
+                )
+
+        self.event_bridge_enabled = enable_event_bridge(self, bucket)
+        if dead_letter_queue is None:
+            dead_letter_queue = _dlq.new_dead_letter_queue(self, "DeadLetterQueue")
+            acknowledge_dead_letter_queue(dead_letter_queue)
+        self.dead_letter_queue: sqs.IQueue = dead_letter_queue
+        self.role: iam.IRole = ManagedPolicyRole(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
+            description="Lets EventBridge submit one Batch job definition to one queue when an object is uploaded",
+        )
+
+        detail: dict[str, Any] = {"bucket": {"name": [bucket.bucket_name]}}
+        key_matchers = key_filter(prefixes, suffixes)
+        if key_matchers is not None:
+            detail["object"] = {"key": key_matchers}
+        self.rule = events.Rule(
+            self,
+            "Rule",
+            description=f"Submit a Batch job for each object uploaded ({self.node.path})",
+            enabled=enabled,
+            event_pattern=events.EventPattern(source=["aws.s3"], detail_type=["Object Created"], detail=detail),
+        )
+        parameters: dict[str, str] = {
+            bucket_parameter: events.EventField.from_path("$.detail.bucket.name"),
+            key_parameter: events.EventField.from_path("$.detail.object.key"),
+            **extra,
+        }
+        self.target = BatchJobTarget(
+            job,
+            role=self.role,
+            dead_letter_queue=self.dead_letter_queue,
+            queue=queue,
+            job_name=job_name,
+            input=events.RuleTargetInput.from_object({"Parameters": parameters}),
+            retry_attempts=retry_attempts,
+            max_event_age=max_event_age,
+        )
+        # BatchJobTarget.bind takes IRule where jsii's IRuleTarget now says IRuleRef (same object at run time).
+        self.rule.add_target(self.target)  # type: ignore[arg-type]
+        acknowledge_submit_revisions(self.role, job)
