@@ -20,6 +20,8 @@ from .platform import BatchPlatform
 from .queue import BatchQueue
 from .roles import CustomServiceRole, ExecutionRole, InstanceRole, JobRole, SpotFleetRole
 from .s3_trigger import S3UploadTrigger
+from .schedule import ScheduledJob
+from .stepfunctions import BatchJobStateMachine, BatchPipeline, PipelineStep
 
 __version__ = "0.1.0"
 
@@ -27,7 +29,9 @@ __all__ = [
     "BATCH_INTERFACE_ENDPOINTS",
     "BatchConfigurationError",
     "BatchEnvironment",
+    "BatchJobStateMachine",
     "BatchNetwork",
+    "BatchPipeline",
     "BatchPlatform",
     "BatchQueue",
     "ContainerJob",
@@ -42,9 +46,11 @@ __all__ = [
     "JobRole",
     "MultiNodeJob",
     "NodeGroup",
+    "PipelineStep",
     "RetryCondition",
     "RetryPolicy",
     "S3UploadTrigger",
+    "ScheduledJob",
     "SpotEnvironment",
     "SpotFleetRole",
     "__version__",

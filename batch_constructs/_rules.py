@@ -47,6 +47,7 @@ RULES: Final[dict[str, str]] = {
     "timeout": "job timeout at least 60 seconds",
     "array-size": "array size 2-10000",
     "dependencies": "at most 20 job dependencies",
+    "target-retry": "EventBridge target retries: 0-185 attempts, maximum event age 60 s to 24 h",
     "name": "names: 1-128 characters of letters, digits, hyphens and underscores, starting alphanumeric",
     "tags": "at most 50 tags",
     "ephemeral-storage": "Fargate ephemeral storage 21-200 GiB",

@@ -1,0 +1,646 @@
+"""Step Functions triggers: a state machine that runs one Batch job and waits for it, and a pipeline of jobs.
+
+Both submit with ``arn:aws:states:::batch:submitJob.sync`` (``BatchSubmitJob`` with the RUN_JOB pattern), so a state
+finishes only when the job (every child of an array job) has SUCCEEDED, and fails when the job FAILED. Every state
+machine the module builds has:
+
+- logging level ALL (with execution data) to a log group with retention and KMS encryption, and X-Ray tracing;
+- a timeout on each job state, derived from the job definition (see :func:`job_state_timeout`), and on the execution;
+- retries of the submission when Batch throttles (``Batch.AWSBatchException`` with HTTP 429 "Too Many Requests",
+  ``Batch.TooManyRequestsException``) or has a server error (``Batch.ServerException``);
+- a Catch on every job state that publishes the error and cause to an SNS topic, then fails the execution with the
+  original error;
+- a role (``Role``, a :class:`~batch_constructs._iam.ManagedPolicyRole`) whose grants sit in one customer-managed
+  policy. ``batch:SubmitJob`` is granted on the job's queue and ``job-definition/NAME:*`` only: the L2 task's grant on
+  every job definition in the account (aws-cdk #37214) is dropped.
+
+How execution input reaches the job's ``Ref::`` parameters
+------------------------------------------------------------
+With ``parameters=None`` (the default) the execution input's ``parameters`` object is the job's ``Parameters``:
+``{"parameters": {"input": "s3://bucket/key"}}`` replaces ``Ref::input`` in the command. Keys it leaves out keep the
+job definition's default; an input without ``parameters`` submits the job with its defaults. Values must be strings
+(AWS Batch's parameters are a string map).
+
+With ``parameters={...}`` the mapping is the job's ``Parameters``: literals, or ``sfn.JsonPath.string_at("$.x")`` to
+read a field of the execution input (the execution then fails if the field is missing).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from aws_cdk import CfnResource, Duration, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct, IConstruct
+
+from . import _logs, _rules
+from ._compliance import acknowledge
+from ._iam import ManagedPolicyRole
+from ._validation import is_known, raise_if_any
+from .job_definition import ContainerJob, MultiNodeJob, Queue
+from .queue import BatchQueue
+
+Job = ContainerJob | MultiNodeJob
+
+#: How long a job may wait in its queue, per submission, before its state times out. It matches BatchQueue's default
+#: ``capacity_timeout`` (4 hours): the queue cancels a job starved of capacity before the state machine gives up on it.
+QUEUE_WAIT: Final = Duration.hours(4)
+
+#: The state timeout of a job whose definition has no timeout (AWS Batch has none by default): one day bounds a hung
+#: job that would otherwise keep the execution (and the instances) running for up to a year.
+UNBOUNDED_JOB_STATE_TIMEOUT: Final = Duration.days(1)
+
+#: Added to the sum of the job states' timeouts for the execution timeout: time to publish the failure alert.
+ALERT_MARGIN: Final = Duration.minutes(5)
+
+#: Errors Step Functions reports when AWS Batch throttles or fails a SubmitJob call (retried with backoff and jitter).
+#: Batch's 429 reaches Step Functions as ``Batch.AWSBatchException`` ("Too Many Requests ... TooManyRequestsException").
+THROTTLING_ERRORS: Final = ("Batch.AWSBatchException", "Batch.TooManyRequestsException", "Batch.ServerException")
+
+#: The EventBridge rule Step Functions manages to learn when a ``.sync`` Batch job finishes.
+SYNC_RULE: Final = "rule/StepFunctionsGetEventsForBatchJobsRule"
+
+
+def job_state_timeout(job: Job) -> Duration:
+    """The default timeout of a state that runs ``job``: attempts x the job's timeout, plus :data:`QUEUE_WAIT`.
+
+    AWS Batch applies the job timeout to each attempt, and retries up to ``retry_attempts`` times, so this is the
+    longest a healthy job can run; the queue wait covers time spent RUNNABLE. A job without a timeout gets
+    :data:`UNBOUNDED_JOB_STATE_TIMEOUT`.
+    """
+    definition = job.job_definition
+    timeout = definition.timeout
+    if timeout is None or not is_known(timeout.to_seconds()):
+        return UNBOUNDED_JOB_STATE_TIMEOUT
+    attempts = definition.retry_attempts or 1
+    if not is_known(attempts):
+        attempts = 10
+    return Duration.seconds(int(timeout.to_seconds()) * int(attempts) + int(QUEUE_WAIT.to_seconds()))
+
+
+def _batch_job_name(text: str) -> str:
+    """A valid AWS Batch job name from a construct id (letters, digits, '-' and '_', first alphanumeric)."""
+    cleaned = re.sub(r"[^A-Za-z0-9_-]", "-", text).lstrip("-_")
+    return (cleaned or "job")[:128]
+
+
+def _state_name(text: str) -> str:
+    """A Step Functions state name (at most 80 characters)."""
+    return text[:80]
+
+
+def _nag_text(value: object) -> str:
+    """How cdk-nag writes one resolved ARN part in a finding id: pseudo parameters as ``<AWS::X>``, else JSON."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and set(value) == {"Ref"}:
+        return f"<{value['Ref']}>"
+    if isinstance(value, dict) and set(value) == {"Fn::GetAtt"}:
+        return "<" + ".".join(value["Fn::GetAtt"]) + ">"
+    return json.dumps(value, separators=(",", ":"))
+
+
+def submit_grant_finding(job: Job) -> str:
+    """The AwsSolutions-IAM5 finding id of a ``batch:SubmitJob`` grant on ``job.job_definition_arn_pattern``."""
+    resolved = Stack.of(job).resolve(job.job_definition_arn_pattern)
+    if isinstance(resolved, dict) and "Fn::Join" in resolved:
+        separator, parts = resolved["Fn::Join"]
+        text = separator.join(_nag_text(part) for part in parts)
+    else:
+        text = _nag_text(resolved)
+    return f"AwsSolutions::AwsSolutions-IAM5[Resource::{text}]"
+
+
+def acknowledge_submit_grant(policy: IConstruct, job: Job) -> None:
+    """Acknowledge, on ``policy`` only, the wildcard of ``job-definition/NAME:*`` in a SubmitJob grant for ``job``."""
+    acknowledge(
+        policy,
+        submit_grant_finding(job),
+        "batch:SubmitJob on every revision of this one job definition (job-definition/NAME:*), so submissions keep "
+        "working while a new revision deploys (aws-cdk #26128); the same statement names the one job queue. Never "
+        "job-definition/* (aws-cdk #37214).",
+    )
+
+
+@dataclass(frozen=True)
+class PipelineStep:
+    """One job of a :class:`BatchPipeline`.
+
+    Args:
+        job: a ContainerJob or MultiNodeJob.
+        array_size: run it as an array job of this many children (2-10,000); the step ends when every child ended.
+            Default: a single job.
+        parameters: the job's ``Parameters`` (literals or ``sfn.JsonPath.string_at``). Default: the execution
+            input's ``parameters`` object (see the module docstring).
+        queue: Default: the job's queue.
+        name: the state name, unique within the pipeline. Default: the job's construct id.
+        timeout: the state timeout. Default: :func:`job_state_timeout` of the job.
+    """
+
+    job: Job
+    array_size: int | None = None
+    parameters: Mapping[str, str] | None = None
+    queue: Queue | None = None
+    name: str | None = None
+    timeout: Duration | None = None
+
+    def __init__(
+        self,
+        job: Job,
+        *,
+        array_size: int | None = None,
+        parameters: Mapping[str, str] | None = None,
+        queue: Queue | None = None,
+        name: str | None = None,
+        timeout: Duration | None = None,
+    ) -> None:
+        object.__setattr__(self, "job", job)
+        object.__setattr__(self, "array_size", array_size)
+        object.__setattr__(self, "parameters", parameters)
+        object.__setattr__(self, "queue", queue)
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "timeout", timeout)
+
+    @property
+    def state_name(self) -> str:
+        return _state_name(self.name or self.job.node.id)
+
+
+class _SubmitJobSync(tasks.BatchSubmitJob):
+    """``BatchSubmitJob`` with a state timeout (``TimeoutSeconds``).
+
+    The L2 maps ``task_timeout`` to the Batch attempt timeout (``Timeout.AttemptDurationSeconds``, which would override
+    the job definition's) and never writes ``TimeoutSeconds``, so the state itself would wait for ever.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, state_timeout: Duration, **kwargs: object) -> None:
+        super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
+        self._state_timeout_seconds = int(state_timeout.to_seconds())
+
+    def to_state_json(self, query_language: sfn.QueryLanguage | None = None) -> Mapping[object, object]:
+        rendered = dict(super().to_state_json(query_language))
+        rendered["TimeoutSeconds"] = self._state_timeout_seconds
+        return rendered
+
+
+class _BatchStatesRole(ManagedPolicyRole):
+    """The state machine's role: drops any statement granting ``batch:SubmitJob`` on every job definition.
+
+    ``BatchSubmitJob`` registers ``batch:SubmitJob`` on ``job-definition/*`` plus the queue (aws-cdk #37214), and the
+    state machine adds it to its role. The owning construct grants the narrow statement instead (queue plus
+    ``job-definition/NAME:*``) through ``grant_submit_job``.
+    """
+
+    def add_to_principal_policy(self, statement: iam.PolicyStatement) -> iam.AddToPrincipalPolicyResult:
+        if _is_unscoped_submit(statement):
+            return iam.AddToPrincipalPolicyResult(statement_added=False)
+        return super().add_to_principal_policy(statement)
+
+
+def _is_unscoped_submit(statement: iam.PolicyStatement) -> bool:
+    if "batch:SubmitJob" not in statement.actions:
+        return False
+    return any(r == "*" or r.endswith(":job-definition/*") for r in statement.resources)
+
+
+class _JobStateMachineBase(Construct):
+    """What the single-job state machine and the pipeline share: role, topic, logs, retries, Catch, grants."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        failure_topic: sns.ITopic | None,
+        log_retention: logs.RetentionDays | None,
+        encryption_key: kms.IKey | None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._key = encryption_key
+        self.role: iam.Role = _BatchStatesRole(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("states.amazonaws.com"),
+            description=f"batch-constructs: runs the Batch jobs of the state machine {self.node.path}",
+        )
+        self.failure_topic: sns.ITopic = failure_topic or self._new_topic()
+        self.log_group: logs.LogGroup = _logs.new_log_group(
+            self, "LogGroup", retention=log_retention, encryption_key=encryption_key
+        )
+        self._granted: set[tuple[str, str]] = set()
+        self._jobs: dict[str, Job] = {}
+        self._sync_granted = False
+
+    # -- pieces ---------------------------------------------------------------------------------------------------
+
+    def _new_topic(self) -> sns.Topic:
+        key = self._key or _logs.default_key(self)
+        return sns.Topic(
+            self,
+            "FailureTopic",
+            display_name="Batch job failures",
+            master_key=key,
+            enforce_ssl=True,
+        )
+
+    def _failure_chain(self) -> sfn.IChainable:
+        """Publish the caught error to the failure topic, then fail with the original error and cause."""
+        notify = tasks.SnsPublish(
+            self,
+            "NotifyFailure",
+            topic=self.failure_topic,
+            subject="AWS Batch job failed",
+            message=sfn.TaskInput.from_object(
+                {
+                    "stateMachine": sfn.JsonPath.state_machine_id,
+                    "execution": sfn.JsonPath.execution_id,
+                    "error": sfn.JsonPath.string_at("$.error.Error"),
+                    "cause": sfn.JsonPath.string_at("$.error.Cause"),
+                }
+            ),
+            result_path=sfn.JsonPath.DISCARD,
+        )
+        notify.add_retry(max_attempts=3, interval=Duration.seconds(2), backoff_rate=2)
+        failed = sfn.Fail(self, "Failed", error_path="$.error.Error", cause_path="$.error.Cause")
+        master_key = self.failure_topic.master_key
+        if master_key is not None:
+            # Publishing to an encrypted topic needs the key (exact actions: no IAM5 wildcard finding).
+            self.role.add_to_principal_policy(
+                iam.PolicyStatement(actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[master_key.key_arn])
+            )
+        return notify.next(failed)
+
+    def _submit(
+        self,
+        construct_id: str,
+        *,
+        job: Job,
+        queue: Queue,
+        parameters: Mapping[str, str] | None,
+        array_size: int | None,
+        timeout: Duration,
+        depends_on: Sequence[str] | None = None,
+        result_path: str,
+    ) -> tasks.BatchSubmitJob:
+        payload = (
+            sfn.TaskInput.from_object(dict(parameters))
+            if parameters is not None
+            else sfn.TaskInput.from_json_path_at("$.parameters")
+        )
+        task = _SubmitJobSync(
+            self,
+            construct_id,
+            state_timeout=timeout,
+            job_definition_arn=job.job_definition_arn,
+            job_queue_arn=queue.job_queue_arn,
+            job_name=_batch_job_name(job.node.id),
+            payload=payload,
+            array_size=array_size,
+            depends_on=[tasks.BatchJobDependency(job_id=d) for d in depends_on] if depends_on else None,
+            integration_pattern=sfn.IntegrationPattern.RUN_JOB,
+            result_selector={
+                "JobId": sfn.JsonPath.string_at("$.JobId"),
+                "JobName": sfn.JsonPath.string_at("$.JobName"),
+                "Status": sfn.JsonPath.string_at("$.Status"),
+            },
+            result_path=result_path,
+        )
+        task.add_retry(
+            errors=list(THROTTLING_ERRORS),
+            interval=Duration.seconds(5),
+            backoff_rate=2,
+            max_attempts=6,
+            max_delay=Duration.minutes(2),
+            jitter_strategy=sfn.JitterType.FULL,
+        )
+        self._grant_job(job, queue)
+        return task
+
+    def _grant_job(self, job: Job, queue: Queue) -> None:
+        key = (job.node.path, queue.node.path)
+        if key not in self._granted:
+            self._granted.add(key)
+            self._jobs[job.node.path] = job
+            job.grant_submit_job(self.role, queue)
+        if not self._sync_granted:
+            self._sync_granted = True
+            stack = Stack.of(self)
+            # What the .sync integration needs besides SubmitJob (Step Functions' documented policy for Batch):
+            # DescribeJobs has no resource-level permissions; TerminateJob acts on job ids known only at run time.
+            self.role.add_to_principal_policy(iam.PolicyStatement(actions=["batch:DescribeJobs"], resources=["*"]))
+            self.role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=["batch:TerminateJob"],
+                    resources=[stack.format_arn(service="batch", resource="job", resource_name="*")],
+                )
+            )
+
+    @staticmethod
+    def _with_default_parameters(scope: Construct, first: sfn.IChainable) -> sfn.IChainable:
+        """Give the execution input an empty ``parameters`` object when it has none, then go to ``first``."""
+        choice = sfn.Choice(scope, "HasParameters", comment="Does the execution input carry job parameters?")
+        default = sfn.Pass(
+            scope,
+            "NoParameters",
+            comment="Submit with the job definition's default parameters",
+            result=sfn.Result.from_object({}),
+            result_path="$.parameters",
+        )
+        choice.when(sfn.Condition.is_present("$.parameters"), first)
+        choice.otherwise(default.next(first))
+        return choice
+
+    def _state_machine(self, definition: sfn.IChainable, timeout: Duration, comment: str) -> sfn.StateMachine:
+        machine = sfn.StateMachine(
+            self,
+            "Resource",
+            definition_body=sfn.DefinitionBody.from_chainable(definition),
+            comment=comment,
+            role=self.role,
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            timeout=timeout,
+            tracing_enabled=True,
+            logs=sfn.LogOptions(destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
+        )
+        self._acknowledge_role()
+        policy = self.role.managed_policy if isinstance(self.role, ManagedPolicyRole) else None
+        cfn_machine = machine.node.default_child
+        if policy is not None and isinstance(cfn_machine, CfnResource):
+            # The L2 makes the machine depend on the role's whole subtree. The role is already a dependency through
+            # RoleArn (cfn-lint W3005); the policy must stay one: creation checks the logging permissions.
+            cfn_policy = policy.node.default_child
+            assert isinstance(cfn_policy, CfnResource)
+            cfn_machine.add_override("DependsOn", [Stack.of(self).get_logical_id(cfn_policy)])
+        return machine
+
+    def _acknowledge_role(self) -> None:
+        policy = self.role.managed_policy if isinstance(self.role, ManagedPolicyRole) else None
+        if policy is None:
+            return
+        acknowledge(
+            policy,
+            "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+            "CloudWatch Logs vended-log delivery (logs:CreateLogDelivery and friends), X-Ray trace upload and "
+            "batch:DescribeJobs support no resource-level permissions; AWS documents Resource '*' for each. "
+            "batch:SubmitJob is scoped to the queue and the job definition's revisions.",
+        )
+        acknowledge(
+            policy,
+            "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:batch:<AWS::Region>:<AWS::AccountId>:job/*]",
+            "batch:TerminateJob lets Step Functions stop the job it submitted when the state times out or the "
+            "execution is stopped; job ids exist only at run time, so the resource is job/* in this account and "
+            "region (Step Functions' documented policy for the .sync Batch integration).",
+        )
+        for job in self._jobs.values():
+            acknowledge_submit_grant(policy, job)
+
+    # -- public ---------------------------------------------------------------------------------------------------
+
+    state_machine: sfn.StateMachine
+
+    def grant_start_execution(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Allow ``grantee`` to start executions of this state machine (and nothing else)."""
+        return self.state_machine.grant_start_execution(grantee)
+
+    @property
+    def state_machine_arn(self) -> str:
+        return self.state_machine.state_machine_arn
+
+
+def _queue_of(scope: Construct, job: Job, queue: Queue | None, what: str) -> tuple[Queue | None, list[str]]:
+    """The queue a job is submitted to, and the pairing problems (none when the queue's capacity is unknown)."""
+    target = queue or job.queue
+    if target is None:
+        return None, [
+            _rules.fix(
+                "job-fits-queue",
+                f"{what}: job {job.node.path} has no queue and none was passed",
+                "pass queue= to the job or to this construct",
+            )
+        ]
+    problems: list[str] = []
+    if isinstance(target, BatchQueue):
+        for req in job.requirements:
+            problems += _rules.job_fits_queue(req, target.node.path, target.capacities())
+    del scope
+    return target, problems
+
+
+def _array_problems(what: str, array_size: int | None) -> list[str]:
+    if array_size is None or not is_known(array_size):
+        return []
+    return _rules.int_range(
+        "array-size",
+        f"{what}array_size",
+        array_size,
+        2,
+        10000,
+        "use 2-10000 children, or None for a single job (split larger work over several array jobs)",
+    )
+
+
+def _timeout_problems(what: str, timeout: Duration | None) -> list[str]:
+    if timeout is None or not is_known(timeout.to_seconds()):
+        return []
+    seconds = timeout.to_seconds()
+    if seconds >= 60:
+        return []
+    return [
+        _rules.fix(
+            "timeout",
+            f"{what}timeout={seconds:g} s; a Batch job cannot be scheduled, started and finished that fast",
+            "use Duration.minutes(1) or more, or leave it unset for the job's own timeout x attempts + queue wait",
+        )
+    ]
+
+
+class BatchJobStateMachine(_JobStateMachineBase):
+    """A Step Functions state machine that submits one Batch job (``batch:submitJob.sync``) and waits for it.
+
+    Attributes:
+        state_machine: the L2 ``sfn.StateMachine`` (child ``Resource``).
+        role: the role Step Functions assumes (child ``Role``; grants in its managed policy ``Role/Policy``).
+        log_group: the execution log group (child ``LogGroup``).
+        failure_topic: where failures are published (the given topic, or the child ``FailureTopic``).
+        job / queue: what is submitted, and where.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        job: Job,
+        queue: Queue | None = None,
+        parameters: Mapping[str, str] | None = None,
+        array_size: int | None = None,
+        depends_on: Sequence[str] | None = None,
+        timeout: Duration | None = None,
+        failure_topic: sns.ITopic | None = None,
+        log_retention: logs.RetentionDays | None = None,
+        encryption_key: kms.IKey | None = None,
+    ) -> None:
+        """Args:
+        job: the ContainerJob or MultiNodeJob to run.
+        queue: Default: the job's queue (one of the two is required).
+        parameters: the job's ``Parameters``, literals or ``sfn.JsonPath.string_at("$.x")``. Default: the execution
+            input's ``parameters`` object, or the job definition's defaults when the input has none.
+        array_size: submit an array job of 2-10,000 children; the state waits for all of them. Default: one job.
+        depends_on: ids of Batch jobs that must finish first (at most 20), literals or ``sfn.JsonPath.string_at``.
+            Default: none.
+        timeout: how long the job state may take from submission to the end of the job. Default:
+            :func:`job_state_timeout` (the job's timeout x its attempts + 4 hours of queue wait; 1 day when the job
+            has no timeout). The execution's timeout adds 5 minutes for the failure alert.
+        failure_topic: where the Catch publishes failures. Default: a new topic (child ``FailureTopic``), encrypted
+            with ``encryption_key``, with a policy that denies non-TLS access; subscribe to it.
+        log_retention: retention of the execution log group. Default: one year.
+        encryption_key: the key of the log group and the new topic. Default: the stack's shared key.
+        """
+        problems = _array_problems("", array_size)
+        problems += _timeout_problems("", timeout)
+        if depends_on is not None and len(depends_on) > 20:
+            problems.append(
+                _rules.fix(
+                    "dependencies",
+                    f"depends_on has {len(depends_on)} job ids; AWS Batch allows at most 20 per job",
+                    "chain the jobs in a BatchPipeline, or depend on an array job instead of its children",
+                )
+            )
+        super().__init__(
+            scope,
+            construct_id,
+            failure_topic=failure_topic,
+            log_retention=log_retention,
+            encryption_key=encryption_key,
+        )
+        target, pairing = _queue_of(self, job, queue, "BatchJobStateMachine")
+        raise_if_any(self, problems + pairing)
+        assert target is not None
+        self.job: Job = job
+        self.queue: Queue = target
+        state_timeout = timeout or job_state_timeout(job)
+        submit = self._submit(
+            "SubmitJob",
+            job=job,
+            queue=target,
+            parameters=parameters,
+            array_size=array_size,
+            timeout=state_timeout,
+            depends_on=depends_on,
+            result_path="$.job",
+        )
+        submit.add_catch(self._failure_chain(), errors=[sfn.Errors.ALL], result_path="$.error")
+        start: sfn.IChainable = submit
+        if parameters is None:
+            start = self._with_default_parameters(self, submit)
+        self.state_machine = self._state_machine(
+            start,
+            state_timeout.plus(ALERT_MARGIN),
+            f"Runs the AWS Batch job {job.node.path} and waits for it (batch-constructs)",
+        )
+
+
+class BatchPipeline(_JobStateMachineBase):
+    """A state machine that runs Batch jobs one after the other, each ``submitJob.sync``.
+
+    An array step followed by a normal step is fan-out then fan-in: the aggregation step starts only after every child
+    of the array job has finished. Each step's result (``JobId``, ``JobName``, ``Status``) is added to the state under
+    ``$.steps.<step index>`` and the input (with its ``parameters``) flows on to the next step.
+
+    Attributes: as for :class:`BatchJobStateMachine`, plus ``steps``.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        steps: Sequence[PipelineStep],
+        failure_topic: sns.ITopic | None = None,
+        timeout: Duration | None = None,
+        log_retention: logs.RetentionDays | None = None,
+        encryption_key: kms.IKey | None = None,
+    ) -> None:
+        """Args:
+        steps: the jobs, in order (at least one).
+        failure_topic: Default: a new KMS-encrypted, TLS-only topic (child ``FailureTopic``).
+        timeout: the whole execution's timeout. Default: the sum of the steps' state timeouts plus 5 minutes.
+        log_retention: Default: one year. encryption_key: Default: the stack's shared key.
+        """
+        problems: list[str] = []
+        if not steps:
+            problems.append(_rules.fix("dependencies", "a pipeline with no steps", "pass at least one PipelineStep"))
+        problems += _timeout_problems("", timeout)
+        names: dict[str, int] = {}
+        for index, step in enumerate(steps):
+            what = f"steps[{index}]."
+            problems += _array_problems(what, step.array_size)
+            problems += _timeout_problems(what, step.timeout)
+            if step.state_name in names:
+                problems.append(
+                    _rules.fix(
+                        "name",
+                        f"steps[{index}] and steps[{names[step.state_name]}] are both named {step.state_name!r}; "
+                        "state names are unique within a state machine",
+                        "pass name= to one of the PipelineSteps (e.g. when the same job runs twice)",
+                    )
+                )
+            names.setdefault(step.state_name, index)
+        super().__init__(
+            scope,
+            construct_id,
+            failure_topic=failure_topic,
+            log_retention=log_retention,
+            encryption_key=encryption_key,
+        )
+        queues: list[Queue] = []
+        for index, step in enumerate(steps):
+            target, pairing = _queue_of(self, step.job, step.queue, f"steps[{index}]")
+            problems += pairing
+            if target is not None:
+                queues.append(target)
+        raise_if_any(self, problems)
+
+        self.steps: list[PipelineStep] = list(steps)
+        failure = self._failure_chain()
+        chain: sfn.Chain | None = None
+        first: sfn.IChainable | None = None
+        total = Duration.seconds(0)
+        for index, (step, target) in enumerate(zip(steps, queues, strict=True)):
+            step_timeout = step.timeout or job_state_timeout(step.job)
+            total = total.plus(step_timeout)
+            task = self._submit(
+                step.state_name,
+                job=step.job,
+                queue=target,
+                parameters=step.parameters,
+                array_size=step.array_size,
+                timeout=step_timeout,
+                result_path=f"$.steps.step{index}",
+            )
+            task.add_catch(failure, errors=[sfn.Errors.ALL], result_path="$.error")
+            if chain is None:
+                chain = sfn.Chain.start(task)
+                first = task
+            else:
+                chain = chain.next(task)
+        assert chain is not None and first is not None
+        start: sfn.IChainable = sfn.Pass(self, "Start", result=sfn.Result.from_object({}), result_path="$.steps").next(
+            chain
+        )
+        if any(step.parameters is None for step in steps):
+            start = self._with_default_parameters(self, start)
+        self.state_machine = self._state_machine(
+            start,
+            timeout or total.plus(ALERT_MARGIN),
+            f"Runs {len(steps)} AWS Batch job(s) in sequence and waits for each (batch-constructs)",
+        )
