@@ -7,10 +7,12 @@ Network                BatchNetwork: 2 AZs, 1 NAT gateway, flow logs, S3/DynamoD
 GpuEnvironment         g5/g6 On-Demand, ECS_AL2023_NVIDIA, 0-64 vCPUs
 GpuQueue               -> GpuEnvironment
 SingleGpuJob           1 GPU, 4 vCPUs, 12 GiB, 8 GiB /dev/shm: ``python -m job.launch --steps Ref::steps``
-EfaEnvironment         g5.48xlarge (8 A10G GPUs, 100 Gbps EFA) On-Demand, ECS_AL2023_NVIDIA, cluster placement group,
-                       EFA launch template, 0-768 vCPUs (one 4-node job at a time)
+EfaEnvironment         g5.48xlarge (8 A10G GPUs, 100 Gbps EFA) On-Demand, ECS_AL2023_NVIDIA (or your AMI with the EFA
+                       driver: context ``gpuTraining:efaAmiParameter``), cluster placement group, EFA launch template,
+                       0-768 vCPUs (one 4-node job at a time)
 EfaQueue               -> EfaEnvironment
 DistributedTrainingJob multi-node: 4 nodes x 8 GPUs, main node 0, EFA device, memlock unlimited
+DistributedTraining    Step Functions state machine: submitJob.sync of DistributedTrainingJob, failures to SNS
 =====================  ==============================================================================================
 """
 
@@ -28,13 +30,14 @@ from constructs import Construct
 from batch_constructs import BatchNetwork, BatchQueue, ContainerJob, EfaEnvironment, GpuEnvironment, MultiNodeJob
 from batch_constructs._compliance import acknowledge
 from batch_constructs._iam import ManagedPolicyRole
+from batch_constructs.stepfunctions import BatchJobStateMachine
 
 JOB_DIRECTORY: Final = pathlib.Path(__file__).parent / "job"
 
 #: The multi-node instance type. 8 NVIDIA A10G GPUs (24 GiB each), 192 vCPUs, 768 GiB, one 100 Gbps EFA interface.
-#: Chosen over p4d.24xlarge (8 A100, 400 Gbps EFA with GPUDirect RDMA, about twice the price per hour and rarely
-#: available On-Demand without a capacity reservation) because a multi-node job starts only when every node is up at
-#: once in one placement group; over g6.48xlarge (8 L4) because the A10G has twice the memory bandwidth for training.
+#: Chosen over p4d.24xlarge (8 A100, 400 Gbps EFA with GPUDirect RDMA, more per hour and rarely available On-Demand
+#: without a capacity reservation) because a multi-node job starts only when every node is up at once in one
+#: placement group; over g6.48xlarge (8 L4) because the A10G has twice the memory bandwidth for training.
 EFA_INSTANCE_TYPE: Final = "g5.48xlarge"
 #: GPUs of one EFA node (the trainer starts one process per GPU).
 GPUS_PER_EFA_NODE: Final = 8
@@ -44,6 +47,9 @@ NODES: Final = 4
 EFA_NODE_VCPUS: Final = 192
 #: Default optimizer steps, a job parameter (override at submission: ``--parameters steps=1000``).
 DEFAULT_STEPS: Final = "200"
+#: Context key: the name of an SSM parameter holding the ID of an AMI with the EFA driver (see README.md). Unset, the
+#: EFA nodes run the stock ECS_AL2023_NVIDIA AMI.
+EFA_AMI_PARAMETER_CONTEXT: Final = "gpuTraining:efaAmiParameter"
 
 
 class GpuTrainingStack(cdk.Stack):
@@ -53,12 +59,20 @@ class GpuTrainingStack(cdk.Stack):
         network: the VPC, subnets and jobs' security group.
         gpu_environment / gpu_queue / single_gpu_job: single-node GPU training.
         efa_environment / efa_queue / distributed_job: multi-node NCCL training over EFA.
+        training_state_machine: starts ``distributed_job`` and waits for it (``.state_machine``, ``.failure_topic``).
     """
 
     def __init__(self, scope: Construct, construct_id: str, **kwargs: object) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
         image = ecs.ContainerImage.from_asset(str(JOB_DIRECTORY), exclude=["__pycache__", "*.pyc"])
-        nvidia = [batch.EcsMachineImage(image_type=batch.EcsMachineImageType.ECS_AL2023_NVIDIA)]
+        nvidia_type = batch.EcsMachineImageType.ECS_AL2023_NVIDIA
+        efa_ami_parameter = self.node.try_get_context(EFA_AMI_PARAMETER_CONTEXT)
+        efa_images = [
+            batch.EcsMachineImage(
+                image_type=nvidia_type,
+                image=ec2.MachineImage.from_ssm_parameter(efa_ami_parameter) if efa_ami_parameter else None,
+            )
+        ]
         command = ["python", "-m", "job.launch", "--steps", "Ref::steps"]
 
         self.network = BatchNetwork(self, "Network")
@@ -89,7 +103,7 @@ class GpuTrainingStack(cdk.Stack):
             "EfaEnvironment",
             network=self.network,
             instance_type=ec2.InstanceType(EFA_INSTANCE_TYPE),
-            images=nvidia,
+            images=efa_images,
             max_vcpus=NODES * EFA_NODE_VCPUS,
         )
         self.efa_queue = BatchQueue(self, "EfaQueue", environments=[self.efa_environment])
@@ -119,8 +133,24 @@ class GpuTrainingStack(cdk.Stack):
             assert isinstance(container, batch.EcsEc2ContainerDefinition)
             container.add_ulimit(name=batch.UlimitName.MEMLOCK, soft_limit=-1, hard_limit=-1)
 
+        # Started through Step Functions (submitJob.sync): the execution ends when the main node's container ends, and
+        # a failure is published to the state machine's encrypted SNS topic. Input: {"parameters": {"steps": "1000"}}.
+        self.training_state_machine = BatchJobStateMachine(self, "DistributedTraining", job=self.distributed_job)
+
         for job in (self.single_gpu_job, self.distributed_job):
             _acknowledge_registry_token(job.execution_role)
+
+        # What the README's commands read after `cdk deploy`.
+        outputs = {
+            "GpuQueueArn": self.gpu_queue.job_queue_arn,
+            "SingleGpuJobDefinitionArn": self.single_gpu_job.job_definition_arn,
+            "SingleGpuJobLogGroup": self.single_gpu_job.log_group.log_group_name,
+            "TrainingStateMachineArn": self.training_state_machine.state_machine_arn,
+            "DistributedJobLogGroup": self.distributed_job.log_group.log_group_name,
+            "FailureTopicArn": self.training_state_machine.failure_topic.topic_arn,
+        }
+        for name, value in outputs.items():
+            cdk.CfnOutput(self, name, value=value)
 
 
 def _acknowledge_registry_token(role: object) -> None:
