@@ -15,6 +15,7 @@ from .compute import (
 )
 from .errors import BatchConfigurationError
 from .job_definition import ContainerJob, MultiNodeJob, NodeGroup, RetryCondition, RetryPolicy
+from .monitoring import BatchAlerts, BatchJobMetrics
 from .network import BATCH_INTERFACE_ENDPOINTS, BatchNetwork
 from .platform import BatchPlatform
 from .queue import BatchQueue
@@ -27,8 +28,10 @@ __version__ = "0.1.0"
 
 __all__ = [
     "BATCH_INTERFACE_ENDPOINTS",
+    "BatchAlerts",
     "BatchConfigurationError",
     "BatchEnvironment",
+    "BatchJobMetrics",
     "BatchJobStateMachine",
     "BatchNetwork",
     "BatchPipeline",

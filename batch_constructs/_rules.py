@@ -56,6 +56,13 @@ RULES: Final[dict[str, str]] = {
     "multinode-ranges": "node ranges cover 0..N-1 without gaps or overlaps",
     "multinode-main-node": "the main node is one of the job's nodes",
     "parameters": "every Ref::name in the command has a default parameter or is documented as required at submit",
+    # triggers
+    "trigger-filters": "S3 trigger key filters are literal, non-empty lists within EventBridge's limits",
+    "trigger-parameters": "trigger parameter names are valid Ref:: names and distinct",
+    "trigger-queue": "a trigger knows the queue to submit to",
+    # monitoring
+    "monitoring-queues": "alerts and job metrics watch at least one job queue",
+    "monitoring-options": "alert and metric options are consistent (an e-mail address, a topic or a key, threshold >= 1)",
 }
 
 _NAME: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
