@@ -452,6 +452,8 @@ class MultiNodeJob(_Job):
     """
 
     EFA_DEVICE = "/dev/infiniband/uverbs0"
+    #: What the EFA device needs, as the Batch API spells it.
+    EFA_PERMISSIONS = ("READ", "WRITE", "MKNOD")
 
     def __init__(
         self,
@@ -598,3 +600,13 @@ class MultiNodeJob(_Job):
             job_definition_name=job_definition_name,
             propagate_tags=propagate_tags,
         )
+        if use_efa:
+            # The L2 writes the permissions in lower case; the Batch API (DeviceCgroupPermission) and the AWS Batch EFA
+            # guide spell them READ, WRITE, MKNOD.
+            cfn = self.job_definition.node.default_child
+            assert isinstance(cfn, batch.CfnJobDefinition)
+            for index in range(len(groups)):
+                cfn.add_property_override(
+                    f"NodeProperties.NodeRangeProperties.{index}.Container.LinuxParameters.Devices.0.Permissions",
+                    list(self.EFA_PERMISSIONS),
+                )
