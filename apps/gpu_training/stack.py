@@ -27,10 +27,17 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from constructs import Construct
 
-from batch_constructs import BatchNetwork, BatchQueue, ContainerJob, EfaEnvironment, GpuEnvironment, MultiNodeJob
+from batch_constructs import (
+    BatchJobStateMachine,
+    BatchNetwork,
+    BatchQueue,
+    ContainerJob,
+    EfaEnvironment,
+    GpuEnvironment,
+    MultiNodeJob,
+)
 from batch_constructs._compliance import acknowledge
 from batch_constructs._iam import ManagedPolicyRole
-from batch_constructs.stepfunctions import BatchJobStateMachine
 
 JOB_DIRECTORY: Final = pathlib.Path(__file__).parent / "job"
 
