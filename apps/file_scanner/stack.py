@@ -22,6 +22,7 @@ from batch_constructs import BatchNetwork, BatchQueue, ContainerJob, Ec2Environm
 from batch_constructs._compliance import acknowledge, acknowledge_in_packs
 from batch_constructs._iam import ManagedPolicyRole
 from batch_constructs._logs import default_key
+from batch_constructs.monitoring import BatchAlerts
 from batch_constructs.s3_trigger import S3UploadTrigger
 
 JOB_DIR: Final = pathlib.Path(__file__).parent / "job"
@@ -38,6 +39,9 @@ RESULTS_PREFIX: Final = "results/"
 #: still stops the same morning instead of billing an instance for a day. Each Spot retry gets its own two hours.
 SCAN_TIMEOUT: Final = cdk.Duration.hours(2)
 
+#: Context key of an e-mail address for the failure alerts: ``cdk deploy FileScanner -c alert_email=ops@example.com``.
+ALERT_EMAIL_CONTEXT: Final = "alert_email"
+
 #: Each environment's ceiling: 64 vCPUs run 64 scans at once (1 vCPU each) and bound the bill of an upload burst.
 MAX_VCPUS: Final = 64
 
@@ -46,7 +50,8 @@ class FileScannerStack(cdk.Stack):
     """Network, Spot + On-Demand queue, buckets, status table, scanner job, upload trigger and failure alerts.
 
     Attributes:
-        network / spot / on_demand / queue / job / uploads / results / access_logs / table: what the stack creates.
+        network / spot / on_demand / queue / job / uploads / results / access_logs / table / trigger / alerts: what
+        the stack creates.
     """
 
     def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
@@ -107,8 +112,13 @@ class FileScannerStack(cdk.Stack):
         # EventBridge submits the job for each object created under incoming/ (results go to another bucket, so the
         # job can never trigger itself).
         self.trigger = S3UploadTrigger(self, "OnUpload", bucket=self.uploads, job=self.job, prefixes=[INCOMING_PREFIX])
+        # A job that ends FAILED (after its Spot retries), or blocks the queue, posts to an encrypted SNS topic.
+        self.alerts = BatchAlerts(
+            self, "Alerts", queues=[self.queue], email=self.node.try_get_context(ALERT_EMAIL_CONTEXT)
+        )
         self._acknowledge_inherent_findings()
 
+        cdk.CfnOutput(self, "AlertsTopicArn", value=self.alerts.topic.topic_arn)
         cdk.CfnOutput(self, "UploadsBucketName", value=self.uploads.bucket_name)
         cdk.CfnOutput(self, "ResultsBucketName", value=self.results.bucket_name)
         cdk.CfnOutput(self, "StatusTableName", value=self.table.table_name)

@@ -105,6 +105,24 @@ def test_uploads_under_incoming_submit_the_scanner_with_bucket_and_key(tpl: dict
     assert bucket["NotificationConfiguration"]["EventBridgeConfiguration"]["EventBridgeEnabled"] is True
 
 
+def test_failed_jobs_of_this_queue_alert_an_encrypted_topic(tpl: dict[str, Any]) -> None:
+    queue = logical_id(tpl, "AWS::Batch::JobQueue", "Queue")
+    topic_id, topic = only(tpl, "AWS::SNS::Topic")
+    assert "KmsMasterKeyId" in topic["Properties"]
+    failed = [
+        r
+        for r in resources(tpl, "AWS::Events::Rule").values()
+        if r["Properties"]["EventPattern"].get("detail", {}).get("status") == ["FAILED"]
+    ]
+    (rule,) = failed
+    pattern = rule["Properties"]["EventPattern"]
+    assert pattern["source"] == ["aws.batch"] and pattern["detail-type"] == ["Batch Job State Change"]
+    assert pattern["detail"]["jobQueue"] == [{"Fn::GetAtt": [queue, "JobQueueArn"]}]
+    (target,) = rule["Properties"]["Targets"]
+    assert target["Arn"] == {"Ref": topic_id}
+    assert tpl["Outputs"]["AlertsTopicArn"]["Value"] == {"Ref": topic_id}
+
+
 def test_results_go_to_another_bucket_so_the_job_never_triggers_itself(tpl: dict[str, Any]) -> None:
     assert logical_id(tpl, "AWS::S3::Bucket", "Results") != logical_id(tpl, "AWS::S3::Bucket", "Uploads")
 
