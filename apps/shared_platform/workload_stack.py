@@ -14,7 +14,7 @@ from aws_cdk import aws_batch as batch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from batch_constructs import ContainerJob
 from batch_constructs._compliance import acknowledge, acknowledge_in_packs
@@ -138,7 +138,7 @@ class SharedWorkloadStack(cdk.Stack):
         cdk.CfnOutput(self, "JobLogGroupName", value=self.report.log_group.log_group_name)
 
 
-def _cfn(construct: Construct) -> cdk.CfnResource:
+def _cfn(construct: IConstruct) -> cdk.CfnResource:
     resource = construct.node.default_child
     assert isinstance(resource, cdk.CfnResource)
     return resource
