@@ -222,3 +222,18 @@ def test_relabelling_an_image_overwrites_its_item(rekognition: Stubber) -> None:
     item = stored_item(BUCKET, "uploads/dog.png")
     assert item is not None and item["label_names"] == ["Cat"]
     assert boto3.client("dynamodb").scan(TableName=TABLE)["Count"] == 1
+
+
+def test_an_object_outside_the_jobs_permissions_fails_with_a_clear_message(
+    rekognition: Stubber, caplog: pytest.LogCaptureFixture
+) -> None:
+    # GIVEN an S3 client that is refused the object (the job role reads only the upload prefix)
+    s3 = boto3.client("s3")
+    with Stubber(s3) as denied:
+        denied.add_client_error("head_object", "403", "Forbidden", http_status_code=403)
+        request = job.Request(BUCKET, "private/secret.png", TABLE)
+        # WHEN the job looks for the image
+        with pytest.raises(job.JobError, match="access denied") as error:
+            job.locate_image(s3, request)
+    # THEN it fails with a message saying why, not with a traceback
+    assert error.value.exit_code == job.EXIT_FAILED

@@ -102,9 +102,14 @@ def _head(s3: Any, bucket: str, key: str) -> dict[str, Any] | None:
     try:
         head: dict[str, Any] = s3.head_object(Bucket=bucket, Key=key)
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+        code = error.response.get("Error", {}).get("Code")
+        if code in ("404", "NoSuchKey", "NotFound"):
             return None
-        raise
+        if code in ("403", "AccessDenied", "Forbidden"):
+            raise JobError(
+                f"s3://{bucket}/{key}: access denied (the job may read only the bucket's upload prefix)"
+            ) from error
+        raise JobError(f"s3://{bucket}/{key}: cannot read it: {error}") from error
     return head
 
 
