@@ -116,7 +116,9 @@ class MoviesImporterStack(cdk.Stack):
         cdk.CfnOutput(self, "UploadsBucketName", value=self.uploads.bucket_name)
         cdk.CfnOutput(self, "TableName", value=self.table.table_name)
         cdk.CfnOutput(self, "StateMachineArn", value=self.state_machine.state_machine_arn)
+        cdk.CfnOutput(self, "FailureTopicArn", value=self.state_machine.failure_topic.topic_arn)
         cdk.CfnOutput(self, "JobQueueArn", value=self.platform.queue.job_queue_arn)
+        cdk.CfnOutput(self, "JobDefinitionArn", value=self.job.job_definition_arn)
         cdk.CfnOutput(self, "JobLogGroupName", value=self.job.log_group.log_group_name)
 
     def _grant_job_access(self) -> None:
