@@ -14,10 +14,10 @@ from aws_cdk import aws_batch as batch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
-from constructs import Construct, IConstruct
+from constructs import Construct
 
 from batch_constructs import ContainerJob
-from batch_constructs._compliance import acknowledge, acknowledge_in_packs
+from batch_constructs._compliance import acknowledge_in_packs
 from batch_constructs._logs import default_key
 from batch_constructs.job_definition import Queue
 from batch_constructs.schedule import ScheduledJob
@@ -126,19 +126,12 @@ class SharedWorkloadStack(cdk.Stack):
             "S3 server access logging delivers only to buckets encrypted with SSE-S3 (Amazon S3 managed keys), not "
             "SSE-KMS; the objects are encrypted at rest (AES-256), the bucket is private and TLS-only.",
         )
-        # The library's ScheduledJob does not acknowledge this on its dead-letter queue (S3UploadTrigger does).
-        acknowledge(
-            _cfn(self.schedule.dead_letter_queue),
-            "Serverless::Serverless-SQSRedrivePolicy",
-            "This queue is itself the dead-letter queue of the schedule's EventBridge target; a redrive policy would "
-            "move undeliverable events to yet another queue instead of keeping them here (14 days) for inspection.",
-        )
         cdk.CfnOutput(self, "DataBucketName", value=self.data.bucket_name)
         cdk.CfnOutput(self, "JobDefinitionArn", value=self.report.job_definition_arn)
         cdk.CfnOutput(self, "JobLogGroupName", value=self.report.log_group.log_group_name)
 
 
-def _cfn(construct: IConstruct) -> cdk.CfnResource:
+def _cfn(construct: Construct) -> cdk.CfnResource:
     resource = construct.node.default_child
     assert isinstance(resource, cdk.CfnResource)
     return resource
