@@ -137,6 +137,13 @@ def test_submitted_tuning_values_win_but_the_rendezvous_is_always_computed() -> 
     assert result.environment["WORLD_SIZE"] == "32"
 
 
+def test_a_vpc_in_the_shared_address_range_is_private_enough() -> None:
+    # VPCs may add a 100.64.0.0/10 CIDR; Python's is_private says False for it, a VPC address all the same
+    assert run(worker(1, AWS_BATCH_JOB_MAIN_NODE_PRIVATE_IPV4_ADDRESS="100.64.3.7")).rendezvous.master_addr == (
+        "100.64.3.7"
+    )
+
+
 def test_custom_master_port() -> None:
     result = run(worker(1, TRAINING_MASTER_PORT="23456"))
     assert "--master-port=23456" in result.command
@@ -194,6 +201,7 @@ def test_small_shared_memory_gives_a_warning_with_the_fix() -> None:
         ({"AWS_BATCH_JOB_MAIN_NODE_PRIVATE_IPV4_ADDRESS": None}, r"PRIVATE_IPV4_ADDRESS is not set on node 1"),
         ({"AWS_BATCH_JOB_MAIN_NODE_PRIVATE_IPV4_ADDRESS": "main-node"}, r"'main-node' is not a private IPv4"),
         ({"AWS_BATCH_JOB_MAIN_NODE_PRIVATE_IPV4_ADDRESS": "8.8.8.8"}, r"'8.8.8.8' is not a private IPv4"),
+        ({"AWS_BATCH_JOB_MAIN_NODE_PRIVATE_IPV4_ADDRESS": "169.254.1.1"}, r"'169.254.1.1' is not a private IPv4"),
         ({"GPUS_PER_NODE": "0"}, r"GPUS_PER_NODE=0 is out of range"),
         ({"GPUS_PER_NODE": "16"}, r"GPUS_PER_NODE=16, but the container sees 8 GPU\(s\).*Fix: request 16 GPUs"),
         ({"TRAINING_MASTER_PORT": "80"}, r"TRAINING_MASTER_PORT=80 is out of range \(expected 1024\.\.65535\)"),

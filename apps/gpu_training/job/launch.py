@@ -202,11 +202,12 @@ def read_rendezvous(env: Mapping[str, str], *, local_address: Callable[[], str] 
 
 
 def _is_private_ipv4(address: str) -> bool:
+    """A VPC address: RFC 1918 or the 100.64.0.0/10 range VPCs may also use; not public, loopback or link-local."""
     try:
         ip = ipaddress.IPv4Address(address)
     except ValueError:
         return False
-    return ip.is_private and not ip.is_loopback and not ip.is_link_local
+    return not ip.is_global and not (ip.is_loopback or ip.is_link_local or ip.is_unspecified or ip.is_multicast)
 
 
 def efa_environment(env: Mapping[str, str], *, device_exists: Callable[[str], bool] | None = None) -> dict[str, str]:
