@@ -46,6 +46,9 @@ class ExecutionRole(ManagedPolicyRole):
     repository, writes to its own log group and reads of exactly the secrets it references.
     """
 
+    #: The one action of an image pull that has no resource-level permission (IAM service authorization reference).
+    ECR_TOKEN_ACTION = "ecr:GetAuthorizationToken"
+
     def __init__(self, scope: Construct, construct_id: str, *, description: str | None = None) -> None:
         super().__init__(
             scope,
@@ -53,6 +56,19 @@ class ExecutionRole(ManagedPolicyRole):
             assumed_by=iam.ServicePrincipal(_ECS_TASKS),
             description=description or "Batch execution role: image pull, own log group, own secrets",
         )
+        self._token_acknowledged = False
+
+    def add_to_principal_policy(self, statement: iam.PolicyStatement) -> iam.AddToPrincipalPolicyResult:
+        result = super().add_to_principal_policy(statement)
+        if not self._token_acknowledged and self.ECR_TOKEN_ACTION in statement.actions and statement.resources == ["*"]:
+            self._token_acknowledged = True
+            acknowledge(
+                self.managed_policy or self,
+                "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+                "Pulling a private image needs ecr:GetAuthorizationToken, which has no resource-level permission; "
+                "every other statement of this execution role names its repository, log group or secret.",
+            )
+        return result
 
 
 class InstanceRole(iam.Role):
