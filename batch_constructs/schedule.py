@@ -24,7 +24,7 @@ from ._iam import ManagedPolicyRole
 from ._targets import BatchJobTarget
 from ._validation import is_known, raise_if_any
 from .job_definition import Queue
-from .stepfunctions import BatchJobStateMachine, Job, _array_problems, _queue_of, acknowledge_submit_grant
+from .stepfunctions import BatchJobStateMachine, Job, acknowledge_submit_grant, array_size_problems, queue_problems
 
 #: Delivery retries of a scheduled event. EventBridge's default (185 over 24 hours) would start a run many hours late;
 #: a few attempts ride out throttling and short outages, and what still fails lands in the dead-letter queue.
@@ -105,7 +105,7 @@ class ScheduledJob(Construct):
         """
         super().__init__(scope, construct_id)
         problems = _retry_problems(retry_attempts, max_event_age)
-        problems += _array_problems("", array_size)
+        problems += array_size_problems("", array_size)
         target_queue: Queue | None = None
         if state_machine is not None:
             if job is not None and job is not state_machine.job:
@@ -130,7 +130,7 @@ class ScheduledJob(Construct):
                 _rules.fix("job-fits-queue", "neither job nor state_machine given", "pass job= (or state_machine=)")
             )
         else:
-            target_queue, pairing = _queue_of(self, job, queue, "ScheduledJob")
+            target_queue, pairing = queue_problems(job, queue, "ScheduledJob")
             problems += pairing
         raise_if_any(self, problems)
 

@@ -30,10 +30,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from typing import Final
 
-from aws_cdk import CfnResource, Duration, Stack
+from aws_cdk import Aws, CfnResource, Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
@@ -59,6 +59,9 @@ QUEUE_WAIT: Final = Duration.hours(4)
 #: job that would otherwise keep the execution (and the instances) running for up to a year.
 UNBOUNDED_JOB_STATE_TIMEOUT: Final = Duration.days(1)
 
+#: The least default state timeout of an array job, whose children may run in waves.
+ARRAY_JOB_STATE_TIMEOUT: Final = Duration.days(1)
+
 #: Added to the sum of the job states' timeouts for the execution timeout: time to publish the failure alert.
 ALERT_MARGIN: Final = Duration.minutes(5)
 
@@ -66,16 +69,20 @@ ALERT_MARGIN: Final = Duration.minutes(5)
 #: Batch's 429 reaches Step Functions as ``Batch.AWSBatchException`` ("Too Many Requests ... TooManyRequestsException").
 THROTTLING_ERRORS: Final = ("Batch.AWSBatchException", "Batch.TooManyRequestsException", "Batch.ServerException")
 
+#: A standard workflow's longest execution (one year), the upper bound of any timeout here.
+MAX_EXECUTION_SECONDS: Final = 365 * 24 * 3600
+
 #: The EventBridge rule Step Functions manages to learn when a ``.sync`` Batch job finishes.
 SYNC_RULE: Final = "rule/StepFunctionsGetEventsForBatchJobsRule"
 
 
-def job_state_timeout(job: Job) -> Duration:
+def job_state_timeout(job: Job, array_size: int | None = None) -> Duration:
     """The default timeout of a state that runs ``job``: attempts x the job's timeout, plus :data:`QUEUE_WAIT`.
 
-    AWS Batch applies the job timeout to each attempt, and retries up to ``retry_attempts`` times, so this is the
-    longest a healthy job can run; the queue wait covers time spent RUNNABLE. A job without a timeout gets
-    :data:`UNBOUNDED_JOB_STATE_TIMEOUT`.
+    AWS Batch applies the job timeout to each attempt and makes up to ``retry_attempts`` attempts, so this is the
+    longest a healthy job can take; the queue wait covers time spent RUNNABLE. A job without a timeout gets
+    :data:`UNBOUNDED_JOB_STATE_TIMEOUT`. An array job gets at least :data:`ARRAY_JOB_STATE_TIMEOUT`: when the
+    compute environments cannot hold every child at once, the children run in waves.
     """
     definition = job.job_definition
     timeout = definition.timeout
@@ -84,18 +91,16 @@ def job_state_timeout(job: Job) -> Duration:
     attempts = definition.retry_attempts or 1
     if not is_known(attempts):
         attempts = 10
-    return Duration.seconds(int(timeout.to_seconds()) * int(attempts) + int(QUEUE_WAIT.to_seconds()))
+    seconds = int(timeout.to_seconds()) * int(attempts) + int(QUEUE_WAIT.to_seconds())
+    if array_size is not None:
+        seconds = max(seconds, int(ARRAY_JOB_STATE_TIMEOUT.to_seconds()))
+    return Duration.seconds(seconds)
 
 
 def _batch_job_name(text: str) -> str:
     """A valid AWS Batch job name from a construct id (letters, digits, '-' and '_', first alphanumeric)."""
     cleaned = re.sub(r"[^A-Za-z0-9_-]", "-", text).lstrip("-_")
     return (cleaned or "job")[:128]
-
-
-def _state_name(text: str) -> str:
-    """A Step Functions state name (at most 80 characters)."""
-    return text[:80]
 
 
 def _nag_text(value: object) -> str:
@@ -133,46 +138,30 @@ def acknowledge_submit_grant(policy: IConstruct, job: Job) -> None:
 
 @dataclass(frozen=True)
 class PipelineStep:
-    """One job of a :class:`BatchPipeline`.
+    """One job of a :class:`BatchPipeline`: ``PipelineStep(job, array_size=..., parameters=..., queue=...)``.
 
-    Args:
+    Attributes:
         job: a ContainerJob or MultiNodeJob.
-        array_size: run it as an array job of this many children (2-10,000); the step ends when every child ended.
-            Default: a single job.
+        array_size: run it as an array job of this many children (2-10,000); the step ends when every child has
+            ended. Default: a single job.
         parameters: the job's ``Parameters`` (literals or ``sfn.JsonPath.string_at``). Default: the execution
             input's ``parameters`` object (see the module docstring).
         queue: Default: the job's queue.
-        name: the state name, unique within the pipeline. Default: the job's construct id.
-        timeout: the state timeout. Default: :func:`job_state_timeout` of the job.
+        name: the state name (at most 80 characters), unique within the pipeline. Default: the job's construct id.
+        timeout: the state timeout. Default: :func:`job_state_timeout` of the job and array size.
     """
 
     job: Job
+    _: KW_ONLY
     array_size: int | None = None
     parameters: Mapping[str, str] | None = None
     queue: Queue | None = None
     name: str | None = None
     timeout: Duration | None = None
 
-    def __init__(
-        self,
-        job: Job,
-        *,
-        array_size: int | None = None,
-        parameters: Mapping[str, str] | None = None,
-        queue: Queue | None = None,
-        name: str | None = None,
-        timeout: Duration | None = None,
-    ) -> None:
-        object.__setattr__(self, "job", job)
-        object.__setattr__(self, "array_size", array_size)
-        object.__setattr__(self, "parameters", parameters)
-        object.__setattr__(self, "queue", queue)
-        object.__setattr__(self, "name", name)
-        object.__setattr__(self, "timeout", timeout)
-
     @property
     def state_name(self) -> str:
-        return _state_name(self.name or self.job.node.id)
+        return self.name if self.name is not None else self.job.node.id[:80]
 
 
 class _SubmitJobSync(tasks.BatchSubmitJob):
@@ -213,44 +202,46 @@ def _is_unscoped_submit(statement: iam.PolicyStatement) -> bool:
 
 
 class _JobStateMachineBase(Construct):
-    """What the single-job state machine and the pipeline share: role, topic, logs, retries, Catch, grants."""
+    """What the single-job state machine and the pipeline share: role, topic, logs, retries, Catch, grants.
 
-    def __init__(
+    Subclasses validate first, then call :meth:`_create_common`, add their job states, then :meth:`_create_machine`.
+    """
+
+    #: State names the base class uses (a pipeline step may not take them).
+    RESERVED_STATE_NAMES: Final = frozenset({"HasParameters", "NoParameters", "Start", "NotifyFailure", "Failed"})
+
+    state_machine: sfn.StateMachine
+    role: iam.Role
+    log_group: logs.LogGroup
+    failure_topic: sns.ITopic
+
+    def _create_common(
         self,
-        scope: Construct,
-        construct_id: str,
         *,
         failure_topic: sns.ITopic | None,
         log_retention: logs.RetentionDays | None,
         encryption_key: kms.IKey | None,
     ) -> None:
-        super().__init__(scope, construct_id)
-        self._key = encryption_key
-        self.role: iam.Role = _BatchStatesRole(
-            self,
-            "Role",
-            assumed_by=iam.ServicePrincipal("states.amazonaws.com"),
-            description=f"batch-constructs: runs the Batch jobs of the state machine {self.node.path}",
-        )
-        self.failure_topic: sns.ITopic = failure_topic or self._new_topic()
-        self.log_group: logs.LogGroup = _logs.new_log_group(
-            self, "LogGroup", retention=log_retention, encryption_key=encryption_key
-        )
         self._granted: set[tuple[str, str]] = set()
         self._jobs: dict[str, Job] = {}
         self._sync_granted = False
-
-    # -- pieces ---------------------------------------------------------------------------------------------------
-
-    def _new_topic(self) -> sns.Topic:
-        key = self._key or _logs.default_key(self)
-        return sns.Topic(
+        self.role = _BatchStatesRole(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal(
+                "states.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}
+            ),
+            description="batch-constructs: Step Functions role that submits and watches this state machine's jobs",
+        )
+        self.failure_topic = failure_topic or sns.Topic(
             self,
             "FailureTopic",
-            display_name="Batch job failures",
-            master_key=key,
+            display_name="AWS Batch job failures",
+            master_key=encryption_key or _logs.default_key(self),
             enforce_ssl=True,
         )
+        self.log_group = _logs.new_log_group(self, "LogGroup", retention=log_retention, encryption_key=encryption_key)
+        self._failure = self._failure_chain()
 
     def _failure_chain(self) -> sfn.IChainable:
         """Publish the caught error to the failure topic, then fail with the original error and cause."""
@@ -273,7 +264,7 @@ class _JobStateMachineBase(Construct):
         failed = sfn.Fail(self, "Failed", error_path="$.error.Error", cause_path="$.error.Cause")
         master_key = self.failure_topic.master_key
         if master_key is not None:
-            # Publishing to an encrypted topic needs the key (exact actions: no IAM5 wildcard finding).
+            # Publishing to an encrypted topic needs its key; exact actions (no wildcard for IAM5 to flag).
             self.role.add_to_principal_policy(
                 iam.PolicyStatement(actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[master_key.key_arn])
             )
@@ -283,6 +274,7 @@ class _JobStateMachineBase(Construct):
         self,
         construct_id: str,
         *,
+        state_name: str,
         job: Job,
         queue: Queue,
         parameters: Mapping[str, str] | None,
@@ -291,6 +283,7 @@ class _JobStateMachineBase(Construct):
         depends_on: Sequence[str] | None = None,
         result_path: str,
     ) -> tasks.BatchSubmitJob:
+        """A ``submitJob.sync`` state with the throttling retry, the Catch and the narrow SubmitJob grant."""
         payload = (
             sfn.TaskInput.from_object(dict(parameters))
             if parameters is not None
@@ -300,6 +293,7 @@ class _JobStateMachineBase(Construct):
             self,
             construct_id,
             state_timeout=timeout,
+            state_name=state_name,
             job_definition_arn=job.job_definition_arn,
             job_queue_arn=queue.job_queue_arn,
             job_name=_batch_job_name(job.node.id),
@@ -322,6 +316,7 @@ class _JobStateMachineBase(Construct):
             max_delay=Duration.minutes(2),
             jitter_strategy=sfn.JitterType.FULL,
         )
+        task.add_catch(self._failure, errors=[sfn.Errors.ALL], result_path="$.error")
         self._grant_job(job, queue)
         return task
 
@@ -333,25 +328,24 @@ class _JobStateMachineBase(Construct):
             job.grant_submit_job(self.role, queue)
         if not self._sync_granted:
             self._sync_granted = True
-            stack = Stack.of(self)
-            # What the .sync integration needs besides SubmitJob (Step Functions' documented policy for Batch):
-            # DescribeJobs has no resource-level permissions; TerminateJob acts on job ids known only at run time.
+            # What the .sync integration needs besides SubmitJob and the events rule the L2 task grants (Step
+            # Functions' documented policy for Batch): DescribeJobs has no resource-level permissions; TerminateJob
+            # stops the submitted job when the state times out or the execution is stopped.
             self.role.add_to_principal_policy(iam.PolicyStatement(actions=["batch:DescribeJobs"], resources=["*"]))
             self.role.add_to_principal_policy(
                 iam.PolicyStatement(
                     actions=["batch:TerminateJob"],
-                    resources=[stack.format_arn(service="batch", resource="job", resource_name="*")],
+                    resources=[Stack.of(self).format_arn(service="batch", resource="job", resource_name="*")],
                 )
             )
 
-    @staticmethod
-    def _with_default_parameters(scope: Construct, first: sfn.IChainable) -> sfn.IChainable:
+    def _with_default_parameters(self, first: sfn.IChainable) -> sfn.IChainable:
         """Give the execution input an empty ``parameters`` object when it has none, then go to ``first``."""
-        choice = sfn.Choice(scope, "HasParameters", comment="Does the execution input carry job parameters?")
+        choice = sfn.Choice(self, "HasParameters", comment="Does the execution input carry job parameters?")
         default = sfn.Pass(
-            scope,
+            self,
             "NoParameters",
-            comment="Submit with the job definition's default parameters",
+            comment="No parameters in the input: submit with the job definition's defaults",
             result=sfn.Result.from_object({}),
             result_path="$.parameters",
         )
@@ -359,8 +353,8 @@ class _JobStateMachineBase(Construct):
         choice.otherwise(default.next(first))
         return choice
 
-    def _state_machine(self, definition: sfn.IChainable, timeout: Duration, comment: str) -> sfn.StateMachine:
-        machine = sfn.StateMachine(
+    def _create_machine(self, definition: sfn.IChainable, timeout: Duration, comment: str) -> None:
+        self.state_machine = sfn.StateMachine(
             self,
             "Resource",
             definition_body=sfn.DefinitionBody.from_chainable(definition),
@@ -371,27 +365,24 @@ class _JobStateMachineBase(Construct):
             tracing_enabled=True,
             logs=sfn.LogOptions(destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
         )
-        self._acknowledge_role()
-        policy = self.role.managed_policy if isinstance(self.role, ManagedPolicyRole) else None
-        cfn_machine = machine.node.default_child
-        if policy is not None and isinstance(cfn_machine, CfnResource):
-            # The L2 makes the machine depend on the role's whole subtree. The role is already a dependency through
-            # RoleArn (cfn-lint W3005); the policy must stay one: creation checks the logging permissions.
-            cfn_policy = policy.node.default_child
-            assert isinstance(cfn_policy, CfnResource)
-            cfn_machine.add_override("DependsOn", [Stack.of(self).get_logical_id(cfn_policy)])
-        return machine
-
-    def _acknowledge_role(self) -> None:
         policy = self.role.managed_policy if isinstance(self.role, ManagedPolicyRole) else None
         if policy is None:
             return
+        self._acknowledge(policy)
+        cfn_machine = self.state_machine.node.default_child
+        cfn_policy = policy.node.default_child
+        if isinstance(cfn_machine, CfnResource) and isinstance(cfn_policy, CfnResource):
+            # The L2 makes the machine depend on the role's whole subtree; the role already is a dependency through
+            # RoleArn (cfn-lint W3005). The policy must stay one: creation checks the logging permissions.
+            cfn_machine.add_override("DependsOn", [Stack.of(self).get_logical_id(cfn_policy)])
+
+    def _acknowledge(self, policy: IConstruct) -> None:
         acknowledge(
             policy,
             "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-            "CloudWatch Logs vended-log delivery (logs:CreateLogDelivery and friends), X-Ray trace upload and "
-            "batch:DescribeJobs support no resource-level permissions; AWS documents Resource '*' for each. "
-            "batch:SubmitJob is scoped to the queue and the job definition's revisions.",
+            "CloudWatch Logs vended-log delivery (logs:CreateLogDelivery and the rest the state machine's logging "
+            "needs), X-Ray trace upload and batch:DescribeJobs support no resource-level permissions; AWS documents "
+            "Resource '*' for each. batch:SubmitJob is scoped to the queue and the job definition's revisions.",
         )
         acknowledge(
             policy,
@@ -403,10 +394,6 @@ class _JobStateMachineBase(Construct):
         for job in self._jobs.values():
             acknowledge_submit_grant(policy, job)
 
-    # -- public ---------------------------------------------------------------------------------------------------
-
-    state_machine: sfn.StateMachine
-
     def grant_start_execution(self, grantee: iam.IGrantable) -> iam.Grant:
         """Allow ``grantee`` to start executions of this state machine (and nothing else)."""
         return self.state_machine.grant_start_execution(grantee)
@@ -416,26 +403,30 @@ class _JobStateMachineBase(Construct):
         return self.state_machine.state_machine_arn
 
 
-def _queue_of(scope: Construct, job: Job, queue: Queue | None, what: str) -> tuple[Queue | None, list[str]]:
-    """The queue a job is submitted to, and the pairing problems (none when the queue's capacity is unknown)."""
+def queue_problems(job: Job, queue: Queue | None, what: str) -> tuple[Queue | None, list[str]]:
+    """The queue ``job`` is submitted to (``queue``, else the job's), and why that pairing can never work.
+
+    A :class:`~batch_constructs.queue.BatchQueue` is checked with the job-fits-queue rule (platform, size, multi-node);
+    an imported queue cannot be checked.
+    """
     target = queue or job.queue
     if target is None:
         return None, [
             _rules.fix(
                 "job-fits-queue",
-                f"{what}: job {job.node.path} has no queue and none was passed",
-                "pass queue= to the job or to this construct",
+                f"{what}: job {job.node.path} has no queue, and none was passed",
+                "pass queue= to the job, or to this construct",
             )
         ]
     problems: list[str] = []
     if isinstance(target, BatchQueue):
         for req in job.requirements:
             problems += _rules.job_fits_queue(req, target.node.path, target.capacities())
-    del scope
     return target, problems
 
 
-def _array_problems(what: str, array_size: int | None) -> list[str]:
+def array_size_problems(what: str, array_size: int | None) -> list[str]:
+    """The array-size rule (2-10,000) for ``array_size``, unless it is None or a token."""
     if array_size is None or not is_known(array_size):
         return []
     return _rules.int_range(
@@ -452,19 +443,24 @@ def _timeout_problems(what: str, timeout: Duration | None) -> list[str]:
     if timeout is None or not is_known(timeout.to_seconds()):
         return []
     seconds = timeout.to_seconds()
-    if seconds >= 60:
+    if 60 <= seconds <= MAX_EXECUTION_SECONDS:
         return []
     return [
         _rules.fix(
             "timeout",
-            f"{what}timeout={seconds:g} s; a Batch job cannot be scheduled, started and finished that fast",
-            "use Duration.minutes(1) or more, or leave it unset for the job's own timeout x attempts + queue wait",
+            f"{what}timeout={seconds:.0f} s; allowed 60 s (a job cannot be scheduled, run and finished faster) to one "
+            "year (a standard workflow's longest execution)",
+            "use Duration.minutes(1) to Duration.days(365), or leave it unset for the job's own timeout x attempts "
+            "+ queue wait",
         )
     ]
 
 
 class BatchJobStateMachine(_JobStateMachineBase):
     """A Step Functions state machine that submits one Batch job (``batch:submitJob.sync``) and waits for it.
+
+    States: ``HasParameters``/``NoParameters`` (only when ``parameters`` is None), ``SubmitJob``, and on any error
+    ``NotifyFailure`` then ``Failed``. The output is the input plus ``job`` (``JobId``, ``JobName``, ``Status``).
 
     Attributes:
         state_machine: the L2 ``sfn.StateMachine`` (child ``Resource``).
@@ -497,39 +493,36 @@ class BatchJobStateMachine(_JobStateMachineBase):
         array_size: submit an array job of 2-10,000 children; the state waits for all of them. Default: one job.
         depends_on: ids of Batch jobs that must finish first (at most 20), literals or ``sfn.JsonPath.string_at``.
             Default: none.
-        timeout: how long the job state may take from submission to the end of the job. Default:
-            :func:`job_state_timeout` (the job's timeout x its attempts + 4 hours of queue wait; 1 day when the job
-            has no timeout). The execution's timeout adds 5 minutes for the failure alert.
-        failure_topic: where the Catch publishes failures. Default: a new topic (child ``FailureTopic``), encrypted
-            with ``encryption_key``, with a policy that denies non-TLS access; subscribe to it.
+        timeout: how long the job state may take, from submission to the end of the job (60 s to 1 year). Default:
+            :func:`job_state_timeout`: the job's timeout x its attempts + 4 hours in the queue (1 day when the job
+            has no timeout; at least 1 day for an array job). The execution's timeout adds 5 minutes for the alert.
+        failure_topic: where the Catch publishes failures; if it is an imported topic encrypted with a KMS key, also
+            grant ``role`` kms:GenerateDataKey and kms:Decrypt on that key. Default: a new topic (child
+            ``FailureTopic``) encrypted with ``encryption_key``, whose policy denies non-TLS access; subscribe to it.
         log_retention: retention of the execution log group. Default: one year.
-        encryption_key: the key of the log group and the new topic. Default: the stack's shared key.
+        encryption_key: the key of the log group and of the new topic. Default: the stack's shared key.
         """
-        problems = _array_problems("", array_size)
+        super().__init__(scope, construct_id)
+        target, problems = queue_problems(job, queue, "BatchJobStateMachine")
+        problems += array_size_problems("", array_size)
         problems += _timeout_problems("", timeout)
         if depends_on is not None and len(depends_on) > 20:
             problems.append(
                 _rules.fix(
                     "dependencies",
                     f"depends_on has {len(depends_on)} job ids; AWS Batch allows at most 20 per job",
-                    "chain the jobs in a BatchPipeline, or depend on an array job instead of its children",
+                    "chain the jobs in a BatchPipeline, or depend on one array job instead of its children",
                 )
             )
-        super().__init__(
-            scope,
-            construct_id,
-            failure_topic=failure_topic,
-            log_retention=log_retention,
-            encryption_key=encryption_key,
-        )
-        target, pairing = _queue_of(self, job, queue, "BatchJobStateMachine")
-        raise_if_any(self, problems + pairing)
+        raise_if_any(self, problems)
         assert target is not None
         self.job: Job = job
         self.queue: Queue = target
-        state_timeout = timeout or job_state_timeout(job)
+        self._create_common(failure_topic=failure_topic, log_retention=log_retention, encryption_key=encryption_key)
+        state_timeout = timeout or job_state_timeout(job, array_size)
         submit = self._submit(
             "SubmitJob",
+            state_name="SubmitJob",
             job=job,
             queue=target,
             parameters=parameters,
@@ -538,11 +531,8 @@ class BatchJobStateMachine(_JobStateMachineBase):
             depends_on=depends_on,
             result_path="$.job",
         )
-        submit.add_catch(self._failure_chain(), errors=[sfn.Errors.ALL], result_path="$.error")
-        start: sfn.IChainable = submit
-        if parameters is None:
-            start = self._with_default_parameters(self, submit)
-        self.state_machine = self._state_machine(
+        start = submit if parameters is not None else self._with_default_parameters(submit)
+        self._create_machine(
             start,
             state_timeout.plus(ALERT_MARGIN),
             f"Runs the AWS Batch job {job.node.path} and waits for it (batch-constructs)",
@@ -550,11 +540,13 @@ class BatchJobStateMachine(_JobStateMachineBase):
 
 
 class BatchPipeline(_JobStateMachineBase):
-    """A state machine that runs Batch jobs one after the other, each ``submitJob.sync``.
+    """A state machine that runs Batch jobs one after the other, each with ``submitJob.sync``.
 
-    An array step followed by a normal step is fan-out then fan-in: the aggregation step starts only after every child
-    of the array job has finished. Each step's result (``JobId``, ``JobName``, ``Status``) is added to the state under
-    ``$.steps.<step index>`` and the input (with its ``parameters``) flows on to the next step.
+    An array step followed by a normal step is fan-out then fan-in: ``.sync`` ends the array step only when every
+    child has finished, so the aggregation step starts after all of them (and never runs when one failed). The state
+    ``Start`` adds ``steps: {}`` to the input; step *i*'s result (``JobId``, ``JobName``, ``Status``) is stored at
+    ``$.steps.step<i>``, and the input (with its ``parameters``) flows on to the next step. The task construct of step
+    *i* is the child ``Step<i>``.
 
     Attributes: as for :class:`BatchJobStateMachine`, plus ``steps``.
     """
@@ -573,74 +565,72 @@ class BatchPipeline(_JobStateMachineBase):
         """Args:
         steps: the jobs, in order (at least one).
         failure_topic: Default: a new KMS-encrypted, TLS-only topic (child ``FailureTopic``).
-        timeout: the whole execution's timeout. Default: the sum of the steps' state timeouts plus 5 minutes.
+        timeout: the whole execution's timeout (60 s to 1 year). Default: the sum of the steps' state timeouts plus
+            5 minutes for the alert.
         log_retention: Default: one year. encryption_key: Default: the stack's shared key.
         """
+        super().__init__(scope, construct_id)
         problems: list[str] = []
         if not steps:
             problems.append(_rules.fix("dependencies", "a pipeline with no steps", "pass at least one PipelineStep"))
         problems += _timeout_problems("", timeout)
-        names: dict[str, int] = {}
-        for index, step in enumerate(steps):
-            what = f"steps[{index}]."
-            problems += _array_problems(what, step.array_size)
-            problems += _timeout_problems(what, step.timeout)
-            if step.state_name in names:
-                problems.append(
-                    _rules.fix(
-                        "name",
-                        f"steps[{index}] and steps[{names[step.state_name]}] are both named {step.state_name!r}; "
-                        "state names are unique within a state machine",
-                        "pass name= to one of the PipelineSteps (e.g. when the same job runs twice)",
-                    )
-                )
-            names.setdefault(step.state_name, index)
-        super().__init__(
-            scope,
-            construct_id,
-            failure_topic=failure_topic,
-            log_retention=log_retention,
-            encryption_key=encryption_key,
-        )
+        seen: dict[str, int] = {}
         queues: list[Queue] = []
         for index, step in enumerate(steps):
-            target, pairing = _queue_of(self, step.job, step.queue, f"steps[{index}]")
+            what = f"steps[{index}]."
+            target, pairing = queue_problems(step.job, step.queue, f"steps[{index}]")
             problems += pairing
             if target is not None:
                 queues.append(target)
+            problems += array_size_problems(what, step.array_size)
+            problems += _timeout_problems(what, step.timeout)
+            name = step.state_name
+            if not 1 <= len(name) <= 80:
+                problems.append(
+                    _rules.fix("name", f"steps[{index}] state name {name!r} has {len(name)} characters", "use 1-80")
+                )
+            if name in self.RESERVED_STATE_NAMES or name in seen:
+                other = f"steps[{seen[name]}]" if name in seen else "a state of the pipeline itself"
+                problems.append(
+                    _rules.fix(
+                        "name",
+                        f"steps[{index}] is named {name!r}, like {other}; state names are unique in a state machine",
+                        "pass name= to the PipelineStep (e.g. when the same job runs twice)",
+                    )
+                )
+            seen.setdefault(name, index)
         raise_if_any(self, problems)
 
         self.steps: list[PipelineStep] = list(steps)
-        failure = self._failure_chain()
-        chain: sfn.Chain | None = None
-        first: sfn.IChainable | None = None
+        self._create_common(failure_topic=failure_topic, log_retention=log_retention, encryption_key=encryption_key)
+        chain = sfn.Chain.start(
+            sfn.Pass(
+                self,
+                "Start",
+                comment="Collects each step's job",
+                result=sfn.Result.from_object({}),
+                result_path="$.steps",
+            )
+        )
         total = Duration.seconds(0)
         for index, (step, target) in enumerate(zip(steps, queues, strict=True)):
-            step_timeout = step.timeout or job_state_timeout(step.job)
+            step_timeout = step.timeout or job_state_timeout(step.job, step.array_size)
             total = total.plus(step_timeout)
-            task = self._submit(
-                step.state_name,
-                job=step.job,
-                queue=target,
-                parameters=step.parameters,
-                array_size=step.array_size,
-                timeout=step_timeout,
-                result_path=f"$.steps.step{index}",
+            chain = chain.next(
+                self._submit(
+                    f"Step{index}",
+                    state_name=step.state_name,
+                    job=step.job,
+                    queue=target,
+                    parameters=step.parameters,
+                    array_size=step.array_size,
+                    timeout=step_timeout,
+                    result_path=f"$.steps.step{index}",
+                )
             )
-            task.add_catch(failure, errors=[sfn.Errors.ALL], result_path="$.error")
-            if chain is None:
-                chain = sfn.Chain.start(task)
-                first = task
-            else:
-                chain = chain.next(task)
-        assert chain is not None and first is not None
-        start: sfn.IChainable = sfn.Pass(self, "Start", result=sfn.Result.from_object({}), result_path="$.steps").next(
-            chain
-        )
-        if any(step.parameters is None for step in steps):
-            start = self._with_default_parameters(self, start)
-        self.state_machine = self._state_machine(
+        start = chain if all(step.parameters is not None for step in steps) else self._with_default_parameters(chain)
+        self._create_machine(
             start,
             timeout or total.plus(ALERT_MARGIN),
-            f"Runs {len(steps)} AWS Batch job(s) in sequence and waits for each (batch-constructs)",
+            f"Runs {len(steps)} AWS Batch job(s) in sequence, each waiting for the last (batch-constructs)",
         )
