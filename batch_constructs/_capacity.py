@@ -36,7 +36,23 @@ class EnvironmentCapacity:
     shapes: tuple[InstanceShape, ...] | None = None
     architectures: frozenset[str] = field(default_factory=frozenset)
     single_instance_type: str | None = None
-    efa: bool = False
+    #: True for an EfaEnvironment, False for the library's other environments, None when unknown (L2, imported).
+    efa: bool | None = False
+    #: Instance types and families named by the environment (empty when not known, e.g. for L2 environments).
+    instance_types: frozenset[str] = field(default_factory=frozenset)
+    instance_families: frozenset[str] = field(default_factory=frozenset)
+
+    def launches(self, instance_type: str) -> bool | None:
+        """Whether the environment may launch ``instance_type``; None when the library cannot tell."""
+        if not self.instance_types and not self.instance_families:
+            return None
+        if instance_type in self.instance_types:
+            return True
+        if instance_type.split(".", maxsplit=1)[0] in self.instance_families:
+            return True
+        if self.instance_families & _BATCH_ALIASES:
+            return None  # "optimal" and the default_* aliases stand for families AWS chooses
+        return False
 
     @property
     def kind(self) -> str:
@@ -127,7 +143,8 @@ GPU_TYPES: Final[dict[str, dict[str, InstanceShape]]] = {
     "p5": _gpu_family("p5", [("48xlarge", 192, 2048, 8)]),
 }
 
-#: Instance types that support EFA (EC2 User Guide, "Supported instance types"), as far as the library knows.
+#: Instance types known to support EFA (EC2 User Guide, "Elastic Fabric Adapter: supported instance types").
+#: Not exhaustive: a type missing here is only rejected when :func:`efa_support` knows it has no EFA.
 EFA_TYPES: Final[frozenset[str]] = frozenset(
     {
         "c5n.18xlarge",
@@ -164,12 +181,36 @@ EFA_TYPES: Final[frozenset[str]] = frozenset(
     }
 )
 
+#: Families with no EFA-capable size at all (EFA came to the 5th generation with the "n" variants: c5n, m5n, r5n).
+_NO_EFA_FAMILIES: Final[frozenset[str]] = frozenset(
+    {"a1", "c4", "m4", "r4", "c5", "c5a", "c5d", "m5", "m5a", "m5d", "r5", "r5a", "r5d"}
+    | {"m6g", "m6gd", "c6g", "c6gd", "r6g", "r6gd"}
+)
+#: Sizes too small for EFA in every family (the smallest EFA sizes are 4xlarge and up, mostly 8xlarge and up).
+_NO_EFA_SIZES: Final[frozenset[str]] = frozenset({"nano", "micro", "small", "medium", "large", "xlarge", "2xlarge"})
+
+
+def efa_support(instance_type: str) -> bool | None:
+    """True when the type supports EFA, False when the library knows it does not, None when it cannot tell."""
+    if instance_type in EFA_TYPES:
+        return True
+    family, _, size = instance_type.partition(".")
+    if re.match(r"^t\d", family) or family in _NO_EFA_FAMILIES or size in _NO_EFA_SIZES:
+        return False
+    return None
+
+
 _ARM_FAMILY: Final = re.compile(r"^[a-z]+\d+[a-z]*g[a-z]*$")
+
+#: Instance-class values AWS Batch expands itself: "optimal" and "default_x86_64" are x86_64 families.
+_BATCH_ALIASES: Final = frozenset({"optimal", "default_x86_64", "default_arm64"})
 
 
 def architecture_of(family_or_type: str) -> Architecture:
-    """ARM64 for Graviton families (a ``g`` after the generation digit: m7g, c6gn, hpc7g), else X86_64."""
+    """ARM64 for Graviton families (a ``g`` after the generation digit: m7g, c6gn, hpc7g, g5g; and a1), else X86_64."""
     family = family_or_type.split(".", maxsplit=1)[0]
+    if family in ("a1", "default_arm64"):
+        return "ARM64"
     return "ARM64" if _ARM_FAMILY.match(family) else "X86_64"
 
 
@@ -230,3 +271,52 @@ FARGATE_MEMORY: Final[dict[float, tuple[int, ...]]] = {
 FARGATE_SHAPES: Final[tuple[InstanceShape, ...]] = tuple(
     InstanceShape(f"fargate-{v}", v, max(mems)) for v, mems in FARGATE_MEMORY.items()
 )
+
+#: ECS registers the memory the OS reports (an m4.large's 8192 MiB nominal shows as 7985 MiB) less 32 MiB that the
+#: Batch AMI reserves for the agent (AWS Batch User Guide, "Compute resource memory management"). A job asking for more
+#: than this fraction of an instance's nominal memory may never be placed on it; the library warns above it.
+USABLE_MEMORY_FRACTION: Final = 0.95
+
+
+def usable_memory_mib(shape: InstanceShape) -> int:
+    """A conservative estimate of the memory a job can reserve on ``shape`` (EC2; Fargate sizes are exact)."""
+    return int(shape.memory_mib * USABLE_MEMORY_FRACTION)
+
+
+_C5: Final = ("c5", "c5d")
+#: Sizes offered by most current families (3xlarge, 6xlarge, 9xlarge and 18xlarge are the exceptions).
+_COMMON_SIZES: Final = (
+    "large",
+    "xlarge",
+    "2xlarge",
+    "4xlarge",
+    "8xlarge",
+    "12xlarge",
+    "16xlarge",
+    "24xlarge",
+    "32xlarge",
+    "48xlarge",
+)
+_FAMILY_SIZES: Final[dict[str, tuple[str, ...]]] = {
+    **{
+        f: ("large", "xlarge", "2xlarge", "4xlarge", "9xlarge", "12xlarge", "18xlarge", "24xlarge")
+        for f in ("c5", "c5d")
+    },
+    **{f: (*_COMMON_SIZES[:8], "48xlarge") for f in ("m7i", "c7i", "r7i", "m8g", "c8g", "r8g")},
+    "m4": ("large", "xlarge", "2xlarge", "4xlarge", "16xlarge"),
+    "r4": ("large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "16xlarge"),
+}
+
+
+def smallest_fitting(family: str, vcpus: float, memory_mib: int, gpus: int = 0) -> InstanceShape | None:
+    """The smallest size of ``family`` the library knows that holds the job with memory headroom, or None."""
+    if family in GPU_TYPES:
+        candidates = sorted(GPU_TYPES[family].values(), key=lambda s: (s.vcpus, s.memory_mib))
+    else:
+        sizes = _FAMILY_SIZES.get(family, _COMMON_SIZES)
+        known = (shape_of(f"{family}.{size}") for size in sizes)
+        candidates = sorted((s for s in known if s is not None), key=lambda s: (s.vcpus, s.memory_mib))
+    for shape in candidates:
+        if vcpus <= shape.vcpus and memory_mib <= usable_memory_mib(shape) and gpus <= shape.gpus:
+            return shape
+    return None

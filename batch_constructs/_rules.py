@@ -1,71 +1,142 @@
-"""Synth-time rules: one small pure function per rule, each returning the problems it finds (empty when fine).
+"""Synth-time rules: small pure functions, each returning the problems it finds (an empty list when all is well).
 
-Every message starts with ``[rule-id]``, states the value received and the limit, and ends with ``Fix: ...``.
-``RULES`` is the table of every rule; ``docs/validation.md`` lists the same ids (a test keeps them in step).
-Values that are CDK tokens (known only at deploy time) are skipped by the callers.
+Every message starts with ``[rule-id]``, states the value received and the limit, and ends with ``Fix: ...``; the
+construct path is added by :func:`~batch_constructs._validation.raise_if_any`. ``RULES`` lists every rule id and
+``WARNINGS`` every warning id (``batch-constructs:<id>``); ``docs/validation.md`` documents the same ids, and a test
+keeps the three in step. Values that are CDK tokens (known only at deploy time) are skipped by the callers; string
+tokens are also recognised here (:func:`is_token_text`), so a rule never rejects a value it cannot see.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from ._capacity import EFA_TYPES, FARGATE_MEMORY, EnvironmentCapacity
+from ._capacity import (
+    FARGATE_MEMORY,
+    GPU_TYPES,
+    EnvironmentCapacity,
+    InstanceShape,
+    architecture_of,
+    efa_support,
+    shape_of,
+    shapes_of_family,
+    smallest_fitting,
+    usable_memory_mib,
+)
 
 #: Every rule id with a one-line summary. Ids are public: users search for them in error messages and docs.
 RULES: Final[dict[str, str]] = {
+    # network
     "network-existing-vpc": "an existing VPC cannot be combined with props that shape a new VPC",
     "network-azs": "a new VPC spans 1-6 Availability Zones",
     "network-nat": "NAT gateways: 0 up to one per Availability Zone",
     "network-egress": "isolated subnets need interface endpoints for ECR, ECS and CloudWatch Logs",
-    "environment-network": "a compute environment needs exactly one of network or vpc",
-    "environment-vcpus": "min vCPUs <= max vCPUs, both >= 0; max vCPUs > 0",
-    "environment-instances": "an EC2 environment names at least one instance type or class",
+    # compute environments
+    "environment-network": "a compute environment needs exactly one of network or vpc, and a subnet",
+    "environment-vcpus": "0 <= min vCPUs <= max vCPUs, max vCPUs >= 1",
+    "environment-instances": "an EC2 environment names at least one instance type or family",
     "environment-architecture": "one environment launches one CPU architecture",
     "spot-strategy": "SPOT_* allocation strategies only on Spot environments",
     "spot-bid": "Spot bid percentage 1-100, only on Spot environments",
+    "spot-fleet-role": "a Spot Fleet role only on Spot environments",
     "gpu-instances": "a GPU environment launches only GPU instance types",
-    "efa-instance-type": "EFA needs one EFA-capable instance type",
-    "efa-on-demand": "EFA and multi-node jobs need an on-demand EC2 environment",
+    "gpu-image": "GPU instances boot an NVIDIA image (ECS_AL2023_NVIDIA) or a custom AMI",
+    "efa-instance-type": "EFA needs an EFA-capable instance type",
+    # queues
     "queue-environments": "a queue orders 1-3 compute environments",
+    "queue-order": "a queue's environments have distinct orders and appear once",
     "queue-mixed-platform": "a queue cannot mix Fargate and EC2 environments",
     "queue-mixed-architecture": "a queue's environments share one CPU architecture",
     "queue-priority": "queue priority 0-1000",
     "queue-time-limit": "job-state time limits 600-86400 seconds",
-    "fargate-resources": "Fargate vCPU and memory must be one of Fargate's combinations",
+    "fair-share-shares": "fair-share identifiers: 1-255 characters, optional trailing *, no overlap; weights "
+    "0.0001-999.9999; at most 500",
+    "fair-share-priority": "jobs on a fair-share queue carry a scheduling priority",
+    "share-identifier": "submissions to a fair-share queue carry a share identifier, and only those",
+    # jobs
+    "fargate-resources": "Fargate vCPU and memory form one of Fargate's combinations",
     "fargate-gpu": "no GPUs on Fargate",
     "platform-props": "Fargate-only props are not set on EC2 jobs and the reverse",
-    "job-resources": "vCPUs > 0, memory >= 4 MiB, GPUs >= 0",
+    "job-resources": "vCPUs > 0 (>= 1 on EC2), memory >= 4 MiB, GPUs >= 0",
     "job-fits-queue": "a job fits at least one compute environment behind its queue",
-    "fair-share-priority": "jobs on a fair-share queue carry a scheduling priority",
     "scheduling-priority": "scheduling priority 0-9999",
     "retry-attempts": "retry attempts 1-10",
-    "retry-conditions": "at most 5 retry conditions, which need attempts > 1",
-    "retry-catch-all": "retry conditions end with a catch-all EXIT (an unmatched failure is retried)",
+    "retry-conditions": "at most 5 retry conditions, each with an action and a pattern, and attempts > 1",
+    "retry-pattern": "retry patterns: <= 512 characters; exit codes digits, reasons letters, digits, spaces, '.' "
+    "and ':'; '*' only at the end",
+    "retry-catch-all": "retry conditions end with one catch-all EXIT (an unmatched failure is retried)",
     "timeout": "job timeout at least 60 seconds",
     "array-size": "array size 2-10000",
     "dependencies": "at most 20 job dependencies",
     "target-retry": "EventBridge target retries: 0-185 attempts, maximum event age 60 s to 24 h",
-    "name": "names: 1-128 characters of letters, digits, hyphens and underscores, starting alphanumeric",
-    "tags": "at most 50 tags",
+    "name": "names: 1-128 letters, digits, hyphens and underscores (job names start alphanumeric)",
+    "tags": "at most 50 tags per resource",
     "ephemeral-storage": "Fargate ephemeral storage 21-200 GiB",
-    "multinode-environment": "multi-node jobs run only on managed on-demand EC2 environments",
-    "multinode-nodes": "multi-node jobs: 1-1000 nodes, at most 5 node groups",
-    "multinode-ranges": "node ranges cover 0..N-1 without gaps or overlaps",
+    # multi-node and EFA jobs
+    "multinode-environment": "multi-node jobs run on managed On-Demand EC2 environments, one instance type",
+    "multinode-nodes": "multi-node jobs: at least 1 node, at most 5 node groups",
+    "multinode-ranges": "node ranges cover 0..N-1 without gaps and stay inside it",
     "multinode-main-node": "the main node is one of the job's nodes",
-    "parameters": "every Ref::name in the command has a default parameter or is documented as required at submit",
+    "efa-environment": "an EFA job runs only on EFA environments (EFA interface, placement group, self-referencing "
+    "security group)",
     # triggers
     "trigger-filters": "S3 trigger key filters are literal, non-empty lists within EventBridge's limits",
     "trigger-parameters": "trigger parameter names are valid Ref:: names and distinct",
     "trigger-queue": "a trigger knows the queue to submit to",
     # monitoring
     "monitoring-queues": "alerts and job metrics watch at least one job queue",
-    "monitoring-options": "alert and metric options are consistent (an e-mail address, a topic or a key, threshold >= 1)",
+    "monitoring-options": "alert and metric options are consistent (an e-mail address, a topic or a key, "
+    "threshold >= 1)",
 }
 
-_NAME: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
+#: Every warning id (emitted as ``batch-constructs:<id>``; acknowledge with
+#: ``Annotations.of(scope).acknowledge_warning("batch-constructs:<id>", reason)``).
+WARNINGS: Final[dict[str, str]] = {
+    "physical-name": "a custom physical name blocks replacement (or is shared between stacks)",
+    "custom-service-role": "a custom service role turns in-place updates into replacements",
+    "best-fit": "BEST_FIT waits for one instance type and cannot update in place",
+    "al2-image": "Amazon Linux 2 ECS images are being retired",
+    "vcpus-units": "vcpus above 192 looks like ECS CPU units (1024 per vCPU)",
+    "memory-headroom": "job memory above 95% of every fitting instance's nominal memory may never be placed",
+    "tags-replace": "tags on a compute environment force its replacement when they change",
+    "required-parameters": "a Ref:: in the command has no default parameter",
+    "stack-resources": "the stack nears CloudFormation's 500-resource limit",
+    "stack-template-size": "the template nears CloudFormation's 1 MB limit",
+    "trigger-parameters": "the job's command does not read the parameters the trigger passes",
+    "trigger-unfiltered": "an unfiltered S3 trigger submits a job for every object, including the job's own output",
+    "imported-bucket-eventbridge": "an imported bucket's EventBridge notifications must be enabled by its owner",
+}
+
+NAME_MAX: Final = 128
+TAGS_MAX: Final = 50
+QUEUE_ENVIRONMENTS_MAX: Final = 3
+QUEUE_PRIORITY: Final = (0, 1000)
+SCHEDULING_PRIORITY: Final = (0, 9999)
+TIME_LIMIT_SECONDS: Final = (600, 86400)
+TIMEOUT_MIN_SECONDS: Final = 60
+RETRY_ATTEMPTS: Final = (1, 10)
+RETRY_CONDITIONS_MAX: Final = 5
+RETRY_PATTERN_MAX: Final = 512
+ARRAY_SIZE: Final = (2, 10_000)
+DEPENDENCIES_MAX: Final = 20
+EPHEMERAL_STORAGE_GIB: Final = (21, 200)
+NODE_GROUPS_MAX: Final = 5
+SHARES_MAX: Final = 500
+SHARE_ID_MAX: Final = 255
+SHARE_WEIGHT: Final = (0.0001, 999.9999)
+#: ECS CPU units per vCPU; a ``vcpus`` above the largest instance's 192 vCPUs is probably in these units.
+CPU_UNITS_PER_VCPU: Final = 1024
+VCPUS_WARNING: Final = 192
+
+_NAME: Final = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+_EXIT_CODE_PATTERN: Final = re.compile(r"^[0-9]*\*?$")
+_REASON_PATTERN: Final = re.compile(r"^[A-Za-z0-9.: \t]*\*?$")
+_NVIDIA_IMAGES: Final = frozenset({"ECS_AL2_NVIDIA", "ECS_AL2023_NVIDIA"})
 
 
 def fix(rule: str, problem: str, remedy: str) -> str:
@@ -73,76 +144,145 @@ def fix(rule: str, problem: str, remedy: str) -> str:
     return f"[{rule}] {problem}. Fix: {remedy}."
 
 
-def name(kind: str, value: str | None) -> list[str]:
-    if value is None or _NAME.match(value):
+def is_token_text(value: str) -> bool:
+    """True for strings holding an unresolved CDK token (``${Token[...]}``): known only at deploy time."""
+    return "${Token[" in value
+
+
+def int_range(rule: str, what: str, value: float, low: float, high: float, remedy: str) -> list[str]:
+    """``low <= value <= high``, or one problem naming the value and the range."""
+    if low <= value <= high:
         return []
+    return [fix(rule, f"{what}={value:g}; allowed {low:g}-{high:g}", remedy)]
+
+
+# --------------------------------------------------------------------------------------------------------- names/tags
+
+
+def name(kind: str, value: str | None, *, first_alphanumeric: bool = False) -> list[str]:
+    """A Batch resource name: 1-128 letters, digits, '-' and '_' (job names must also start with one of A-Za-z0-9)."""
+    if value is None or is_token_text(value):
+        return []
+    valid = bool(_NAME.match(value)) and (not first_alphanumeric or value[0].isalnum())
+    if valid:
+        return []
+    suggestion = re.sub(r"[^A-Za-z0-9_-]", "-", value)
+    if first_alphanumeric:
+        suggestion = suggestion.lstrip("-_")
+    suggestion = suggestion[:NAME_MAX] or "my-name"
+    first = ", first a letter or digit" if first_alphanumeric else ""
     return [
         fix(
             "name",
-            f"{kind} {value!r} is not a valid AWS Batch name (1-128 letters, digits, '-', '_'; first alphanumeric)",
-            f"rename it, e.g. {re.sub(r'[^A-Za-z0-9_-]', '-', value).lstrip('-_')[:128]!r}, or leave it unset so "
-            "CloudFormation names it (which also keeps the resource replaceable)",
+            f"{kind}={value!r} ({len(value)} characters) is not a valid AWS Batch name (1-{NAME_MAX} letters, digits, "
+            f"'-' and '_'{first})",
+            f"use e.g. {suggestion!r}, or leave it unset so that CloudFormation names it (which also keeps the "
+            "resource replaceable)",
         )
     ]
 
 
-def tags(count: int) -> list[str]:
-    if count <= 50:
+def job_name(value: str | None) -> list[str]:
+    """The name of a submitted job (SubmitJob ``jobName``)."""
+    return name("job_name", value, first_alphanumeric=True)
+
+
+def tags(what: str, count: int) -> list[str]:
+    if count <= TAGS_MAX:
         return []
-    return [fix("tags", f"{count} tags; AWS allows at most 50 per resource", "drop some tags")]
+    return [
+        fix(
+            "tags",
+            f"{what} carries {count} tags; AWS allows at most {TAGS_MAX} per resource",
+            "drop some tags (app-wide Tags.of(app).add(...) tags count too), or tag fewer scopes",
+        )
+    ]
+
+
+# --------------------------------------------------------------------------------------------------------- resources
 
 
 def fargate_resources(vcpus: float, memory_mib: int) -> list[str]:
+    """Fargate accepts only its documented vCPU/memory combinations (API_ResourceRequirement)."""
     if vcpus not in FARGATE_MEMORY:
+        nearest = min(FARGATE_MEMORY, key=lambda v: (abs(v - vcpus), -v))
+        for_memory = [v for v, mems in FARGATE_MEMORY.items() if memory_mib in mems]
+        hint = f"use vcpus={nearest:g}"
+        if for_memory:
+            hint += f" (with memory={memory_mib} MiB, vcpus may be {_or(f'{v:g}' for v in for_memory)})"
+        elif memory_mib not in FARGATE_MEMORY[nearest]:
+            hint += f" with memory={_nearest_memory(nearest, memory_mib)} MiB"
         return [
             fix(
                 "fargate-resources",
-                f"vcpus={vcpus:g} is not a Fargate size (allowed: 0.25, 0.5, 1, 2, 4, 8, 16)",
-                "pick one of those, or run the job on EC2",
+                f"vcpus={vcpus:g} is not a Fargate size (allowed: {', '.join(f'{v:g}' for v in FARGATE_MEMORY)})",
+                hint + ", or run the job on EC2",
             )
         ]
     allowed = FARGATE_MEMORY[vcpus]
     if memory_mib in allowed:
         return []
-    step = allowed[1] - allowed[0] if len(allowed) > 1 else allowed[0]
+    fitting = [v for v, mems in FARGATE_MEMORY.items() if memory_mib in mems]
+    hint = f"use memory={_nearest_memory(vcpus, memory_mib)} MiB"
+    if fitting:
+        hint += f", or vcpus={_or(f'{v:g}' for v in fitting)} for {memory_mib} MiB"
     return [
         fix(
             "fargate-resources",
-            f"memory={memory_mib} MiB with vcpus={vcpus:g} is not a Fargate combination (allowed "
-            f"{allowed[0]}-{allowed[-1]} MiB in steps of {step})",
-            _fargate_fix(vcpus, memory_mib),
+            f"memory={memory_mib} MiB with vcpus={vcpus:g} is not a Fargate combination (allowed with "
+            f"{vcpus:g} vCPU: {_describe_memory(allowed)})",
+            hint,
         )
     ]
 
 
-def _fargate_fix(vcpus: float, memory_mib: int) -> str:
-    fitting = [v for v, mems in FARGATE_MEMORY.items() if mems[0] <= memory_mib <= mems[-1]]
-    allowed = FARGATE_MEMORY[vcpus]
-    nearest = min(allowed, key=lambda m: (abs(m - memory_mib), -m))
-    hint = f"use memory={nearest} MiB"
-    if fitting and vcpus not in fitting:
-        hint += f", or vcpus in {', '.join(f'{v:g}' for v in fitting)} for {memory_mib} MiB"
-    return hint
+def _nearest_memory(vcpus: float, memory_mib: int) -> int:
+    # Prefer the larger value on a tie: rounding memory down risks an out-of-memory kill.
+    return min(FARGATE_MEMORY[vcpus], key=lambda m: (abs(m - memory_mib), -m))
 
 
-def job_resources(vcpus: float, memory_mib: int, gpus: int) -> list[str]:
+def _describe_memory(allowed: Sequence[int]) -> str:
+    steps = {b - a for a, b in itertools.pairwise(allowed)}
+    if len(allowed) > 3 and len(steps) == 1:
+        return f"{allowed[0]}-{allowed[-1]} MiB in steps of {steps.pop()}"
+    return ", ".join(str(m) for m in allowed) + " MiB"
+
+
+def _or(items: Iterable[str]) -> str:
+    values = list(items)
+    return values[0] if len(values) == 1 else ", ".join(values[:-1]) + " or " + values[-1]
+
+
+def job_resources(vcpus: float, memory_mib: int, gpus: int, platform: str = "FARGATE") -> list[str]:
     problems = []
-    if vcpus <= 0:
+    if vcpus <= 0 or (platform == "EC2" and vcpus < 1):
+        minimum = "1 on EC2" if platform == "EC2" else "0.25 on Fargate"
         problems.append(
-            fix("job-resources", f"vcpus={vcpus:g}; must be > 0", "ask for at least 0.25 vCPU on Fargate, 1 on EC2")
+            fix("job-resources", f"vcpus={vcpus:g}; the minimum is {minimum}", f"ask for at least {minimum}")
         )
     if memory_mib < 4:
-        problems.append(
-            fix("job-resources", f"memory={memory_mib} MiB; Batch needs at least 4 MiB", "ask for more memory")
-        )
+        problems.append(fix("job-resources", f"memory={memory_mib} MiB; Batch needs at least 4 MiB", "ask for more"))
     if gpus < 0:
         problems.append(fix("job-resources", f"gpus={gpus}; must be >= 0", "use 0 for CPU jobs"))
     return problems
 
 
+def vcpus_units_warning(vcpus: float) -> str | None:
+    """Warn when ``vcpus`` looks like ECS CPU units (1024 per vCPU) rather than vCPUs."""
+    if vcpus <= VCPUS_WARNING:
+        return None
+    return (
+        f"vcpus={vcpus:g} is more than the {VCPUS_WARNING} vCPUs of the largest common instances. vcpus counts vCPUs, "
+        f"not ECS CPU units ({CPU_UNITS_PER_VCPU} units = 1 vCPU): did you mean vcpus={vcpus / CPU_UNITS_PER_VCPU:g}?"
+    )
+
+
+# --------------------------------------------------------------------------------------------------------------- fit
+
+
 @dataclass(frozen=True)
 class JobRequirements:
-    """What one job (or one multi-node node) asks of an environment."""
+    """What one job (or each node of a multi-node job) asks of an environment."""
 
     platform: str  # FARGATE or EC2
     vcpus: float
@@ -151,63 +291,154 @@ class JobRequirements:
     architecture: str | None = None  # X86_64/ARM64 on Fargate; None on EC2 (the image decides)
     instance_type: str | None = None  # multi-node jobs name one
     multinode: bool = False
+    nodes: int = 1
+
+    def describe(self) -> str:
+        text = f"{self.platform}, {self.vcpus:g} vCPUs, {self.memory_mib} MiB"
+        if self.gpus:
+            text += f", {self.gpus} GPUs"
+        if self.multinode:
+            text += f", {self.nodes} nodes" + (f" of {self.instance_type}" if self.instance_type else "")
+        return text
 
 
-def fit_problem(job: JobRequirements, env: EnvironmentCapacity) -> str | None:
-    """Why ``job`` can never run on ``env``, or None when it can (or when the environment's size is unknown)."""
-    if job.platform != env.platform:
-        return f"{env.kind} environment cannot run a {job.platform} job"
-    if job.multinode and (env.platform != "EC2" or env.spot or not env.managed):
-        return f"{env.kind} environment cannot run multi-node jobs (managed on-demand EC2 only)"
-    if env.max_vcpus is not None and job.vcpus > env.max_vcpus:
-        return f"maxv_cpus={env.max_vcpus:g} < the job's {job.vcpus:g} vCPUs"
-    if job.architecture and env.architectures and job.architecture not in env.architectures:
-        return f"it launches {'/'.join(sorted(env.architectures))}, the job is {job.architecture}"
-    if env.shapes is None:
-        return None
-    shapes = env.shapes
+def _fits(job: JobRequirements, shape: InstanceShape) -> bool:
+    return job.vcpus <= shape.vcpus and job.memory_mib <= shape.memory_mib and job.gpus <= shape.gpus
+
+
+def _shapes_for(job: JobRequirements, env: EnvironmentCapacity) -> tuple[InstanceShape, ...] | None:
     if job.instance_type is not None:
-        shapes = tuple(s for s in shapes if s.name == job.instance_type) or shapes
-    for shape in shapes:
-        if job.vcpus <= shape.vcpus and job.memory_mib <= shape.memory_mib and job.gpus <= shape.gpus:
-            return None
-    biggest = max(shapes, key=lambda s: (s.gpus, s.vcpus, s.memory_mib))
-    return (
-        f"no instance it launches has {job.vcpus:g} vCPUs, {job.memory_mib} MiB"
-        + (f" and {job.gpus} GPUs" if job.gpus else "")
-        + f" (largest: {biggest.name} with {biggest.vcpus:g} vCPUs, {biggest.memory_mib} MiB, {biggest.gpus} GPUs)"
-    )
+        own = shape_of(job.instance_type)
+        return (own,) if own is not None else None
+    return env.shapes
+
+
+def fit_problem(job: JobRequirements, env: EnvironmentCapacity) -> tuple[str, str] | None:
+    """Why ``job`` can never run on ``env`` and what would fix it, or None when it can (or the library cannot tell)."""
+    if job.platform != env.platform:
+        return (
+            f"a {env.kind} environment cannot run a {job.platform} job",
+            f"submit it to a queue of {job.platform} environments, or make it a {env.platform} job "
+            f"(platform={env.platform!r})",
+        )
+    if job.multinode and (env.platform != "EC2" or env.spot or not env.managed):
+        kind = env.kind if env.managed else "unmanaged"
+        return (
+            f"a {kind} environment cannot run multi-node jobs (managed On-Demand EC2 only)",
+            "submit it to a queue of Ec2Environment or EfaEnvironment (spot=False)",
+        )
+    if job.architecture and env.architectures and job.architecture not in env.architectures:
+        return (
+            f"it launches {'/'.join(sorted(env.architectures))} instances and the job is {job.architecture}",
+            "build the image for the environment's architecture, or use an environment of the job's",
+        )
+    if job.instance_type is not None and env.launches(job.instance_type) is False:
+        return (
+            f"it never launches {job.instance_type}, the job's instance type",
+            f"add {job.instance_type} to its instance types, or set instance_type to one it launches",
+        )
+    shapes = _shapes_for(job, env)
+    if shapes and not any(_fits(job, s) for s in shapes):
+        biggest = max(shapes, key=lambda s: (s.gpus, s.vcpus, s.memory_mib))
+        return (
+            f"no instance it launches has {job.vcpus:g} vCPUs, {job.memory_mib} MiB"
+            + (f" and {job.gpus} GPUs" if job.gpus else "")
+            + f" (largest: {biggest.name}: {biggest.vcpus:g} vCPUs, {biggest.memory_mib} MiB, {biggest.gpus} GPUs)",
+            _bigger_remedy(job, env, shapes),
+        )
+    needed = job.vcpus * job.nodes
+    if env.max_vcpus is not None and needed > env.max_vcpus:
+        what = f"{job.nodes} nodes x {job.vcpus:g} vCPUs" if job.multinode else f"{job.vcpus:g} vCPUs"
+        return (
+            f"max_vcpus={env.max_vcpus:g} is less than the job's {what}",
+            f"raise the environment's max_vcpus to at least {needed:g}",
+        )
+    return None
+
+
+def _bigger_remedy(job: JobRequirements, env: EnvironmentCapacity, shapes: Sequence[InstanceShape]) -> str:
+    if env.platform == "FARGATE":
+        return "make the job smaller (Fargate's largest size is 16 vCPUs and 120 GiB), or run it on an EC2 queue"
+    most_vcpus = max(s.vcpus for s in shapes if job.gpus <= s.gpus) if any(job.gpus <= s.gpus for s in shapes) else 0
+    families = sorted({s.name.split(".", maxsplit=1)[0] for s in shapes} | env.instance_families)
+    if job.gpus:
+        families = [f for f in families if f in GPU_TYPES] or sorted(GPU_TYPES)
+    suggestions = [s.name for f in families if (s := smallest_fitting(f, job.vcpus, job.memory_mib, job.gpus))]
+    larger = f"add an instance type that holds it (e.g. {', '.join(suggestions[:3])})" if suggestions else None
+    if job.instance_type is not None:
+        smaller = f"ask for at most what one {job.instance_type} has"
+    elif most_vcpus:
+        smaller = "make the job smaller"
+    else:
+        smaller = "ask for no GPUs"
+    return f"{smaller}, or {larger}" if larger else f"{smaller}, or add larger instance types"
 
 
 def job_fits_queue(job: JobRequirements, queue_path: str, envs: Sequence[tuple[str, EnvironmentCapacity]]) -> list[str]:
     """A job must fit at least one environment behind the queue, or it stays RUNNABLE for ever."""
     if not envs:
         return []
-    reasons = []
+    reasons: list[str] = []
+    remedies: list[str] = []
     for env_path, env in envs:
-        reason = fit_problem(job, env)
-        if reason is None:
+        found = fit_problem(job, env)
+        if found is None:
             return []
-        reasons.append(f"{env_path}: {reason}")
+        reasons.append(f"{env_path}: {found[0]}")
+        if found[1] not in remedies:
+            remedies.append(found[1])
     return [
         fix(
             "job-fits-queue",
-            f"the job ({job.platform}, {job.vcpus:g} vCPUs, {job.memory_mib} MiB"
-            + (f", {job.gpus} GPUs" if job.gpus else "")
-            + f") fits no compute environment of queue {queue_path}, so it would stay RUNNABLE "
-            "(MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT): " + "; ".join(reasons),
-            "make the job smaller, or add an environment (or instance types, or max vCPUs) that can hold it",
+            f"the job ({job.describe()}) fits no compute environment of queue {queue_path}, so it would stay "
+            "RUNNABLE for ever (MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT): " + "; ".join(reasons),
+            "; or ".join(remedies),
         )
     ]
 
 
-def queue_environments(envs: Sequence[tuple[str, EnvironmentCapacity]]) -> list[str]:
+def memory_headroom(job: JobRequirements, envs: Sequence[tuple[str, EnvironmentCapacity]]) -> str | None:
+    """Warn when the job fits only instances whose nominal memory it nearly fills (ECS registers less than that).
+
+    Errors are for memory above nominal (:func:`fit_problem`); this warning is for the band between the library's
+    usable-memory estimate (95% of nominal) and nominal. Fargate sizes are exact and never warned about.
+    """
+    candidates: list[InstanceShape] = []
+    for _, env in envs:
+        if env.platform != "EC2" or fit_problem(job, env) is not None:
+            continue
+        shapes = _shapes_for(job, env)
+        if shapes is None:
+            return None  # an unknown instance may have room to spare
+        fitting = [s for s in shapes if _fits(job, s)]
+        if any(job.memory_mib <= usable_memory_mib(s) for s in fitting):
+            return None
+        candidates.extend(fitting)
+    if not candidates:
+        return None
+    roomiest = max(candidates, key=lambda s: s.memory_mib)
+    usable = usable_memory_mib(roomiest)
+    family = roomiest.name.split(".", maxsplit=1)[0]
+    bigger = smallest_fitting(family, job.vcpus, job.memory_mib, job.gpus)
+    return (
+        f"memory={job.memory_mib} MiB leaves no headroom: the roomiest instance that could hold the job, "
+        f"{roomiest.name}, has {roomiest.memory_mib} MiB nominal, and ECS registers less (an m4.large's 8192 MiB "
+        "shows as 7985, less 32 MiB for the agent), so the job may stay RUNNABLE. Fix: ask for at most about "
+        f"{usable} MiB" + (f", or allow {bigger.name}" if bigger else ", or allow a larger instance type")
+    )
+
+
+# ----------------------------------------------------------------------------------------------------------- queues
+
+
+def queue_environments(envs: Sequence[tuple[str, EnvironmentCapacity]], *, allow_empty: bool = False) -> list[str]:
+    """1-3 environments (0 while more may be added), all Fargate or all EC2, one CPU architecture."""
     problems = []
-    if not 1 <= len(envs) <= 3:
+    if len(envs) > QUEUE_ENVIRONMENTS_MAX or (not envs and not allow_empty):
         problems.append(
             fix(
                 "queue-environments",
-                f"{len(envs)} compute environments; a queue takes 1-3",
+                f"{len(envs)} compute environments; a queue takes 1-{QUEUE_ENVIRONMENTS_MAX}",
                 "split the environments over several queues" if envs else "pass at least one environment",
             )
         )
@@ -218,7 +449,7 @@ def queue_environments(envs: Sequence[tuple[str, EnvironmentCapacity]]) -> list[
                 "queue-mixed-platform",
                 "the queue mixes Fargate and EC2 environments ("
                 + ", ".join(f"{path}: {env.kind}" for path, env in envs)
-                + "); AWS rejects such a queue",
+                + "), which AWS rejects",
                 "use one queue for the Fargate environments and another for the EC2 ones",
             )
         )
@@ -227,80 +458,321 @@ def queue_environments(envs: Sequence[tuple[str, EnvironmentCapacity]]) -> list[
         problems.append(
             fix(
                 "queue-mixed-architecture",
-                f"the queue's environments launch {', '.join(sorted(archs))}; a queue runs one CPU architecture",
-                "put x86_64 and ARM64 environments behind separate queues",
+                "the queue's environments launch "
+                + ", ".join(f"{path}: {'/'.join(sorted(env.architectures))}" for path, env in envs if env.architectures)
+                + "; a queue runs one CPU architecture",
+                "put x86_64 and ARM64 (Graviton) environments behind separate queues",
             )
         )
     return problems
 
 
-def int_range(rule: str, what: str, value: int | float, low: float, high: float, remedy: str) -> list[str]:
-    if low <= value <= high:
-        return []
-    return [fix(rule, f"{what}={value:g}; allowed {low:g}-{high:g}", remedy)]
-
-
-def retry(attempts: int, conditions: Sequence[tuple[str, Mapping[str, str]]]) -> list[str]:
-    """``conditions`` are (action, {on_exit_code|on_reason|on_status_reason: pattern}) in evaluation order."""
-    problems = int_range("retry-attempts", "retry_attempts", attempts, 1, 10, "use 1 (no retry) to 10")
-    if len(conditions) > 5:
-        problems.append(
-            fix("retry-conditions", f"{len(conditions)} retry conditions; AWS takes at most 5", "merge patterns")
-        )
-    if conditions and attempts < 2:
-        problems.append(
-            fix(
-                "retry-conditions",
-                f"retry conditions with retry_attempts={attempts}: conditions only apply when attempts > 1",
-                "set retry_attempts to 2-10, or drop the conditions",
-            )
-        )
-    if conditions:
-        action, on = conditions[-1]
-        catch_all = action.upper() == "EXIT" and all(v == "*" for v in on.values())
-        if not catch_all:
+def queue_order(entries: Sequence[tuple[str, float]]) -> list[str]:
+    """``entries`` are (environment path, order): orders are distinct and each environment appears once."""
+    problems = []
+    for order, count in Counter(o for _, o in entries).items():
+        if count > 1:
+            paths = [p for p, o in entries if o == order]
             problems.append(
                 fix(
-                    "retry-catch-all",
-                    "the last retry condition is not a catch-all EXIT, so a failure that matches no condition is "
-                    "retried (AWS's default) - application bugs are retried like Spot interruptions",
-                    "end with RetryPolicy's exit_on_anything(), i.e. EXIT on reason '*'",
+                    "queue-order",
+                    f"order {order:g} is given to {count} environments ({', '.join(paths)})",
+                    "give each environment its own order (BatchQueue numbers them 1, 2, 3 in the order given)",
+                )
+            )
+    for path, count in Counter(p for p, _ in entries).items():
+        if count > 1:
+            problems.append(
+                fix("queue-order", f"environment {path} is attached {count} times", "attach each environment once")
+            )
+    return problems
+
+
+def queue_priority(priority: float) -> list[str]:
+    return int_range("queue-priority", "priority", priority, *QUEUE_PRIORITY, "use 0-1000 (higher runs first)")
+
+
+def queue_time_limit(what: str, seconds: float) -> list[str]:
+    return int_range(
+        "queue-time-limit",
+        f"{what} time limit (s)",
+        seconds,
+        *TIME_LIMIT_SECONDS,
+        "use Duration.minutes(10) to Duration.hours(24), or None to keep such jobs",
+    )
+
+
+def fair_share_shares(shares: Mapping[str, float]) -> list[str]:
+    """A fair-share policy's identifiers and weights (API_ShareAttributes)."""
+    problems = []
+    if len(shares) > SHARES_MAX:
+        problems.append(
+            fix("fair-share-shares", f"{len(shares)} share identifiers; at most {SHARES_MAX}", "use prefixes (a*)")
+        )
+    for share, weight in shares.items():
+        if is_token_text(share):
+            continue
+        stem = share[:-1] if share.endswith("*") else share
+        if not stem or len(stem) > SHARE_ID_MAX or "*" in stem:
+            problems.append(
+                fix(
+                    "fair-share-shares",
+                    f"share identifier {share!r}: 1-{SHARE_ID_MAX} characters, '*' only at the end",
+                    "use e.g. 'teamA' or the prefix 'team*'",
+                )
+            )
+        if isinstance(weight, int | float) and not SHARE_WEIGHT[0] <= weight <= SHARE_WEIGHT[1]:
+            problems.append(
+                fix(
+                    "fair-share-shares",
+                    f"weight {weight:g} for share {share!r}; allowed {SHARE_WEIGHT[0]:g}-{SHARE_WEIGHT[1]:g}",
+                    "use a positive weight (lower weights get more capacity; 1 is the default)",
+                )
+            )
+    prefixes = [s[:-1] for s in shares if s.endswith("*") and not is_token_text(s)]
+    for prefix in prefixes:
+        overlapping = sorted(s for s in shares if s != prefix + "*" and s.startswith(prefix))
+        if overlapping:
+            problems.append(
+                fix(
+                    "fair-share-shares",
+                    f"share prefix {prefix + '*'!r} overlaps {', '.join(map(repr, overlapping))}",
+                    "share identifiers in one policy must not overlap: drop one, or use a longer prefix",
                 )
             )
     return problems
 
 
-def timeout(seconds: float) -> list[str]:
-    if seconds >= 60:
+def share_identifier(queue_path: str, fair_share: bool, value: str | None) -> list[str]:
+    """SubmitJob's shareIdentifier: required on a fair-share queue, refused on any other."""
+    if value is not None and is_token_text(value):
         return []
-    return [fix("timeout", f"timeout={seconds:g} s; AWS Batch's minimum is 60 s", "use Duration.minutes(1) or more")]
+    if fair_share and value is None:
+        return [
+            fix(
+                "share-identifier",
+                f"queue {queue_path} schedules by fair share and the submission passes no share_identifier; "
+                "SubmitJob fails",
+                "pass share_identifier= (one of the queue's fair_share identifiers, or any id for the default weight)",
+            )
+        ]
+    if not fair_share and value is not None:
+        return [
+            fix(
+                "share-identifier",
+                f"share_identifier={value!r} on queue {queue_path}, which has no scheduling policy; SubmitJob fails",
+                "drop share_identifier, or give the queue fair_share={...}",
+            )
+        ]
+    if value is not None:
+        stem = value[:-1] if value.endswith("*") else value
+        if not stem or len(stem) > SHARE_ID_MAX or "*" in stem:
+            return [
+                fix(
+                    "share-identifier",
+                    f"share_identifier={value!r}: 1-{SHARE_ID_MAX} characters, '*' only at the end",
+                    "use e.g. 'teamA'",
+                )
+            ]
+    return []
+
+
+def fair_share_priority(queue_path: str, fair_share: bool, scheduling_priority: float | None) -> list[str]:
+    if not fair_share or scheduling_priority is not None:
+        return []
+    return [
+        fix(
+            "fair-share-priority",
+            f"queue {queue_path} uses fair share and the job has no scheduling_priority",
+            "set scheduling_priority (0-9999; higher runs first within a share)",
+        )
+    ]
+
+
+def scheduling_priority(value: float) -> list[str]:
+    return int_range(
+        "scheduling-priority", "scheduling_priority", value, *SCHEDULING_PRIORITY, "use 0-9999 (higher runs first)"
+    )
+
+
+# -------------------------------------------------------------------------------------------------- retries, limits
+
+
+def retry(attempts: int, conditions: Sequence[tuple[str, Mapping[str, str]]]) -> list[str]:
+    """``conditions`` are (action, {on_exit_code|on_reason|on_status_reason: pattern}) in evaluation order."""
+    problems = int_range("retry-attempts", "retry_attempts", attempts, *RETRY_ATTEMPTS, "use 1 (no retry) to 10")
+    if not conditions:
+        return problems
+    if len(conditions) > RETRY_CONDITIONS_MAX:
+        problems.append(
+            fix(
+                "retry-conditions",
+                f"{len(conditions)} retry conditions; AWS takes at most {RETRY_CONDITIONS_MAX}",
+                "merge patterns (a trailing '*' matches a prefix)",
+            )
+        )
+    if attempts < 2:
+        problems.append(
+            fix(
+                "retry-conditions",
+                f"retry conditions with retry_attempts={attempts}: conditions only act when attempts > 1",
+                "set retry_attempts to 2-10, or drop the conditions",
+            )
+        )
+    catch_all_at: int | None = None
+    for index, (action, on) in enumerate(conditions):
+        if action.upper() not in ("RETRY", "EXIT"):
+            problems.append(
+                fix("retry-conditions", f"condition {index} has action={action!r}", "use 'RETRY' or 'EXIT'")
+            )
+        if not on:
+            problems.append(
+                fix(
+                    "retry-conditions",
+                    f"condition {index} ({action}) matches on nothing",
+                    "give it on_exit_code, on_reason or on_status_reason ('*' matches anything)",
+                )
+            )
+        for key, pattern in on.items():
+            problems += retry_pattern(index, key, pattern)
+        if catch_all_at is None and action.upper() == "EXIT" and on and all(v == "*" for v in on.values()):
+            catch_all_at = index
+    last = len(conditions) - 1
+    if catch_all_at is None:
+        problems.append(
+            fix(
+                "retry-catch-all",
+                "the last retry condition is not a catch-all EXIT, so a failure that matches no condition is "
+                "retried (AWS's default): application bugs are retried like Spot interruptions",
+                "end with RetryCondition.exit_on_anything() (EXIT on reason '*')",
+            )
+        )
+    elif catch_all_at != last:
+        problems.append(
+            fix(
+                "retry-catch-all",
+                f"condition {catch_all_at} is a catch-all EXIT, so conditions {catch_all_at + 1}-{last} never match",
+                "move the catch-all EXIT to the end",
+            )
+        )
+    return problems
+
+
+def retry_pattern(index: int, key: str, pattern: str) -> list[str]:
+    """One evaluateOnExit glob (API_EvaluateOnExit)."""
+    if is_token_text(pattern):
+        return []
+    what = f"condition {index} {key}={pattern!r}"
+    if not pattern or len(pattern) > RETRY_PATTERN_MAX:
+        return [
+            fix(
+                "retry-pattern",
+                f"{what}: {len(pattern)} characters; allowed 1-{RETRY_PATTERN_MAX}",
+                "shorten it and end with '*' to match a prefix",
+            )
+        ]
+    if key == "on_exit_code":
+        if not _EXIT_CODE_PATTERN.match(pattern):
+            return [
+                fix(
+                    "retry-pattern",
+                    f"{what}: exit-code patterns are digits with an optional trailing '*'",
+                    "use e.g. '137' or '1*' (one condition per code)",
+                )
+            ]
+        return []
+    if not _REASON_PATTERN.match(pattern):
+        cleaned = re.sub(r"[^A-Za-z0-9.: \t]", "*", pattern)
+        prefix = cleaned.split("*", maxsplit=1)[0]
+        return [
+            fix(
+                "retry-pattern",
+                f"{what}: reason patterns may hold only letters, digits, spaces, '.' and ':', and '*' only at the end",
+                f"match the prefix before the first other character, e.g. {prefix + '*'!r}",
+            )
+        ]
+    return []
+
+
+def timeout(seconds: float) -> list[str]:
+    if seconds >= TIMEOUT_MIN_SECONDS:
+        return []
+    return [
+        fix(
+            "timeout",
+            f"timeout={seconds:g} s; AWS Batch's minimum is {TIMEOUT_MIN_SECONDS} s",
+            "use Duration.minutes(1) or more",
+        )
+    ]
+
+
+def array_size(size: int) -> list[str]:
+    """SubmitJob arrayProperties.size (2-10000; 1 is not an array)."""
+    return int_range(
+        "array-size",
+        "array_size",
+        size,
+        *ARRAY_SIZE,
+        "use 2-10000 children, or None for a single job (split larger work over several array jobs)",
+    )
+
+
+def dependencies(count: int) -> list[str]:
+    """SubmitJob dependsOn: at most 20 job ids."""
+    if count <= DEPENDENCIES_MAX:
+        return []
+    return [
+        fix(
+            "dependencies",
+            f"{count} job dependencies; AWS Batch allows at most {DEPENDENCIES_MAX} per job",
+            "chain the jobs in a BatchPipeline, or depend on one array job instead of its children",
+        )
+    ]
 
 
 def ephemeral_storage(gib: float) -> list[str]:
-    return int_range("ephemeral-storage", "ephemeral_storage (GiB)", gib, 21, 200, "use 21-200 GiB")
+    return int_range(
+        "ephemeral-storage", "ephemeral_storage (GiB)", gib, *EPHEMERAL_STORAGE_GIB, "use 21-200 GiB, or leave it unset"
+    )
+
+
+# ------------------------------------------------------------------------------------------------ multi-node and EFA
 
 
 def multinode_ranges(nodes: int, ranges: Sequence[tuple[int, int]], main_node: int) -> list[str]:
-    """``ranges`` are inclusive (start, end) node indexes."""
-    problems = int_range("multinode-nodes", "nodes", nodes, 1, 1000, "use 1-1000 nodes")
-    if len(ranges) > 5:
-        problems.append(fix("multinode-nodes", f"{len(ranges)} node groups; AWS allows at most 5", "merge groups"))
-    covered: list[int] = []
+    """``ranges`` are inclusive (start, end) node indexes; nested ranges are allowed (the inner one wins)."""
+    if nodes < 1:
+        return [fix("multinode-nodes", f"nodes={nodes}", "use at least 1 node (usually 2 or more)")]
+    problems = []
+    if len(ranges) > NODE_GROUPS_MAX:
+        problems.append(
+            fix(
+                "multinode-nodes",
+                f"{len(ranges)} node groups; AWS allows at most {NODE_GROUPS_MAX}",
+                "merge groups that share a command",
+            )
+        )
+    covered: set[int] = set()
     for start, end in ranges:
         if start > end:
             problems.append(fix("multinode-ranges", f"node range {start}:{end} ends before it starts", "swap them"))
-        covered.extend(range(start, end + 1))
-    expected = list(range(nodes))
-    if sorted(covered) != expected:
-        missing = sorted(set(expected) - set(covered))
-        extra = sorted({n for n in covered if covered.count(n) > 1 or n >= nodes})
+        elif start < 0 or end >= nodes:
+            problems.append(
+                fix(
+                    "multinode-ranges",
+                    f"node range {start}:{end} reaches outside nodes 0..{nodes - 1}",
+                    f"keep ranges within 0..{nodes - 1}, or raise nodes to {max(end + 1, nodes)}",
+                )
+            )
+        covered.update(range(max(start, 0), min(end, nodes - 1) + 1))
+    missing = sorted(set(range(nodes)) - covered)
+    if missing:
+        shown = ", ".join(map(str, missing[:10])) + (" ..." if len(missing) > 10 else "")
         problems.append(
             fix(
                 "multinode-ranges",
-                f"node ranges {', '.join(f'{s}:{e}' for s, e in ranges)} do not cover nodes 0..{nodes - 1} exactly once"
-                + (f" (missing {missing[:10]})" if missing else "")
-                + (f" (overlapping or out of range {extra[:10]})" if extra else ""),
-                "make the ranges contiguous, e.g. 0:0 for the main node and 1:N-1 for the workers",
+                f"node ranges {', '.join(f'{s}:{e}' for s, e in ranges)} leave nodes {shown} without a container",
+                f"cover 0..{nodes - 1}, e.g. 0:0 for the main node and 1:{nodes - 1} for the workers",
             )
         )
     if not 0 <= main_node < nodes:
@@ -310,14 +782,155 @@ def multinode_ranges(nodes: int, ranges: Sequence[tuple[int, int]], main_node: i
     return problems
 
 
+def multinode_environments(envs: Sequence[tuple[str, EnvironmentCapacity]]) -> list[str]:
+    """Multi-node jobs run on managed On-Demand EC2 environments only (mnp-ce.html)."""
+    return [
+        fix(
+            "multinode-environment",
+            f"queue environment {path} is {env.kind if env.managed else 'UNMANAGED'}; multi-node jobs run only on "
+            "managed On-Demand EC2",
+            "submit to a queue of Ec2Environment or EfaEnvironment environments (spot=False)",
+        )
+        for path, env in envs
+        if env.platform != "EC2" or env.spot or not env.managed
+    ]
+
+
 def efa_instance_type(instance_type: str) -> list[str]:
-    if instance_type in EFA_TYPES:
-        return []
+    if efa_support(instance_type) is not False:
+        return []  # known EFA-capable, or unknown to the library (never rejected)
     return [
         fix(
             "efa-instance-type",
-            f"instance type {instance_type} does not support EFA (as far as batch-constructs knows)",
-            "use an EFA-capable type such as c5n.18xlarge, c6in.32xlarge, hpc6a.48xlarge, g5.48xlarge or "
+            f"instance type {instance_type} does not support EFA",
+            "use an EFA-capable type such as c5n.18xlarge, c6in.32xlarge, hpc7g.16xlarge, g5.48xlarge or "
             "p4d.24xlarge (aws ec2 describe-instance-types --filters Name=network-info.efa-supported,Values=true)",
+        )
+    ]
+
+
+def efa_environments(envs: Sequence[tuple[str, EnvironmentCapacity]]) -> list[str]:
+    """An EFA job maps /dev/infiniband/uverbs0, which exists only on instances launched with an EFA interface."""
+    return [
+        fix(
+            "efa-environment",
+            f"the job uses EFA and queue environment {path} is not an EfaEnvironment (no EFA interface, cluster "
+            "placement group or self-referencing security group), so its containers cannot start",
+            "submit it to a queue of EfaEnvironment, or set efa=False",
+        )
+        for path, env in envs
+        if env.efa is False
+    ]
+
+
+# --------------------------------------------------------------------------------------------- compute environments
+
+
+def environment_vcpus(min_vcpus: float, max_vcpus: float) -> list[str]:
+    if 0 <= min_vcpus <= max_vcpus and max_vcpus >= 1:
+        return []
+    return [
+        fix(
+            "environment-vcpus",
+            f"min_vcpus={min_vcpus:g}, max_vcpus={max_vcpus:g}",
+            "use 0 <= min_vcpus <= max_vcpus and max_vcpus >= 1 (min_vcpus=0 scales to zero)",
+        )
+    ]
+
+
+def environment_instances(type_names: Sequence[str], class_names: Sequence[str]) -> list[str]:
+    problems = []
+    if not type_names and not class_names:
+        problems.append(
+            fix(
+                "environment-instances",
+                "no instance_types and instance_classes=[]",
+                "name at least one instance type or family",
+            )
+        )
+    archs = {architecture_of(n) for n in (*type_names, *class_names) if n not in ("optimal", "default_x86_64")} | {
+        "X86_64" for n in class_names if n in ("optimal", "default_x86_64")
+    }
+    if len(archs) > 1:
+        problems.append(
+            fix(
+                "environment-architecture",
+                f"instance types/classes mix {' and '.join(sorted(archs))} ({', '.join((*type_names, *class_names))})",
+                "use one architecture per environment (and per queue): Graviton families (m7g, c7g...) in one, "
+                "x86_64 in another",
+            )
+        )
+    return problems
+
+
+def spot_settings(
+    spot: bool, strategy: str, bid: float | None, has_fleet_role: bool, *, strategy_known: bool = True
+) -> list[str]:
+    problems = []
+    if strategy_known and strategy.startswith("SPOT_") and not spot:
+        problems.append(
+            fix(
+                "spot-strategy",
+                f"allocation_strategy={strategy} on an On-Demand environment",
+                "set spot=True (SpotEnvironment), or use BEST_FIT_PROGRESSIVE",
+            )
+        )
+    if bid is not None:
+        if not spot:
+            problems.append(
+                fix("spot-bid", f"spot_bid_percentage={bid:g} on an On-Demand environment", "drop it, or spot=True")
+            )
+        problems += int_range("spot-bid", "spot_bid_percentage", bid, 1, 100, "use 1-100, or leave it unset")
+    if has_fleet_role and not spot:
+        problems.append(
+            fix(
+                "spot-fleet-role",
+                "spot_fleet_role on an On-Demand environment",
+                "drop it (only Spot with BEST_FIT uses a Spot Fleet)",
+            )
+        )
+    return problems
+
+
+def is_gpu_instance(name: str) -> bool | None:
+    """Whether an instance type or family has GPUs; None when the library does not know it."""
+    if "." in name:
+        shape = shape_of(name)
+        if shape is not None:
+            return shape.gpus > 0
+        return True if name.split(".", maxsplit=1)[0] in GPU_TYPES else None
+    if name in GPU_TYPES:
+        return True
+    shapes = shapes_of_family(name)
+    return None if shapes is None else any(s.gpus for s in shapes)
+
+
+def gpu_instances(names: Sequence[str]) -> list[str]:
+    cpu_only = [n for n in names if is_gpu_instance(n) is False]
+    if not cpu_only:
+        return []
+    return [
+        fix(
+            "gpu-instances",
+            f"a GPU environment with instance types/classes without GPUs: {', '.join(cpu_only)}",
+            "use GPU families only (g4dn, g5, g6, g6e, p3, p4d, p5), or an Ec2Environment for CPU jobs",
+        )
+    ]
+
+
+def gpu_image(names: Sequence[str], images: Sequence[tuple[str | None, bool]]) -> list[str]:
+    """``images`` are (image type, has custom AMI). GPU instances need the NVIDIA driver the *_NVIDIA images carry."""
+    if not any(is_gpu_instance(n) for n in names):
+        return []
+    if any(custom or image_type in _NVIDIA_IMAGES or image_type is None for image_type, custom in images):
+        return []
+    types = ", ".join(sorted({t for t, _ in images if t})) or "none"
+    return [
+        fix(
+            "gpu-image",
+            f"GPU instances with image types {types}: without the NVIDIA driver ECS registers no GPUs, so GPU "
+            "jobs stay RUNNABLE",
+            "use batch.EcsMachineImage(image_type=EcsMachineImageType.ECS_AL2023_NVIDIA), or a custom AMI with the "
+            "driver",
         )
     ]

@@ -25,11 +25,13 @@ from typing import Any
 from aws_cdk import aws_batch as batch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
+from aws_cdk.interfaces.aws_batch import IComputeEnvironmentRef
 from constructs import Construct
 
 from . import _defaults, _rules
 from ._capacity import FARGATE_SHAPES, EnvironmentCapacity, architecture_of, shapes_of
 from ._compliance import acknowledge_in_packs
+from ._limits import register_stack_checks
 from ._validation import is_known, raise_if_any, warn
 from .network import BatchNetwork
 from .roles import InstanceRole, SpotFleetRole
@@ -57,6 +59,10 @@ class BatchEnvironment(Construct):
 
     compute_environment: batch.IComputeEnvironment
     capacity: EnvironmentCapacity
+
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+        register_stack_checks(self)
 
     @staticmethod
     def _placement(
@@ -106,6 +112,24 @@ class BatchEnvironment(Construct):
                 "a custom service_role disables in-place infrastructure updates: CloudFormation replaces the compute "
                 "environment instead. Leave it unset to use the AWSServiceRoleForBatch service-linked role.",
             )
+
+    @staticmethod
+    def _image_checks(
+        scope: Construct, images: Sequence[batch.EcsMachineImage], instance_names: Sequence[str], problems: list[str]
+    ) -> None:
+        """AL2 images warn; GPU instances without an NVIDIA image (or a custom AMI) are an error."""
+        for image in images:
+            if image.image_type in (batch.EcsMachineImageType.ECS_AL2, batch.EcsMachineImageType.ECS_AL2_NVIDIA):
+                warn(
+                    scope,
+                    "al2-image",
+                    f"image type {image.image_type.value}: Amazon Linux 2 ECS images are being retired. Fix: use "
+                    "ECS_AL2023 (ECS_AL2023_NVIDIA for GPUs).",
+                )
+        problems += _rules.gpu_image(
+            instance_names,
+            [(i.image_type.value if i.image_type else None, i.image is not None) for i in images],
+        )
 
 
 class FargateEnvironment(BatchEnvironment):
@@ -192,6 +216,8 @@ class Ec2Environment(BatchEnvironment):
 
     _default_classes: tuple[ec2.InstanceClass, ...] = ON_DEMAND_CLASSES
     _default_image: batch.EcsMachineImageType = batch.EcsMachineImageType.ECS_AL2023
+    #: GpuEnvironment: every instance type or family must have GPUs (rule gpu-instances).
+    _gpu_environment: bool = False
 
     def __init__(
         self,
@@ -247,22 +273,23 @@ class Ec2Environment(BatchEnvironment):
             else (() if instance_types else self._default_classes)
         )
         type_names = [t.to_string() for t in instance_types]
-        class_names = [str(c.value) for c in classes]
+        class_names = [family_of(c) for c in classes]
         strategy = allocation_strategy or (
             batch.AllocationStrategy.SPOT_PRICE_CAPACITY_OPTIMIZED
             if spot
             else batch.AllocationStrategy.BEST_FIT_PROGRESSIVE
         )
-        problems += self._check(type_names, class_names, spot, strategy, spot_bid_percentage, min_vcpus, max_vcpus)
+        problems += self._check(type_names, class_names, min_vcpus, max_vcpus)
+        problems += _rules.spot_settings(
+            spot,
+            str(strategy.value),
+            spot_bid_percentage if spot_bid_percentage is not None and is_known(spot_bid_percentage) else None,
+            spot_fleet_role is not None,
+        )
+        if self._gpu_environment:
+            problems += _rules.gpu_instances(type_names + class_names)
         machine_images = list(images) if images is not None else [batch.EcsMachineImage(image_type=self._default_image)]
-        for image in machine_images:
-            if image.image_type in (batch.EcsMachineImageType.ECS_AL2, batch.EcsMachineImageType.ECS_AL2_NVIDIA):
-                warn(
-                    self,
-                    "al2-image",
-                    f"image type {image.image_type}: Amazon Linux 2 ECS images are being retired. Fix: use "
-                    "ECS_AL2023 (ECS_AL2023_NVIDIA for GPUs).",
-                )
+        self._image_checks(self, machine_images, type_names + class_names, problems)
         if strategy == batch.AllocationStrategy.BEST_FIT:
             warn(
                 self,
@@ -312,6 +339,8 @@ class Ec2Environment(BatchEnvironment):
             shapes=shapes_of(type_names, class_names),
             architectures=frozenset(archs),
             single_instance_type=type_names[0] if len(type_names) == 1 and not class_names else None,
+            instance_types=frozenset(type_names),
+            instance_families=frozenset(class_names),
         )
 
     @staticmethod
@@ -323,62 +352,10 @@ class Ec2Environment(BatchEnvironment):
         )
 
     @staticmethod
-    def _check(
-        type_names: list[str],
-        class_names: list[str],
-        spot: bool,
-        strategy: batch.AllocationStrategy,
-        bid: int | None,
-        min_vcpus: int,
-        max_vcpus: int,
-    ) -> list[str]:
-        problems: list[str] = []
-        if not type_names and not class_names:
-            problems.append(
-                _rules.fix(
-                    "environment-instances",
-                    "no instance_types and instance_classes=[]",
-                    "name at least one instance type or family",
-                )
-            )
-        archs = {architecture_of(n) for n in type_names + class_names}
-        if len(archs) > 1:
-            problems.append(
-                _rules.fix(
-                    "environment-architecture",
-                    f"instance types/classes mix {' and '.join(sorted(archs))} ({', '.join(type_names + class_names)})",
-                    "use one architecture per environment (and per queue)",
-                )
-            )
+    def _check(type_names: list[str], class_names: list[str], min_vcpus: int, max_vcpus: int) -> list[str]:
+        problems = _rules.environment_instances(type_names, class_names)
         if is_known(min_vcpus, max_vcpus):
-            if min_vcpus < 0 or max_vcpus < 1 or min_vcpus > max_vcpus:
-                problems.append(
-                    _rules.fix(
-                        "environment-vcpus",
-                        f"min_vcpus={min_vcpus}, max_vcpus={max_vcpus}",
-                        "use 0 <= min_vcpus <= max_vcpus and max_vcpus >= 1 (min_vcpus=0 scales to zero)",
-                    )
-                )
-        spot_only = (
-            batch.AllocationStrategy.SPOT_CAPACITY_OPTIMIZED,
-            batch.AllocationStrategy.SPOT_PRICE_CAPACITY_OPTIMIZED,
-        )
-        if strategy in spot_only and not spot:
-            problems.append(
-                _rules.fix(
-                    "spot-strategy",
-                    f"allocation_strategy={strategy.value} on an On-Demand environment",
-                    "set spot=True (SpotEnvironment), or use BEST_FIT_PROGRESSIVE",
-                )
-            )
-        if bid is not None and is_known(bid):
-            if not spot:
-                problems.append(
-                    _rules.fix(
-                        "spot-bid", f"spot_bid_percentage={bid} on an On-Demand environment", "drop it, or spot=True"
-                    )
-                )
-            problems += _rules.int_range("spot-bid", "spot_bid_percentage", bid, 1, 100, "use 1-100, or leave unset")
+            problems += _rules.environment_vcpus(min_vcpus, max_vcpus)
         return problems
 
 
@@ -400,21 +377,10 @@ class GpuEnvironment(Ec2Environment):
 
     _default_classes = GPU_CLASSES
     _default_image = batch.EcsMachineImageType.ECS_AL2023_NVIDIA
+    _gpu_environment = True
 
     def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        shapes = self.capacity.shapes
-        if shapes is not None and any(s.gpus == 0 for s in shapes):
-            raise_if_any(
-                self,
-                [
-                    _rules.fix(
-                        "gpu-instances",
-                        "instance types without GPUs: " + ", ".join(s.name for s in shapes if s.gpus == 0),
-                        "use GPU families (g4dn, g5, g6, g6e, p3, p4d, p5) only, or an Ec2Environment for CPU jobs",
-                    )
-                ],
-            )
 
 
 class EfaEnvironment(BatchEnvironment):
@@ -457,6 +423,12 @@ class EfaEnvironment(BatchEnvironment):
         vpc_, subnets, _, problems = self._placement(self, network, vpc, vpc_subnets, None)
         problems += _rules.efa_instance_type(itype.to_string())
         self._common_warnings(self, compute_environment_name, None, problems)
+        machine_images = (
+            list(images)
+            if images is not None
+            else [batch.EcsMachineImage(image_type=batch.EcsMachineImageType.ECS_AL2023)]
+        )
+        self._image_checks(self, machine_images, [itype.to_string()], problems)
         raise_if_any(self, problems)
         selected = vpc_.select_subnets(
             subnet_type=subnets.subnet_type if subnets else None,
@@ -518,9 +490,7 @@ class EfaEnvironment(BatchEnvironment):
             allocation_strategy=batch.AllocationStrategy.BEST_FIT_PROGRESSIVE,
             minv_cpus=0,
             maxv_cpus=max_vcpus,
-            images=list(images)
-            if images is not None
-            else [batch.EcsMachineImage(image_type=batch.EcsMachineImageType.ECS_AL2023)],
+            images=machine_images,
             placement_group=self.placement_group,
             instance_role=self.instance_role,
             compute_environment_name=compute_environment_name,
@@ -538,15 +508,50 @@ class EfaEnvironment(BatchEnvironment):
             architectures=frozenset({architecture_of(itype.to_string())}),
             single_instance_type=itype.to_string(),
             efa=True,
+            instance_types=frozenset({itype.to_string()}),
         )
 
 
-def capacity_of(environment: BatchEnvironment | batch.IComputeEnvironment) -> EnvironmentCapacity | None:
-    """What an environment can run: exact for the library's own, inferred for L2 ones, None for imported ones."""
+def capacity_of(
+    environment: BatchEnvironment | batch.IComputeEnvironment | IComputeEnvironmentRef,
+) -> EnvironmentCapacity | None:
+    """What an environment can run: exact for the library's own, partial for L2 ones, None for imported ones.
+
+    An L2 environment created under one of the library's environments (its ``compute_environment``) maps back to it.
+    L2 EC2 environments may add the "optimal" families, so their instance sizes count as unknown.
+    """
     if isinstance(environment, BatchEnvironment):
         return environment.capacity
+    parent = environment.node.scope
+    if isinstance(parent, BatchEnvironment) and parent.compute_environment.node.path == environment.node.path:
+        return parent.capacity
     if isinstance(environment, batch.FargateComputeEnvironment):
-        return EnvironmentCapacity(platform="FARGATE", spot=bool(environment.spot), shapes=FARGATE_SHAPES)
+        return EnvironmentCapacity(
+            platform="FARGATE",
+            spot=bool(environment.spot),
+            max_vcpus=_known(environment.maxv_cpus),
+            shapes=FARGATE_SHAPES,
+        )
     if isinstance(environment, batch.ManagedEc2EcsComputeEnvironment):
-        return EnvironmentCapacity(platform="EC2", spot=bool(environment.spot))
+        names = [t.to_string() for t in environment.instance_types] + [
+            family_of(c) for c in environment.instance_classes
+        ]
+        return EnvironmentCapacity(
+            platform="EC2",
+            spot=bool(environment.spot),
+            max_vcpus=_known(environment.maxv_cpus),
+            architectures=frozenset({architecture_of(n) for n in names}) if names else frozenset(),
+            efa=None,
+        )
+    if isinstance(environment, batch.UnmanagedComputeEnvironment):
+        return EnvironmentCapacity(platform="EC2", spot=False, managed=False, efa=None)
     return None
+
+
+def family_of(instance_class: ec2.InstanceClass) -> str:
+    """The family an ``ec2.InstanceClass`` stands for ("m7g"): the Python enum's value is its member name ("M7G")."""
+    return ec2.InstanceType.of(instance_class, ec2.InstanceSize.LARGE).to_string().split(".", maxsplit=1)[0]
+
+
+def _known(value: float | None) -> float | None:
+    return value if value is not None and is_known(value) else None

@@ -23,8 +23,9 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from . import _defaults, _logs, _rules
+from ._limits import register_stack_checks
 from ._rules import JobRequirements
-from ._validation import is_known, raise_if_any, warn
+from ._validation import is_known, raise_if_any, validate_later, warn
 from .queue import BatchQueue
 from .roles import ExecutionRole, JobRole
 
@@ -73,7 +74,7 @@ class RetryCondition:
         }
 
     def to_l2(self) -> batch.RetryStrategy:
-        action = batch.Action.RETRY if self.action == "RETRY" else batch.Action.EXIT
+        action = batch.Action.RETRY if self.action.upper() == "RETRY" else batch.Action.EXIT
         return batch.RetryStrategy.of(action, batch.Reason.custom(**self.patterns()))
 
 
@@ -146,6 +147,7 @@ class _Job(Construct):
         log_encryption_key: kms.IKey | None,
     ) -> None:
         super().__init__(scope, construct_id)
+        register_stack_checks(self)
         self.queue = queue
         self.job_role: iam.IRole = job_role or JobRole(self, "JobRole")
         self.execution_role: iam.IRole = execution_role or ExecutionRole(self, "ExecutionRole")
@@ -175,17 +177,9 @@ class _Job(Construct):
         if timeout is not None and is_known(timeout.to_seconds()):
             p += _rules.timeout(timeout.to_seconds())
         if scheduling_priority is not None and is_known(scheduling_priority):
-            p += _rules.int_range(
-                "scheduling-priority", "scheduling_priority", scheduling_priority, 0, 9999, "use 0-9999"
-            )
-        if isinstance(self.queue, BatchQueue) and self.queue.fair_share and scheduling_priority is None:
-            p.append(
-                _rules.fix(
-                    "fair-share-priority",
-                    f"queue {self.queue.node.path} uses fair share, and the job has no scheduling_priority",
-                    "set scheduling_priority (0-9999; higher runs first within a share)",
-                )
-            )
+            p += _rules.scheduling_priority(scheduling_priority)
+        if isinstance(self.queue, BatchQueue):
+            p += _rules.fair_share_priority(self.queue.node.path, self.queue.fair_share, scheduling_priority)
         p += _rules.name("job_definition_name", job_definition_name)
         if job_definition_name is not None:
             warn(
@@ -205,9 +199,24 @@ class _Job(Construct):
             )
 
     def _check_fit(self) -> None:
-        if isinstance(self.queue, BatchQueue):
-            for req in self.requirements:
-                self.problems += _rules.job_fits_queue(req, self.queue.node.path, self.queue.capacities())
+        """Check now when the queue has environments, else at synth (they may be added with ``add_environment``)."""
+        queue = self.queue
+        if not isinstance(queue, BatchQueue):
+            return
+        if queue.capacities():
+            self.problems += self._fit_problems(queue)
+        else:
+            validate_later(self, lambda: self._fit_problems(queue))
+
+    def _fit_problems(self, queue: BatchQueue) -> list[str]:
+        capacities = queue.capacities()
+        problems: list[str] = []
+        for req in self.requirements:
+            problems += _rules.job_fits_queue(req, queue.node.path, capacities)
+            headroom = _rules.memory_headroom(req, capacities)
+            if headroom and not problems:
+                warn(self, "memory-headroom", headroom)
+        return problems
 
     @property
     def job_definition_arn(self) -> str:
@@ -343,16 +352,12 @@ class ContainerJob(_Job):
         p = self.problems
         self._common_checks(retry_policy, timeout, scheduling_priority, job_definition_name, command, parameters)
         if is_known(vcpus, memory_mib, gpus):
-            p += _rules.job_resources(vcpus, memory_mib, gpus)
+            p += _rules.job_resources(vcpus, memory_mib, gpus, self.platform)
             if self.platform == "FARGATE":
                 p += _rules.fargate_resources(vcpus, memory_mib)
-        if vcpus > 192:
-            warn(
-                self,
-                "vcpus-units",
-                f"vcpus={vcpus:g}: this is vCPUs, not ECS CPU units (1024 units = 1 vCPU). "
-                f"Did you mean {vcpus / 1024:g}?",
-            )
+            units = _rules.vcpus_units_warning(vcpus)
+            if units:
+                warn(self, "vcpus-units", units)
         if self.platform == "FARGATE":
             if gpus:
                 p.append(_rules.fix("fargate-gpu", f"gpus={gpus} on a Fargate job", "use an EC2 GpuEnvironment queue"))
@@ -522,24 +527,31 @@ class MultiNodeJob(_Job):
                     "pass instance_type=ec2.InstanceType('c5n.18xlarge') (one type for every node)",
                 )
             )
-        use_efa = efa if efa is not None else any(c.efa for _, c in caps)
+        use_efa = efa if efa is not None else any(c.efa is True for _, c in caps)
         if use_efa and itype is not None:
             p += _rules.efa_instance_type(itype.to_string())
-        for path, cap in caps:
-            if cap.platform != "EC2" or cap.spot or not cap.managed:
-                p.append(
-                    _rules.fix(
-                        "multinode-environment",
-                        f"queue environment {path} is {cap.kind}; multi-node jobs run only on managed On-Demand EC2",
-                        "submit to a queue of Ec2Environment / EfaEnvironment (spot=False)",
-                    )
-                )
+        p += _rules.multinode_environments(caps)
+        if use_efa:
+            p += _rules.efa_environments(caps)
         groups = list(node_groups) if node_groups else [NodeGroup(0, nodes - 1)]
         if is_known(nodes, main_node):
             p += _rules.multinode_ranges(nodes, [(g.start_node, g.end_node) for g in groups], main_node)
-        p += _rules.job_resources(vcpus, memory_mib, gpus)
+        if is_known(vcpus, memory_mib, gpus):
+            p += _rules.job_resources(vcpus, memory_mib, gpus, "EC2")
+            units = _rules.vcpus_units_warning(vcpus)
+            if units:
+                warn(self, "vcpus-units", units)
         self.requirements = [
-            JobRequirements("EC2", vcpus, memory_mib, gpus, None, itype.to_string() if itype else None, multinode=True)
+            JobRequirements(
+                "EC2",
+                vcpus,
+                memory_mib,
+                gpus,
+                None,
+                itype.to_string() if itype else None,
+                multinode=True,
+                nodes=nodes if is_known(nodes) else 1,
+            )
         ]
         if not any("multinode-environment" in x for x in p):
             self._check_fit()

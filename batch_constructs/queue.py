@@ -7,11 +7,13 @@ from collections.abc import Mapping, Sequence
 from aws_cdk import Duration
 from aws_cdk import aws_batch as batch
 from aws_cdk import aws_iam as iam
+from aws_cdk.interfaces.aws_batch import IComputeEnvironmentRef
 from constructs import Construct
 
 from . import _defaults, _rules
 from ._capacity import EnvironmentCapacity
-from ._validation import is_known, raise_if_any, warn
+from ._limits import register_stack_checks
+from ._validation import is_known, raise_if_any, validate_later, warn
 from .compute import BatchEnvironment, capacity_of
 
 Environment = BatchEnvironment | batch.IComputeEnvironment
@@ -60,6 +62,7 @@ class BatchQueue(Construct):
         enabled: accept submissions. Default: True.
         """
         super().__init__(scope, construct_id)
+        register_stack_checks(self)
         self.environments: list[Environment] = []
         problems: list[str] = []
         problems += _rules.name("job_queue_name", job_queue_name)
@@ -71,11 +74,17 @@ class BatchQueue(Construct):
                 "unset unless something outside the stack needs the name.",
             )
         if is_known(priority):
-            problems += _rules.int_range("queue-priority", "priority", priority, 0, 1000, "use 0-1000")
+            problems += _rules.queue_priority(priority)
         if fair_share is not None and scheduling_policy is not None:
             problems.append(
-                _rules.fix("fair-share-priority", "got both fair_share and scheduling_policy", "pass only one")
+                _rules.fix(
+                    "fair-share-shares",
+                    "got both fair_share and scheduling_policy",
+                    "pass fair_share (a new policy) or scheduling_policy (an existing one), not both",
+                )
             )
+        if fair_share is not None:
+            problems += _rules.fair_share_shares(fair_share)
         actions: list[batch.JobStateTimeLimitAction] = []
         reasons = (
             (misconfiguration_timeout, batch.JobStateTimeLimitActionsReason.JOB_RESOURCE_REQUIREMENT),
@@ -86,14 +95,7 @@ class BatchQueue(Construct):
             if limit is None:
                 continue
             if is_known(limit.to_seconds()):
-                problems += _rules.int_range(
-                    "queue-time-limit",
-                    f"{reason.value} time limit (s)",
-                    limit.to_seconds(),
-                    600,
-                    86400,
-                    "use Duration.minutes(10) to Duration.hours(24), or None to keep such jobs",
-                )
+                problems += _rules.queue_time_limit(str(reason.value), limit.to_seconds())
             actions.append(
                 batch.JobStateTimeLimitAction(
                     max_time=limit,
@@ -102,7 +104,9 @@ class BatchQueue(Construct):
                     state=batch.JobStateTimeLimitActionsState.RUNNABLE,
                 )
             )
-        problems += _rules.queue_environments(self._capacities(environments))
+        # An empty list is allowed here (environments may follow with add_environment); the synth-time check below
+        # then insists on 1-3.
+        problems += _rules.queue_environments(self._capacities(environments), allow_empty=True)
         raise_if_any(self, problems)
 
         self.scheduling_policy: batch.ISchedulingPolicy | None = scheduling_policy
@@ -123,6 +127,13 @@ class BatchQueue(Construct):
         )
         for environment in environments:
             self._attach(environment)
+        validate_later(self, self._final_checks)
+
+    def _final_checks(self) -> list[str]:
+        """At synth, after every ``add_environment`` (and any ``job_queue.add_compute_environment``)."""
+        ordered = self.job_queue.compute_environments
+        entries = [(_path_of(o.compute_environment), o.order) for o in ordered]
+        return _rules.queue_order(entries) + _rules.queue_environments(self.capacities())
 
     @property
     def fair_share(self) -> bool:
@@ -134,16 +145,20 @@ class BatchQueue(Construct):
         return self.job_queue.job_queue_arn
 
     def capacities(self) -> list[tuple[str, EnvironmentCapacity]]:
-        """(construct path, capacity) of each environment whose capacity is known, in order."""
-        return self._capacities(self.environments)
+        """(construct path, capacity) of each environment whose capacity is known, in order (including environments
+        added to ``job_queue`` directly)."""
+        ordered = sorted(self.job_queue.compute_environments, key=lambda o: o.order)
+        return self._capacities([o.compute_environment for o in ordered])
 
     @staticmethod
-    def _capacities(environments: Sequence[Environment]) -> list[tuple[str, EnvironmentCapacity]]:
+    def _capacities(
+        environments: Sequence[Environment | IComputeEnvironmentRef],
+    ) -> list[tuple[str, EnvironmentCapacity]]:
         found = []
         for env in environments:
             cap = capacity_of(env)
             if cap is not None:
-                found.append((env.node.path, cap))
+                found.append((_path_of(env), cap))
         return found
 
     def add_environment(self, environment: Environment) -> None:
@@ -161,3 +176,15 @@ class BatchQueue(Construct):
         return iam.Grant.add_to_principal(
             grantee=grantee, actions=["batch:SubmitJob"], resource_arns=[self.job_queue_arn, *job_definition_arns]
         )
+
+
+def _path_of(environment: Environment | IComputeEnvironmentRef) -> str:
+    """The library environment's path for its own L2 (``Stack/Spot`` rather than ``Stack/Spot/Resource``)."""
+    parent = environment.node.scope
+    if (
+        not isinstance(environment, BatchEnvironment)
+        and isinstance(parent, BatchEnvironment)
+        and parent.compute_environment.node.path == environment.node.path
+    ):
+        return parent.node.path
+    return environment.node.path
