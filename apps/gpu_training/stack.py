@@ -36,8 +36,6 @@ from batch_constructs import (
     GpuEnvironment,
     MultiNodeJob,
 )
-from batch_constructs._compliance import acknowledge
-from batch_constructs._iam import ManagedPolicyRole
 
 JOB_DIRECTORY: Final = pathlib.Path(__file__).parent / "job"
 
@@ -144,9 +142,6 @@ class GpuTrainingStack(cdk.Stack):
         # a failure is published to the state machine's encrypted SNS topic. Input: {"parameters": {"steps": "1000"}}.
         self.training_state_machine = BatchJobStateMachine(self, "DistributedTraining", job=self.distributed_job)
 
-        for job in (self.single_gpu_job, self.distributed_job):
-            _acknowledge_registry_token(job.execution_role)
-
         # What the README's commands read after `cdk deploy`.
         outputs = {
             "GpuQueueArn": self.gpu_queue.job_queue_arn,
@@ -158,18 +153,3 @@ class GpuTrainingStack(cdk.Stack):
         }
         for name, value in outputs.items():
             cdk.CfnOutput(self, name, value=value)
-
-
-def _acknowledge_registry_token(role: object) -> None:
-    """The execution role's one ``Resource: *``: ``ecr:GetAuthorizationToken``, which has no resource-level form.
-
-    CDK's image-asset grant adds it next to the pull actions, which are scoped to the assets repository.
-    """
-    assert isinstance(role, ManagedPolicyRole) and role.managed_policy is not None
-    acknowledge(
-        role.managed_policy,
-        "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-        "Only ecr:GetAuthorizationToken uses Resource '*': the action supports no resource-level permission (IAM "
-        "service authorization reference), and the token alone allows nothing; the image pull actions in the same "
-        "policy are scoped to the CDK container-assets repository.",
-    )

@@ -148,13 +148,6 @@ class MoviesImporterStack(cdk.Stack):
             "s3:GetObject on the uploads/ prefix of the one uploads bucket: the job imports whichever file each run "
             "names, so the object key is known only at run time; the action is exact (no wildcard actions).",
         )
-        acknowledge(
-            _managed_policy(self.job.execution_role),
-            "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-            "Only ecr:GetAuthorizationToken uses Resource '*': the action has no resource-level permission (IAM "
-            "service authorization reference) and the token alone allows nothing; the image pull actions in the same "
-            "policy are scoped to the CDK container-assets repository.",
-        )
         for bucket, why in (
             (
                 self.uploads,
