@@ -88,6 +88,8 @@ RULES: Final[dict[str, str]] = {
     "trigger-filters": "S3 trigger key filters are literal, non-empty lists within EventBridge's limits",
     "trigger-parameters": "trigger parameter names are valid Ref:: names and distinct",
     "trigger-queue": "a trigger knows the queue to submit to",
+    "lambda-submitter": "the submitter Lambda: timeout 1-900 s, memory 128-10240 MiB, reserved concurrency >= 1, "
+    "subnets only with a VPC, no reserved environment variables",
     # monitoring
     "monitoring-queues": "alerts and job metrics watch at least one job queue",
     "monitoring-options": "alert and metric options are consistent (an e-mail address, a topic or a key, "
@@ -598,9 +600,14 @@ def scheduling_priority(value: float) -> list[str]:
 # -------------------------------------------------------------------------------------------------- retries, limits
 
 
-def retry(attempts: int, conditions: Sequence[tuple[str, Mapping[str, str]]]) -> list[str]:
-    """``conditions`` are (action, {on_exit_code|on_reason|on_status_reason: pattern}) in evaluation order."""
-    problems = int_range("retry-attempts", "retry_attempts", attempts, *RETRY_ATTEMPTS, "use 1 (no retry) to 10")
+def retry(attempts: int | None, conditions: Sequence[tuple[str, Mapping[str, str]]]) -> list[str]:
+    """``conditions`` are (action, {on_exit_code|on_reason|on_status_reason: pattern}) in evaluation order.
+
+    ``attempts`` is None when it is a token (then only the conditions are checked).
+    """
+    problems = []
+    if attempts is not None:
+        problems += int_range("retry-attempts", "retry_attempts", attempts, *RETRY_ATTEMPTS, "use 1 (no retry) to 10")
     if not conditions:
         return problems
     if len(conditions) > RETRY_CONDITIONS_MAX:
@@ -611,7 +618,7 @@ def retry(attempts: int, conditions: Sequence[tuple[str, Mapping[str, str]]]) ->
                 "merge patterns (a trailing '*' matches a prefix)",
             )
         )
-    if attempts < 2:
+    if attempts is not None and attempts < 2:
         problems.append(
             fix(
                 "retry-conditions",

@@ -113,7 +113,8 @@ class RetryPolicy:
         return cls(1)
 
     def problems(self) -> list[str]:
-        return _rules.retry(self.attempts, [(c.action, c.patterns()) for c in self.conditions])
+        attempts = self.attempts if is_known(self.attempts) else None
+        return _rules.retry(attempts, [(c.action, c.patterns()) for c in self.conditions])
 
     def l2_strategies(self) -> list[batch.RetryStrategy] | None:
         return [c.to_l2() for c in self.conditions] or None
