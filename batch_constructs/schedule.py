@@ -101,7 +101,8 @@ class ScheduledJob(Construct):
         retry_attempts: EventBridge delivery retries, 0-185. Default: 8.
         max_event_age: how long EventBridge retries, 60 s to 24 h. Default: 1 hour.
         enabled: Default: True.
-        description: the rule's description. Default: one naming the job or state machine.
+        description: the rule's description (cut to EventBridge's 512 characters). Default: one naming the job or
+            state machine.
         """
         super().__init__(scope, construct_id)
         problems = _retry_problems(retry_attempts, max_event_age)
@@ -159,7 +160,7 @@ class ScheduledJob(Construct):
             "Rule",
             schedule=schedule,
             enabled=enabled,
-            description=description or f"batch-constructs: runs {what} on a schedule",
+            description=(description or f"batch-constructs: runs {what} on a schedule")[:512],
         )
         target: events.IRuleTarget
         if state_machine is not None:

@@ -72,9 +72,6 @@ THROTTLING_ERRORS: Final = ("Batch.AWSBatchException", "Batch.TooManyRequestsExc
 #: A standard workflow's longest execution (one year), the upper bound of any timeout here.
 MAX_EXECUTION_SECONDS: Final = 365 * 24 * 3600
 
-#: The EventBridge rule Step Functions manages to learn when a ``.sync`` Batch job finishes.
-SYNC_RULE: Final = "rule/StepFunctionsGetEventsForBatchJobsRule"
-
 
 def job_state_timeout(job: Job, array_size: int | None = None) -> Duration:
     """The default timeout of a state that runs ``job``: attempts x the job's timeout, plus :data:`QUEUE_WAIT`.

@@ -21,6 +21,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk.assertions import Template
 
 from batch_constructs import (
     BatchConfigurationError,
@@ -30,11 +31,13 @@ from batch_constructs import (
     ContainerJob,
     Ec2Environment,
     FargateEnvironment,
+    MultiNodeJob,
     PipelineStep,
     RetryPolicy,
 )
 from batch_constructs._iam import ManagedPolicyRole
 from batch_constructs._logs import default_key
+from batch_constructs.stepfunctions import job_state_timeout
 
 from .helpers import new_app
 
@@ -536,3 +539,30 @@ def test_same_job_twice_with_names_is_fine(scratch: tuple[cdk.Stack, BatchQueue,
     stack, _, job = scratch
     pipeline = BatchPipeline(stack, "Twice", steps=[PipelineStep(job, name="First"), PipelineStep(job, name="Second")])
     assert [s.state_name for s in pipeline.steps] == ["First", "Second"]
+
+
+def test_job_state_timeout_defaults() -> None:
+    stack = cdk.Stack(new_app(), "Timeouts")
+    queue = fargate_queue(stack, imported_vpc(stack))
+    unbounded = container_job(stack, "Unbounded", queue, timeout=None)
+    assert job_state_timeout(unbounded).to_seconds() == 24 * 3600
+    once = container_job(stack, "Once", queue, timeout=Duration.hours(2), retry=RetryPolicy.none())
+    assert job_state_timeout(once).to_seconds() == 2 * 3600 + 4 * 3600
+    assert job_state_timeout(once, array_size=100).to_seconds() == 24 * 3600
+    long = container_job(stack, "Long", queue, timeout=Duration.hours(10))
+    assert job_state_timeout(long, array_size=100).to_seconds() == 10 * 3600 * 5 + 4 * 3600
+
+
+def test_multi_node_job_state_machine() -> None:
+    stack = cdk.Stack(new_app(), "MultiNode")
+    vpc = imported_vpc(stack)
+    env = Ec2Environment(stack, "Ec2", vpc=vpc, instance_types=[ec2.InstanceType("c6i.2xlarge")])
+    queue = BatchQueue(stack, "Ec2Queue", environments=[env])
+    job = MultiNodeJob(stack, "Mpi", image=IMAGE, queue=queue, nodes=4, instance_type=ec2.InstanceType("c6i.2xlarge"))
+    machine = BatchJobStateMachine(stack, "Train", job=job)
+    assert machine.queue is queue
+    submit = Template.from_stack(stack).find_resources("AWS::StepFunctions::StateMachine")
+    assert len(submit) == 1
+    fargate = fargate_queue(stack, vpc, "FargateQueue")
+    with pytest.raises(BatchConfigurationError, match=r"\[job-fits-queue\]"):
+        BatchJobStateMachine(stack, "OnFargate", job=job, queue=fargate)
