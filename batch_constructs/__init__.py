@@ -15,6 +15,7 @@ from .compute import (
 )
 from .errors import BatchConfigurationError
 from .job_definition import ContainerJob, MultiNodeJob, NodeGroup, RetryCondition, RetryPolicy
+from .lambda_submitter import LambdaSubmitter
 from .monitoring import BatchAlerts, BatchJobMetrics
 from .network import BATCH_INTERFACE_ENDPOINTS, BatchNetwork
 from .platform import BatchPlatform
@@ -47,6 +48,7 @@ __all__ = [
     "GpuEnvironment",
     "InstanceRole",
     "JobRole",
+    "LambdaSubmitter",
     "MultiNodeJob",
     "NodeGroup",
     "PipelineStep",
