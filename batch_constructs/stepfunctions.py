@@ -430,8 +430,7 @@ def array_size_problems(what: str, array_size: int | None) -> list[str]:
         "array-size",
         f"{what}array_size",
         array_size,
-        2,
-        10000,
+        *_rules.ARRAY_SIZE,
         "use 2-10000 children, or None for a single job (split larger work over several array jobs)",
     )
 
@@ -503,14 +502,8 @@ class BatchJobStateMachine(_JobStateMachineBase):
         target, problems = queue_problems(job, queue, "BatchJobStateMachine")
         problems += array_size_problems("", array_size)
         problems += _timeout_problems("", timeout)
-        if depends_on is not None and len(depends_on) > 20:
-            problems.append(
-                _rules.fix(
-                    "dependencies",
-                    f"depends_on has {len(depends_on)} job ids; AWS Batch allows at most 20 per job",
-                    "chain the jobs in a BatchPipeline, or depend on one array job instead of its children",
-                )
-            )
+        if depends_on is not None:
+            problems += _rules.dependencies(len(depends_on))
         raise_if_any(self, problems)
         assert target is not None
         self.job: Job = job
