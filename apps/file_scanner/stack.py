@@ -186,13 +186,6 @@ class FileScannerStack(cdk.Stack):
                 f"{why} bucket only: each job scans the object its upload event names, so the key is known only at "
                 "run time; the actions are exact (no wildcard actions).",
             )
-        acknowledge(
-            _managed_policy(self.job.execution_role),
-            "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-            "Only ecr:GetAuthorizationToken uses Resource '*': the action has no resource-level permission (IAM "
-            "service authorization reference) and the token alone allows nothing; the image pull actions in the same "
-            "policy are scoped to the CDK container-assets repository.",
-        )
         for bucket, why in (
             (self.uploads, "holds uploaded files that their owners still have and can upload again"),
             (self.results, "holds scan results that a new scan of the same upload recreates"),
