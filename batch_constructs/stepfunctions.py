@@ -4,7 +4,9 @@ Both submit with ``arn:aws:states:::batch:submitJob.sync`` (``BatchSubmitJob`` w
 finishes only when the job (every child of an array job) has SUCCEEDED, and fails when the job FAILED. Every state
 machine the module builds has:
 
-- logging level ALL (with execution data) to a log group with retention and KMS encryption, and X-Ray tracing;
+- logging level ALL to a log group with retention and KMS encryption, and X-Ray tracing. Execution data (each
+  state's input and output, so the job parameters) is logged too, for debugging failed runs: pass no secrets as
+  parameters (use the job's ``secrets``);
 - a timeout on each job state, derived from the job definition (see :func:`job_state_timeout`), and on the execution;
 - retries of the submission when Batch throttles (``Batch.AWSBatchException`` with HTTP 429 "Too Many Requests",
   ``Batch.TooManyRequestsException``) or has a server error (``Batch.ServerException``);
