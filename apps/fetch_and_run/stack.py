@@ -133,13 +133,6 @@ class FetchAndRunStack(cdk.Stack):
             "s3:GetObject on the scripts/ prefix of the one scripts bucket: each run names its script, so the key is "
             "known only at run time; the action is exact (no wildcard actions).",
         )
-        acknowledge(
-            _managed_policy(self.job.execution_role),
-            "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-            "Only ecr:GetAuthorizationToken uses Resource '*': the action has no resource-level permission (IAM "
-            "service authorization reference) and the token alone allows nothing; the image pull actions in the same "
-            "policy are scoped to the CDK container-assets repository.",
-        )
         for bucket, why in (
             (self.scripts, "holds scripts their authors keep in source control and can upload again"),
             (self.access_logs, "holds the scripts bucket's server access logs (an audit aid S3 delivers best effort)"),

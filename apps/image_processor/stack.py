@@ -174,13 +174,6 @@ class ImageProcessorStack(cdk.Stack):
             "Only rekognition:DetectLabels uses Resource '*': the action has no resource-level permission (IAM service "
             "authorization reference) and reads only images the role may already read from S3.",
         )
-        acknowledge(
-            _managed_policy(self.job.execution_role),
-            "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-            "Only ecr:GetAuthorizationToken uses Resource '*': the action has no resource-level permission (IAM "
-            "service authorization reference) and the token alone allows nothing; the image pull actions in the same "
-            "policy are scoped to the CDK container-assets repository.",
-        )
         for bucket, why in (
             (self.images, "holds uploaded images that their owners still have and can upload again"),
             (self.access_logs, "holds the images bucket's server access logs (an audit aid S3 delivers best effort)"),

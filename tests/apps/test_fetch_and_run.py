@@ -176,6 +176,7 @@ def test_the_app_acknowledges_only_the_inherent_findings_on_the_narrowest_constr
             "Platform/RunScript/JobRole/Policy",
             "AwsSolutions::AwsSolutions-IAM5[Resource::<Scripts278D36FF.Arn>/scripts/*]",
         ),
+        # placed by the library's ExecutionRole (ecr:GetAuthorizationToken has no resource-level permission)
         ("Platform/RunScript/ExecutionRole/Policy", "AwsSolutions::AwsSolutions-IAM5[Resource::*]"),
         *{(f"{b}/Resource", f"{p}::{p}-S3BucketReplicationEnabled") for b in ("Scripts", "AccessLogs") for p in PACKS},
         *{("AccessLogs/Resource", f"{p}::{p}-S3DefaultEncryptionKMS") for p in PACKS},

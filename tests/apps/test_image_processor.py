@@ -197,6 +197,7 @@ def test_the_app_acknowledges_only_the_inherent_findings_on_the_narrowest_constr
             "Platform/LabelJob/JobRole/Policy",
             "AwsSolutions::AwsSolutions-IAM5[Resource::<Images2D38C313.Arn>/uploads/*]",
         ),
+        # placed by the library's ExecutionRole (ecr:GetAuthorizationToken has no resource-level permission)
         ("Platform/LabelJob/ExecutionRole/Policy", "AwsSolutions::AwsSolutions-IAM5[Resource::*]"),
         *replication,
         *{("AccessLogs/Resource", f"{p}::{p}-S3DefaultEncryptionKMS") for p in PACKS},
