@@ -280,5 +280,5 @@ class LambdaSubmitter(Construct):
             )
 
     def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Allow ``grantee`` to invoke the function (and nothing else)."""
-        return self.function.grant_invoke(grantee)
+        """Allow ``grantee`` to invoke the function (its latest version; no ``:*`` wildcard over its versions)."""
+        return self.function.grant_invoke_latest_version(grantee)

@@ -1,0 +1,348 @@
+"""LambdaSubmitter (the construct): runtime, role, log group, tracing, dead-letter queue, concurrency, VPC option,
+validation, and zero cdk-nag findings / cfn-lint clean. The handler itself is tested in test_submitter_handler.py.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import subprocess
+from dataclasses import dataclass
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import Duration
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sqs as sqs
+
+from batch_constructs import BatchConfigurationError, BatchQueue, ContainerJob, FargateEnvironment, LambdaSubmitter
+from batch_constructs._compliance import acknowledge
+from batch_constructs.lambda_submitter import HANDLER_DIR, RUNTIME
+from batch_constructs.s3_trigger import flatten_cfn_reference
+
+from .helpers import new_app
+from .test_s3_trigger import CFN_LINT, COMMAND, IMAGE, NAG_PACKS, fargate_queue, imported_vpc, logical_id
+
+
+@dataclass
+class Built:
+    stack: cdk.Stack
+    template: dict[str, Any]
+    outdir: pathlib.Path
+    queue: BatchQueue
+    other_queue: BatchQueue
+    job: ContainerJob
+    default: LambdaSubmitter
+    options: LambdaSubmitter
+    invoker: iam.Role
+
+    def resource(self, construct: Any) -> dict[str, Any]:
+        return self.template["Resources"][logical_id(construct)]  # type: ignore[no-any-return]
+
+    def function(self, submitter: LambdaSubmitter) -> dict[str, Any]:
+        return self.resource(submitter.function)["Properties"]  # type: ignore[no-any-return]
+
+    def statements(self, submitter: LambdaSubmitter) -> list[dict[str, Any]]:
+        policy = submitter.role.managed_policy
+        assert policy is not None
+        return self.resource(policy)["Properties"]["PolicyDocument"]["Statement"]  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    from apps._compliance import add_compliance_packs
+
+    outdir = tmp_path_factory.mktemp("cdk.out.lambda_submitter")
+    app = new_app(outdir=str(outdir))
+    stack = cdk.Stack(app, "SubmitterTest")
+    vpc = ec2.Vpc.from_vpc_attributes(
+        stack,
+        "Vpc",
+        vpc_id="vpc-0123456789abcdef0",
+        availability_zones=["us-east-1a", "us-east-1b"],
+        private_subnet_ids=["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
+        private_subnet_route_table_ids=["rtb-0123456789abcdef0", "rtb-0123456789abcdef1"],
+    )
+    queue = BatchQueue(stack, "Queue", environments=[FargateEnvironment(stack, "QueueFargate", vpc=vpc)])
+    other_queue = BatchQueue(stack, "OtherQueue", environments=[FargateEnvironment(stack, "OtherFargate", vpc=vpc)])
+    job = ContainerJob(
+        stack, "Convert", image=IMAGE, queue=queue, command=COMMAND, parameters={"bucket": "", "key": ""}
+    )
+    default = LambdaSubmitter(stack, "Submitter", job=job)
+    options = LambdaSubmitter(
+        stack,
+        "Custom",
+        job=job,
+        queue=other_queue,
+        code=lambda_.Code.from_inline("def handler(event, context):\n    return event\n"),
+        handler="index.handler",
+        environment={"MODE": "strict"},
+        timeout=Duration.minutes(2),
+        memory_size=512,
+        reserved_concurrent_executions=2,
+        job_name_prefix="convert",
+        bucket_parameter="src_bucket",
+        key_parameter="src_key",
+        share_identifier="teamA",
+        deduplicate=True,
+        vpc=vpc,
+        vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
+        architecture=lambda_.Architecture.X86_64,
+    )
+    invoker = iam.Role(stack, "Invoker", assumed_by=iam.ServicePrincipal("states.amazonaws.com"))
+    default.grant_invoke(invoker)
+    for finding in ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321"):
+        acknowledge(invoker, f"{finding}::{finding}-IAMNoInlinePolicy", "test fixture: the caller's own role")
+    add_compliance_packs(app)
+    assembly = app.synth()  # raises on any cdk-nag finding
+    return Built(
+        stack=stack,
+        template=assembly.get_stack_by_name("SubmitterTest").template,
+        outdir=outdir,
+        queue=queue,
+        other_queue=other_queue,
+        job=job,
+        default=default,
+        options=options,
+        invoker=invoker,
+    )
+
+
+# ------------------------------------------------------------------------------------------------ the function
+
+
+def test_newest_python_runtime_and_default_handler(built: Built) -> None:
+    newest = max(
+        (getattr(lambda_.Runtime, n) for n in dir(lambda_.Runtime) if n.startswith("PYTHON_3_")),
+        key=lambda r: tuple(int(x) for x in r.name.removeprefix("python").split(".")),
+    )
+    assert RUNTIME.name == newest.name
+    props = built.function(built.default)
+    assert props["Runtime"] == newest.name
+    assert props["Handler"] == "index.handler"
+    assert props["Architectures"] == ["arm64"]
+    assert (HANDLER_DIR / "index.py").is_file()
+    assert props["Code"]["S3Key"].endswith(".zip")
+
+
+def test_environment_names_the_queue_and_the_job_definition(built: Built) -> None:
+    variables = built.function(built.default)["Environment"]["Variables"]
+    assert variables == {
+        "JOB_QUEUE": {"Fn::GetAtt": [logical_id(built.queue.job_queue), "JobQueueArn"]},
+        "JOB_DEFINITION": {"Ref": logical_id(built.job.job_definition)},
+        "JOB_NAME_PREFIX": "Submitter",
+        "BUCKET_PARAMETER": "bucket",
+        "KEY_PARAMETER": "key",
+        "DEDUPLICATE": "false",
+    }
+
+
+def test_tracing_memory_timeout_concurrency_and_dead_letter_queue(built: Built) -> None:
+    props = built.function(built.default)
+    assert props["TracingConfig"] == {"Mode": "Active"}
+    assert props["MemorySize"] == 256
+    assert props["Timeout"] == 30
+    assert props["ReservedConcurrentExecutions"] == 10
+    dlq = built.default.dead_letter_queue
+    assert isinstance(dlq, sqs.Queue) and dlq.node.id == "DeadLetterQueue"
+    assert props["DeadLetterConfig"] == {"TargetArn": {"Fn::GetAtt": [logical_id(dlq), "Arn"]}}
+    assert "KmsMasterKeyId" in built.resource(dlq)["Properties"]
+    assert "VpcConfig" not in props
+
+
+def test_own_log_group_with_retention_and_kms(built: Built) -> None:
+    props = built.function(built.default)
+    assert props["LoggingConfig"] == {"LogGroup": {"Ref": logical_id(built.default.log_group)}}
+    group = built.resource(built.default.log_group)["Properties"]
+    assert group["RetentionInDays"] == 365
+    assert "KmsKeyId" in group
+
+
+def test_depends_on_its_policy_not_redundantly_on_its_role(built: Built) -> None:
+    function = built.resource(built.default.function)
+    assert function["DependsOn"] == [logical_id(built.default.role.managed_policy)]
+
+
+def test_options(built: Built) -> None:
+    props = built.function(built.options)
+    assert props["Runtime"] == RUNTIME.name
+    assert props["Architectures"] == ["x86_64"]
+    assert props["MemorySize"] == 512
+    assert props["Timeout"] == 120
+    assert props["ReservedConcurrentExecutions"] == 2
+    assert props["VpcConfig"]["SubnetIds"] == ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]
+    assert props["Environment"]["Variables"] == {
+        "MODE": "strict",
+        "JOB_QUEUE": {"Fn::GetAtt": [logical_id(built.other_queue.job_queue), "JobQueueArn"]},
+        "JOB_DEFINITION": {"Ref": logical_id(built.job.job_definition)},
+        "JOB_NAME_PREFIX": "convert",
+        "BUCKET_PARAMETER": "src_bucket",
+        "KEY_PARAMETER": "src_key",
+        "SHARE_IDENTIFIER": "teamA",
+        "DEDUPLICATE": "true",
+    }
+    assert "ZipFile" in props["Code"]
+
+
+# -------------------------------------------------------------------------------------------------------- IAM
+
+
+def test_role_has_exactly_these_permissions(built: Built) -> None:
+    role = built.resource(built.default.role)["Properties"]
+    assert role["AssumeRolePolicyDocument"]["Statement"] == [
+        {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}}
+    ]
+    assert "ManagedPolicyArns" not in role and "Policies" not in role  # no AWSLambdaBasicExecutionRole
+    by_action = {json.dumps(s["Action"]): s for s in built.statements(built.default)}
+    assert set(by_action) == {
+        '"batch:SubmitJob"',
+        '["logs:CreateLogStream", "logs:PutLogEvents"]',
+        '["xray:PutTelemetryRecords", "xray:PutTraceSegments"]',
+        '"sqs:SendMessage"',
+        '["kms:Decrypt", "kms:GenerateDataKey"]',
+    }
+    queue_arn, definition = by_action['"batch:SubmitJob"']["Resource"]
+    assert queue_arn == {"Fn::GetAtt": [logical_id(built.queue.job_queue), "JobQueueArn"]}
+    flat = flatten_cfn_reference(definition)
+    assert ":job-definition/" in flat and flat.endswith(":*") and logical_id(built.job.job_definition) in flat
+    logs = by_action['["logs:CreateLogStream", "logs:PutLogEvents"]']["Resource"]
+    assert logs == {"Fn::GetAtt": [logical_id(built.default.log_group), "Arn"]}
+    assert by_action['"sqs:SendMessage"']["Resource"] == {
+        "Fn::GetAtt": [logical_id(built.default.dead_letter_queue), "Arn"]
+    }
+
+
+def test_options_role_adds_list_jobs_and_network_interfaces_only(built: Built) -> None:
+    actions = {
+        a
+        for s in built.statements(built.options)
+        for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    }
+    assert "batch:ListJobs" in actions
+    assert "ec2:CreateNetworkInterface" in actions and "ec2:DeleteNetworkInterface" in actions
+    submit = next(s for s in built.statements(built.options) if s["Action"] == "batch:SubmitJob")
+    assert submit["Resource"][0] == {"Fn::GetAtt": [logical_id(built.other_queue.job_queue), "JobQueueArn"]}
+    role = built.resource(built.options.role)["Properties"]
+    assert "ManagedPolicyArns" not in role
+
+
+def test_never_star_for_submit_job_and_no_inline_policies_of_the_submitter(built: Built) -> None:
+    for submitter in (built.default, built.options):
+        for statement in built.statements(submitter):
+            if "batch:SubmitJob" in statement["Action"]:
+                assert "*" not in statement["Resource"]
+    inline = [k for k, r in built.template["Resources"].items() if r["Type"] == "AWS::IAM::Policy"]
+    assert all(k.startswith("Invoker") for k in inline)
+
+
+def test_grant_invoke(built: Built) -> None:
+    policy = next(
+        r for k, r in built.template["Resources"].items() if r["Type"] == "AWS::IAM::Policy" and k.startswith("Invoker")
+    )
+    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Action"] == "lambda:InvokeFunction"
+    function_arn = {"Fn::GetAtt": [logical_id(built.default.function), "Arn"]}
+    # the function and its $LATEST qualifier, no ":*" over every version
+    assert statement["Resource"] == [function_arn, {"Fn::Join": ["", [function_arn, ":$LATEST"]]}]
+
+
+# ----------------------------------------------------------------------------------------------- validation
+
+
+@pytest.fixture(scope="module")
+def scratch() -> tuple[cdk.Stack, ContainerJob]:
+    stack = cdk.Stack(new_app(), "Scratch")
+    queue = fargate_queue(stack, imported_vpc(stack))
+    return stack, ContainerJob(stack, "Job", image=IMAGE, queue=queue, command=COMMAND)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "pattern"),
+    [
+        ({"timeout": Duration.minutes(20)}, r"\[lambda-submitter\] timeout \(s\)=1200; allowed 1-900"),
+        ({"memory_size": 64}, r"\[lambda-submitter\] memory_size \(MiB\)=64; allowed 128-10240"),
+        ({"reserved_concurrent_executions": 0}, r"\[lambda-submitter\] reserved_concurrent_executions=0"),
+        ({"environment": {"JOB_QUEUE": "x"}}, r"\[lambda-submitter\] environment sets JOB_QUEUE"),
+        ({"security_groups": [ec2.SecurityGroup.from_security_group_id(cdk.Stack(), "S", "sg-1")]}, r"without vpc"),
+        ({"key_parameter": "a-b"}, r"\[trigger-parameters\] key_parameter='a-b'"),
+    ],
+)
+def test_invalid_options(scratch: tuple[cdk.Stack, ContainerJob], kwargs: dict[str, Any], pattern: str) -> None:
+    stack, job = scratch
+    construct_id = f"Bad{len(stack.node.children)}"
+    with pytest.raises(BatchConfigurationError, match=pattern) as raised:
+        LambdaSubmitter(stack, construct_id, job=job, **kwargs)
+    assert f"Scratch/{construct_id}" in str(raised.value)
+
+
+def test_job_without_queue(scratch: tuple[cdk.Stack, ContainerJob]) -> None:
+    stack, _ = scratch
+    job = ContainerJob(stack, "NoQueue", image=IMAGE, command=COMMAND)
+    with pytest.raises(BatchConfigurationError, match=r"\[trigger-queue\] job Scratch/NoQueue has no queue"):
+        LambdaSubmitter(stack, "NoQueueSubmitter", job=job)
+
+
+def test_fair_share_queue_needs_a_share_identifier(scratch: tuple[cdk.Stack, ContainerJob]) -> None:
+    stack, _ = scratch
+    shared = BatchQueue(
+        stack,
+        "Shared",
+        environments=[FargateEnvironment(stack, "SharedFargate", vpc=imported_vpc_of(stack))],
+        fair_share={"teamA": 1.0},
+    )
+    job = ContainerJob(stack, "Fair", image=IMAGE, queue=shared, command=COMMAND, scheduling_priority=1)
+    with pytest.raises(BatchConfigurationError, match=r"\[share-identifier\]"):
+        LambdaSubmitter(stack, "NoShare", job=job)
+    submitter = LambdaSubmitter(stack, "WithShare", job=job, share_identifier="teamA")
+    assert submitter.function.node.id == "Function"
+
+
+def imported_vpc_of(stack: cdk.Stack) -> ec2.IVpc:
+    found = stack.node.try_find_child("Vpc")
+    assert found is not None
+    return found  # type: ignore[return-value]
+
+
+# -------------------------------------------------------------------------------------------- compliance, lint
+
+
+def test_zero_cdk_nag_findings(built: Built) -> None:
+    report = built.outdir / "validation-report.json"
+    violations = []
+    if report.exists():
+        for plugin in json.loads(report.read_text())["pluginReports"]:
+            if plugin["pluginName"] in NAG_PACKS:
+                violations += [v["ruleName"] for v in plugin["violations"]]
+    assert violations == []
+
+
+def test_acknowledgements_are_narrow(built: Built) -> None:
+    metadata = json.loads((built.outdir / "SubmitterTest.metadata.json").read_text())
+
+    def acknowledged(path: str) -> set[str]:
+        return {
+            ack
+            for entry in metadata.get(path, [])
+            if entry["type"] == "aws:cdk:acknowledged-rules"
+            for ack in entry["data"]
+        }
+
+    policy = acknowledged("/SubmitterTest/Submitter/Role/Policy")
+    assert "AwsSolutions::AwsSolutions-IAM5[Resource::*]" in policy
+    assert len(policy) == 2  # X-Ray's '*' and this job definition's revisions, nothing else
+    function = acknowledged("/SubmitterTest/Submitter/Function")
+    assert function == {f"{p}::{p}-LambdaInsideVPC" for p in ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")}
+    assert acknowledged("/SubmitterTest/Custom/Function") == set()  # in a VPC: nothing to acknowledge
+
+
+def test_cfn_lint_clean(built: Built) -> None:
+    template = built.outdir / "SubmitterTest.template.json"
+    run = subprocess.run(
+        [str(CFN_LINT), "--format", "json", "--", str(template)], capture_output=True, text=True, check=False
+    )
+    findings = [f"{f['Rule']['Id']} {f['Message']}" for f in json.loads(run.stdout or "[]")]
+    assert findings == []
+    assert run.returncode == 0, run.stderr
