@@ -470,7 +470,8 @@ def test_array_size_out_of_range(scratch: tuple[cdk.Stack, BatchQueue, Container
 
 def test_too_many_dependencies(scratch: tuple[cdk.Stack, BatchQueue, ContainerJob]) -> None:
     stack, _, job = scratch
-    with pytest.raises(BatchConfigurationError, match=r"\[dependencies\] 21 job dependencies; AWS Batch allows at most 20"):
+    pattern = r"\[dependencies\] 21 job dependencies; AWS Batch allows at most 20"
+    with pytest.raises(BatchConfigurationError, match=pattern):
         BatchJobStateMachine(stack, "Deps", job=job, depends_on=[f"job-{i}" for i in range(21)])
 
 
