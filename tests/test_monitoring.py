@@ -1,0 +1,349 @@
+"""BatchAlerts and BatchJobMetrics: rules limited to the queues, encrypted topic, e-mail, dead-letter queues, the log
+group and its resource policy (no custom resource), metric filters, dashboard, alarm; validation; zero cdk-nag
+findings and cfn-lint clean on one stack synthesized once with the five packs.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import subprocess
+from dataclasses import dataclass
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_batch as batch
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
+
+from batch_constructs import BatchAlerts, BatchConfigurationError, BatchJobMetrics, BatchQueue
+from batch_constructs._logs import default_key
+from batch_constructs.monitoring import METRIC_NAMESPACE, QUEUE_BLOCKED, QUEUE_DIMENSION, STATE_CHANGE
+
+from .helpers import new_app
+from .test_s3_trigger import CFN_LINT, NAG_PACKS, fargate_queue, imported_vpc, logical_id
+
+IMPORTED_QUEUE_ARN = "arn:aws:batch:us-east-1:123456789012:job-queue/legacy"
+
+
+@dataclass
+class Built:
+    stack: cdk.Stack
+    template: dict[str, Any]
+    outdir: pathlib.Path
+    queue: BatchQueue
+    other_queue: BatchQueue
+    imported_queue: batch.IJobQueue
+    alerts: BatchAlerts
+    alerts_on_topic: BatchAlerts
+    own_topic: sns.Topic
+    metrics: BatchJobMetrics
+    metrics_options: BatchJobMetrics
+
+    def resource(self, construct: Any) -> dict[str, Any]:
+        return self.template["Resources"][logical_id(construct)]  # type: ignore[no-any-return]
+
+    def of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        return {k: v for k, v in self.template["Resources"].items() if v["Type"] == resource_type}
+
+    def queue_arn(self, queue: BatchQueue) -> dict[str, Any]:
+        return {"Fn::GetAtt": [logical_id(queue.job_queue), "JobQueueArn"]}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    from apps._compliance import add_compliance_packs
+
+    outdir = tmp_path_factory.mktemp("cdk.out.monitoring")
+    app = new_app(outdir=str(outdir))
+    stack = cdk.Stack(app, "MonitoringTest")
+    vpc = imported_vpc(stack)
+    queue = fargate_queue(stack, vpc)
+    other_queue = fargate_queue(stack, vpc, "OtherQueue")
+    imported_queue = batch.JobQueue.from_job_queue_arn(stack, "Legacy", IMPORTED_QUEUE_ARN)
+    alerts = BatchAlerts(stack, "Alerts", queues=[queue, imported_queue], email="ops@example.com")
+    own_topic = sns.Topic(stack, "OwnTopic", enforce_ssl=True, master_key=default_key(stack))
+    alerts_on_topic = BatchAlerts(stack, "MoreAlerts", queues=[other_queue], topic=own_topic)
+    metrics = BatchJobMetrics(stack, "Metrics", queues=[queue, other_queue])
+    metrics_options = BatchJobMetrics(
+        stack,
+        "LegacyMetrics",
+        queues=[imported_queue],
+        log_retention=logs.RetentionDays.THREE_MONTHS,
+        alarm_topic=alerts.topic,
+        failed_jobs_threshold=3,
+    )
+    add_compliance_packs(app)
+    assembly = app.synth()  # raises on any cdk-nag finding
+    return Built(
+        stack=stack,
+        template=assembly.get_stack_by_name("MonitoringTest").template,
+        outdir=outdir,
+        queue=queue,
+        other_queue=other_queue,
+        imported_queue=imported_queue,
+        alerts=alerts,
+        alerts_on_topic=alerts_on_topic,
+        own_topic=own_topic,
+        metrics=metrics,
+        metrics_options=metrics_options,
+    )
+
+
+# ------------------------------------------------------------------------------------------------------ alerts
+
+
+def test_failed_rule_matches_failed_jobs_of_the_given_queues_only(built: Built) -> None:
+    assert built.alerts.failed_rule.node.id == "FailedRule"
+    pattern = built.resource(built.alerts.failed_rule)["Properties"]["EventPattern"]
+    assert pattern == {
+        "source": ["aws.batch"],
+        "detail-type": ["Batch Job State Change"],
+        "detail": {"status": ["FAILED"], "jobQueue": [built.queue_arn(built.queue), IMPORTED_QUEUE_ARN]},
+    }
+
+
+def test_blocked_rule_matches_the_documented_detail_type(built: Built) -> None:
+    assert QUEUE_BLOCKED == "Batch Job Queue Blocked" and STATE_CHANGE == "Batch Job State Change"
+    pattern = built.resource(built.alerts.blocked_rule)["Properties"]["EventPattern"]
+    assert pattern == {
+        "source": ["aws.batch"],
+        "detail-type": ["Batch Job Queue Blocked"],
+        "detail": {"jobQueue": [built.queue_arn(built.queue), IMPORTED_QUEUE_ARN]},
+    }
+
+
+def test_alerts_publish_a_readable_message_to_the_topic_with_a_dead_letter_queue(built: Built) -> None:
+    for rule, words in ((built.alerts.failed_rule, "FAILED on queue"), (built.alerts.blocked_rule, "is BLOCKED by")):
+        (target,) = built.resource(rule)["Properties"]["Targets"]
+        assert target["Arn"] == {"Ref": logical_id(built.alerts.topic)}
+        assert target["DeadLetterConfig"] == {
+            "Arn": {"Fn::GetAtt": [logical_id(built.alerts.dead_letter_queue), "Arn"]}
+        }
+        transformer = target["InputTransformer"]
+        assert set(transformer["InputPathsMap"].values()) == {
+            "$.detail.jobName",
+            "$.detail.jobId",
+            "$.detail.jobQueue",
+            "$.detail.statusReason",
+            "$.region",
+        }
+        assert words in transformer["InputTemplate"]
+        assert "console.aws.amazon.com/batch" in transformer["InputTemplate"]
+
+
+def test_new_topic_is_kms_encrypted_tls_only_and_eventbridge_may_publish(built: Built) -> None:
+    topic = built.alerts.topic
+    assert topic.node.id == "Topic"
+    props = built.resource(topic)["Properties"]
+    (key_id,) = built.of_type("AWS::KMS::Key")
+    assert props["KmsMasterKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
+    statements = [
+        s
+        for p in built.of_type("AWS::SNS::TopicPolicy").values()
+        if {"Ref": logical_id(topic)} in p["Properties"]["Topics"]
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    assert any(
+        s["Effect"] == "Allow"
+        and s["Principal"] == {"Service": "events.amazonaws.com"}
+        and s["Action"] == "sns:Publish"
+        for s in statements
+    )
+    assert any(
+        s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for s in statements
+    )
+
+
+def test_stack_key_lets_eventbridge_cloudwatch_and_sns_use_it_in_this_account_only(built: Built) -> None:
+    (key,) = built.of_type("AWS::KMS::Key").values()
+    statements = {s.get("Sid"): s for s in key["Properties"]["KeyPolicy"]["Statement"]}
+    for sid, service in (
+        ("AllowEventBridgeInThisAccount", "events.amazonaws.com"),
+        ("AllowAlarms", "cloudwatch.amazonaws.com"),
+        ("AllowSnsDeadLetterDelivery", "sns.amazonaws.com"),
+    ):
+        statement = statements[sid]
+        assert statement["Principal"] == {"Service": service}
+        assert statement["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+        assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+
+
+def test_email_subscription_with_a_dead_letter_queue(built: Built) -> None:
+    (subscription,) = built.of_type("AWS::SNS::Subscription").values()
+    assert subscription["Properties"]["Protocol"] == "email"
+    assert subscription["Properties"]["Endpoint"] == "ops@example.com"
+    assert subscription["Properties"]["TopicArn"] == {"Ref": logical_id(built.alerts.topic)}
+    assert subscription["Properties"]["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": [logical_id(built.alerts.dead_letter_queue), "Arn"]}
+    }
+
+
+def test_given_topic_is_used_and_no_topic_is_created(built: Built) -> None:
+    assert built.alerts_on_topic.topic is built.own_topic
+    assert built.alerts_on_topic.node.try_find_child("Topic") is None
+    (target,) = built.resource(built.alerts_on_topic.failed_rule)["Properties"]["Targets"]
+    assert target["Arn"] == {"Ref": logical_id(built.own_topic)}
+    pattern = built.resource(built.alerts_on_topic.failed_rule)["Properties"]["EventPattern"]
+    assert pattern["detail"]["jobQueue"] == [built.queue_arn(built.other_queue)]
+
+
+# ----------------------------------------------------------------------------------------------------- metrics
+
+
+def test_rule_sends_finished_jobs_of_the_queues_to_the_log_group(built: Built) -> None:
+    props = built.resource(built.metrics.rule)["Properties"]
+    assert props["EventPattern"] == {
+        "source": ["aws.batch"],
+        "detail-type": ["Batch Job State Change"],
+        "detail": {
+            "status": ["SUCCEEDED", "FAILED"],
+            "jobQueue": [built.queue_arn(built.queue), built.queue_arn(built.other_queue)],
+        },
+    }
+    (target,) = props["Targets"]
+    assert target["Arn"]["Fn::Join"][1][-2:] == [":log-group:", {"Ref": logical_id(built.metrics.log_group)}]
+    assert "RoleArn" not in target  # CloudWatch Logs targets use the resource policy
+    assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [logical_id(built.metrics.dead_letter_queue), "Arn"]}}
+
+
+def test_log_group_resource_policy_without_a_custom_resource(built: Built) -> None:
+    types = {r["Type"] for r in built.template["Resources"].values()}
+    assert "Custom::CloudwatchLogResourcePolicy" not in types
+    assert "AWS::Lambda::Function" not in types
+    policies = built.of_type("AWS::Logs::ResourcePolicy")
+    assert len(policies) == 2  # one per BatchJobMetrics
+    document = json.dumps(next(iter(policies.values()))["Properties"]["PolicyDocument"])
+    assert "events.amazonaws.com" in document and "logs:PutLogEvents" in document and "logs:CreateLogStream" in document
+
+
+def test_log_groups_have_retention_and_the_stack_key(built: Built) -> None:
+    default = built.resource(built.metrics.log_group)["Properties"]
+    assert default["RetentionInDays"] == 365 and "KmsKeyId" in default
+    assert built.resource(built.metrics_options.log_group)["Properties"]["RetentionInDays"] == 90
+    for group in built.of_type("AWS::Logs::LogGroup").values():
+        assert "RetentionInDays" in group["Properties"] and "KmsKeyId" in group["Properties"]
+
+
+def test_metric_filters_count_per_queue(built: Built) -> None:
+    filters = [
+        f["Properties"]
+        for f in built.of_type("AWS::Logs::MetricFilter").values()
+        if f["Properties"]["LogGroupName"] == {"Ref": logical_id(built.metrics.log_group)}
+    ]
+    by_name = {f["MetricTransformations"][0]["MetricName"]: f for f in filters}
+    assert set(by_name) == {"JobsSucceeded", "JobsFailed"}
+    assert by_name["JobsFailed"]["FilterPattern"] == '{ $.detail.status = "FAILED" }'
+    assert by_name["JobsSucceeded"]["FilterPattern"] == '{ $.detail.status = "SUCCEEDED" }'
+    for f in filters:
+        (transformation,) = f["MetricTransformations"]
+        assert transformation["MetricNamespace"] == METRIC_NAMESPACE
+        assert transformation["MetricValue"] == "1"
+        assert transformation["Dimensions"] == [{"Key": QUEUE_DIMENSION, "Value": "$.detail.jobQueue"}]
+
+
+def test_failure_alarm_sums_the_queues_and_notifies_a_new_topic(built: Built) -> None:
+    alarm = built.resource(built.metrics.failure_alarm)["Properties"]
+    assert alarm["Threshold"] == 1
+    assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert alarm["TreatMissingData"] == "notBreaching"
+    assert alarm["AlarmActions"] == [{"Ref": logical_id(built.metrics.alarm_topic)}]
+    assert built.metrics.alarm_topic.node.id == "AlarmTopic"
+    (expression,) = [m for m in alarm["Metrics"] if "Expression" in m]
+    assert expression["Expression"] == "SUM([f0, f1])"
+    dimensions = [m["MetricStat"]["Metric"]["Dimensions"] for m in alarm["Metrics"] if "MetricStat" in m]
+    assert dimensions == [
+        [{"Name": QUEUE_DIMENSION, "Value": built.queue_arn(built.queue)}],
+        [{"Name": QUEUE_DIMENSION, "Value": built.queue_arn(built.other_queue)}],
+    ]
+    assert "KmsMasterKeyId" in built.resource(built.metrics.alarm_topic)["Properties"]
+
+
+def test_alarm_options_threshold_and_given_topic(built: Built) -> None:
+    alarm = built.resource(built.metrics_options.failure_alarm)["Properties"]
+    assert alarm["Threshold"] == 3
+    assert alarm["AlarmActions"] == [{"Ref": logical_id(built.alerts.topic)}]
+    assert built.metrics_options.node.try_find_child("AlarmTopic") is None
+
+
+def test_metric_helpers(built: Built) -> None:
+    stack = built.stack
+    per_queue = stack.resolve(built.metrics.metric_failed(built.queue).to_metric_config().metric_stat)
+    assert per_queue["metricName"] == "JobsFailed"
+    assert per_queue["namespace"] == METRIC_NAMESPACE
+    assert per_queue["dimensions"] == [{"name": QUEUE_DIMENSION, "value": built.queue_arn(built.queue)}]
+    total = built.metrics.metric_succeeded().to_metric_config().math_expression
+    assert total is not None and total.expression == "SUM([s0, s1])"
+
+
+def test_dashboard_has_no_physical_name_and_graphs_both_counts(built: Built) -> None:
+    dashboard = built.resource(built.metrics.dashboard)["Properties"]
+    assert "DashboardName" not in dashboard
+    body = json.dumps(dashboard["DashboardBody"])
+    for text in ("JobsSucceeded", "JobsFailed", "Succeeded jobs per queue", "Failed jobs per queue"):
+        assert text in body
+
+
+# -------------------------------------------------------------------------------------------------- validation
+
+
+@pytest.fixture(scope="module")
+def scratch() -> tuple[cdk.Stack, BatchQueue]:
+    stack = cdk.Stack(new_app(), "Scratch")
+    return stack, fargate_queue(stack, imported_vpc(stack))
+
+
+@pytest.mark.parametrize(
+    ("kind", "kwargs", "pattern"),
+    [
+        ("alerts", {"queues": []}, r"\[monitoring-queues\] no job queues given"),
+        ("metrics", {"queues": []}, r"\[monitoring-queues\] no job queues given"),
+        ("alerts", {"email": "ops at example"}, r"\[monitoring-options\] email='ops at example'"),
+        ("metrics", {"failed_jobs_threshold": 0}, r"\[monitoring-options\] failed_jobs_threshold=0"),
+    ],
+)
+def test_invalid_options(
+    scratch: tuple[cdk.Stack, BatchQueue], kind: str, kwargs: dict[str, Any], pattern: str
+) -> None:
+    stack, queue = scratch
+    construct_id = f"Bad{len(stack.node.children)}"
+    arguments: dict[str, Any] = {"queues": [queue], **kwargs}
+    with pytest.raises(BatchConfigurationError, match=pattern) as raised:
+        if kind == "alerts":
+            BatchAlerts(stack, construct_id, **arguments)
+        else:
+            BatchJobMetrics(stack, construct_id, **arguments)
+    assert f"Scratch/{construct_id}" in str(raised.value)
+
+
+def test_topic_and_key_together(scratch: tuple[cdk.Stack, BatchQueue]) -> None:
+    stack, queue = scratch
+    topic = sns.Topic(stack, "T")
+    key = kms.Key(stack, "K", enable_key_rotation=True)
+    with pytest.raises(BatchConfigurationError, match=r"\[monitoring-options\] got both topic and encryption_key"):
+        BatchAlerts(stack, "Both", queues=[queue], topic=topic, encryption_key=key)
+
+
+# -------------------------------------------------------------------------------------------- compliance, lint
+
+
+def test_zero_cdk_nag_findings(built: Built) -> None:
+    report = built.outdir / "validation-report.json"
+    violations = []
+    if report.exists():
+        for plugin in json.loads(report.read_text())["pluginReports"]:
+            if plugin["pluginName"] in NAG_PACKS:
+                violations += [v["ruleName"] for v in plugin["violations"]]
+    assert violations == []
+
+
+def test_cfn_lint_clean(built: Built) -> None:
+    template = built.outdir / "MonitoringTest.template.json"
+    run = subprocess.run(
+        [str(CFN_LINT), "--format", "json", "--", str(template)], capture_output=True, text=True, check=False
+    )
+    findings = [f"{f['Rule']['Id']} {f['Message']}" for f in json.loads(run.stdout or "[]")]
+    assert findings == []
+    assert run.returncode == 0, run.stderr
