@@ -20,7 +20,7 @@ infrastructure updates happen in place), min vCPUs 0 (nothing runs, nothing is b
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 from aws_cdk import aws_batch as batch
 from aws_cdk import aws_ec2 as ec2
@@ -50,6 +50,9 @@ SPOT_CLASSES: tuple[ec2.InstanceClass, ...] = (
     ec2.InstanceClass.R6I,
     ec2.InstanceClass.R7I,
 )
+#: CloudWatch Container Insights modes of a compute environment's ECS cluster (API_EcsSettings).
+ContainerInsights = Literal["ENABLED", "ENHANCED", "DISABLED"]
+
 #: GPU default: NVIDIA A10G (g5) and L4 (g6) families.
 GPU_CLASSES: tuple[ec2.InstanceClass, ...] = (ec2.InstanceClass.G5, ec2.InstanceClass.G6)
 
@@ -63,6 +66,14 @@ class BatchEnvironment(Construct):
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
         register_stack_checks(self)
+
+    def _set_container_insights(self, mode: ContainerInsights | None) -> None:
+        """Set ``EcsSettings.ContainerInsights`` on the L1 (the L2 has no prop for it); None leaves it unset."""
+        if mode is None:
+            return
+        cfn = self.compute_environment.node.default_child
+        assert isinstance(cfn, batch.CfnComputeEnvironment)
+        cfn.ecs_settings = batch.CfnComputeEnvironment.EcsSettingsProperty(container_insights=mode)
 
     @staticmethod
     def _placement(
@@ -154,6 +165,7 @@ class FargateEnvironment(BatchEnvironment):
         compute_environment_name: str | None = None,
         service_role: iam.IRole | None = None,
         enabled: bool = True,
+        container_insights: ContainerInsights | None = None,
     ) -> None:
         """Args:
         network: a :class:`BatchNetwork` supplying VPC, subnets and the jobs' security group. Either this or ``vpc``.
@@ -165,6 +177,10 @@ class FargateEnvironment(BatchEnvironment):
         compute_environment_name: a physical name. Default: none (CloudFormation generates one; keeps it replaceable).
         service_role: a custom service role. Default: the service-linked role (in-place updates).
         enabled: accept jobs. Default: True.
+        container_insights: CloudWatch Container Insights for the environment's ECS cluster: ``ENABLED`` (CPU,
+            memory, disk and network per cluster), ``ENHANCED`` (also per task) or ``DISABLED``. Default: unset, so
+            the account's ECS ``containerInsights`` setting applies (off unless changed). Insights metrics are billed
+            as custom metrics.
         """
         super().__init__(scope, construct_id)
         vpc_, subnets, groups, problems = self._placement(self, network, vpc, vpc_subnets, security_groups)
@@ -189,6 +205,7 @@ class FargateEnvironment(BatchEnvironment):
         for prop in ("UpdatePolicy", "ReplaceComputeEnvironment", "ComputeResources.UpdateToLatestImageVersion"):
             cfn.add_property_deletion_override(prop)
         self.compute_environment: batch.FargateComputeEnvironment = env
+        self._set_container_insights(container_insights)
         self.capacity = EnvironmentCapacity(
             platform="FARGATE",
             spot=spot,
@@ -243,6 +260,7 @@ class Ec2Environment(BatchEnvironment):
         compute_environment_name: str | None = None,
         service_role: iam.IRole | None = None,
         enabled: bool = True,
+        container_insights: ContainerInsights | None = None,
     ) -> None:
         """Args:
         network / vpc / vpc_subnets / security_groups: as for :class:`FargateEnvironment`.
@@ -262,7 +280,7 @@ class Ec2Environment(BatchEnvironment):
         placement_group: Default: none.
         instance_role: Default: a new :class:`~batch_constructs.roles.InstanceRole`.
         spot_fleet_role: Default: a new :class:`~batch_constructs.roles.SpotFleetRole` when Spot uses BEST_FIT.
-        compute_environment_name / service_role / enabled: as for :class:`FargateEnvironment`.
+        compute_environment_name / service_role / enabled / container_insights: as for :class:`FargateEnvironment`.
         """
         super().__init__(scope, construct_id)
         vpc_, subnets, groups, problems = self._placement(self, network, vpc, vpc_subnets, security_groups)
@@ -331,6 +349,7 @@ class Ec2Environment(BatchEnvironment):
         if isinstance(launch_template, ec2.LaunchTemplate):
             self._pin_launch_template(env, launch_template.launch_template_id, launch_template.latest_version_number)
         self.compute_environment: batch.ManagedEc2EcsComputeEnvironment = env
+        self._set_container_insights(container_insights)
         archs = {architecture_of(n) for n in type_names + class_names}
         self.capacity = EnvironmentCapacity(
             platform="EC2",
@@ -409,13 +428,15 @@ class EfaEnvironment(BatchEnvironment):
         instance_role: iam.IRole | None = None,
         compute_environment_name: str | None = None,
         enabled: bool = True,
+        container_insights: ContainerInsights | None = None,
     ) -> None:
         """Args:
         instance_type: one EFA-capable type. Default: c5n.18xlarge (72 vCPUs, 100 Gbps EFA; the type AWS's Batch EFA
             walkthrough uses).
         network / vpc / vpc_subnets: as for :class:`Ec2Environment`; the first selected subnet is used.
         max_vcpus: Default: 512 (seven c5n.18xlarge nodes).
-        images / instance_role / compute_environment_name / enabled: as for :class:`Ec2Environment`. Use an image
+        images / instance_role / compute_environment_name / enabled / container_insights: as for
+            :class:`Ec2Environment`. Use an image
             with the EFA driver (the ECS AL2023 images need it installed, e.g. from user data or a custom AMI).
         """
         super().__init__(scope, construct_id)
@@ -500,6 +521,7 @@ class EfaEnvironment(BatchEnvironment):
             env, self.launch_template.ref, self.launch_template.attr_latest_version_number
         )
         self.compute_environment: batch.ManagedEc2EcsComputeEnvironment = env
+        self._set_container_insights(container_insights)
         self.capacity = EnvironmentCapacity(
             platform="EC2",
             spot=False,

@@ -347,3 +347,26 @@ def test_cfn_lint_clean(built: Built) -> None:
     findings = [f"{f['Rule']['Id']} {f['Message']}" for f in json.loads(run.stdout or "[]")]
     assert findings == []
     assert run.returncode == 0, run.stderr
+
+
+# ------------------------------------------------------------------------------------------ Container Insights
+
+
+def test_container_insights_is_an_option_on_compute_environments() -> None:
+    from batch_constructs import EfaEnvironment, FargateEnvironment, SpotEnvironment
+
+    stack = cdk.Stack(new_app(), "Insights")
+    vpc = imported_vpc(stack)
+    environments = {
+        "ENHANCED": FargateEnvironment(stack, "Fargate", vpc=vpc, container_insights="ENHANCED"),
+        "ENABLED": SpotEnvironment(stack, "Spot", vpc=vpc, container_insights="ENABLED"),
+        "DISABLED": EfaEnvironment(stack, "Efa", vpc=vpc, container_insights="DISABLED"),
+        None: FargateEnvironment(stack, "AccountDefault", vpc=vpc),
+    }
+    template = cdk.assertions.Template.from_stack(stack).to_json()
+    for mode, environment in environments.items():
+        props = template["Resources"][logical_id(environment.compute_environment)]["Properties"]
+        if mode is None:
+            assert "EcsSettings" not in props  # the account's ECS setting applies
+        else:
+            assert props["EcsSettings"] == {"ContainerInsights": mode}
