@@ -108,7 +108,6 @@ WARNINGS: Final[dict[str, str]] = {
     "tags-replace": "tags on a compute environment force its replacement when they change",
     "required-parameters": "a Ref:: in the command has no default parameter",
     "stack-resources": "the stack nears CloudFormation's 500-resource limit",
-    "stack-template-size": "the template nears CloudFormation's 1 MB limit",
     "trigger-parameters": "the job's command does not read the parameters the trigger passes",
     "trigger-unfiltered": "an unfiltered S3 trigger submits a job for every object, including the job's own output",
     "imported-bucket-eventbridge": "an imported bucket's EventBridge notifications must be enabled by its owner",
