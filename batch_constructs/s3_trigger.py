@@ -290,8 +290,9 @@ class S3UploadTrigger(Construct):
             a prefix AND a suffix. Default: none (every key).
         bucket_parameter / key_parameter: the job parameters that receive the bucket name and object key.
             Default: ``bucket`` and ``key``.
-        extra_parameters: more parameters for every submission: literal strings, or
-            ``events.EventField.from_path("$.detail.object.size")`` for another field of the event. Default: none.
+        extra_parameters: more parameters for every submission: literal strings, or another string field of the
+            event, e.g. ``events.EventField.from_path("$.detail.object.etag")`` (Batch parameters are strings: a
+            numeric field such as ``object.size`` would reach SubmitJob as a number). Default: none.
         dead_letter_queue: Default: a new queue (KMS-encrypted with the stack's key, TLS only, 14 days).
         job_name: the submitted jobs' name. Default: this construct's id (Batch names need not be unique).
         retry_attempts / max_event_age: EventBridge's delivery retries before the dead-letter queue. Default: AWS's

@@ -179,6 +179,20 @@ def test_email_subscription_with_a_dead_letter_queue(built: Built) -> None:
     assert subscription["Properties"]["RedrivePolicy"] == {
         "deadLetterTargetArn": {"Fn::GetAtt": [logical_id(built.alerts.dead_letter_queue), "Arn"]}
     }
+    # SNS (for undeliverable e-mails) and EventBridge (for unpublishable alerts) may send to the queue, each only
+    # from its own topic / rules
+    dlq_ref = {"Ref": logical_id(built.alerts.dead_letter_queue)}
+    senders = {
+        json.dumps(s["Principal"]): s["Condition"]
+        for p in built.of_type("AWS::SQS::QueuePolicy").values()
+        if dlq_ref in p["Properties"]["Queues"]
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+        if s["Effect"] == "Allow"
+    }
+    assert senders['{"Service": "sns.amazonaws.com"}'] == {
+        "ArnEquals": {"aws:SourceArn": {"Ref": logical_id(built.alerts.topic)}}
+    }
+    assert '{"Service": "events.amazonaws.com"}' in senders
 
 
 def test_given_topic_is_used_and_no_topic_is_created(built: Built) -> None:

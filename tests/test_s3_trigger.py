@@ -132,7 +132,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
         "Thumbnail",
         image=IMAGE,
         queue=queue,
-        command=["python", "-m", "thumb", "Ref::src_bucket", "Ref::src_key", "Ref::size", "Ref::mode"],
+        command=["python", "-m", "thumb", "Ref::src_bucket", "Ref::src_key", "Ref::etag", "Ref::mode"],
         parameters={"mode": "fast"},
     )
     bucket = upload_bucket(stack)
@@ -150,7 +150,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
         suffixes=[".jpg", ".png"],
         bucket_parameter="src_bucket",
         key_parameter="src_key",
-        extra_parameters={"size": events.EventField.from_path("$.detail.object.size")},
+        extra_parameters={"etag": events.EventField.from_path("$.detail.object.etag")},
         dead_letter_queue=shared_dlq,
         job_name="thumbnail",
         retry_attempts=3,
@@ -296,10 +296,10 @@ def test_options_rename_parameters_add_extra_ones_and_pick_the_queue(built: Buil
     assert set(transformer["InputPathsMap"].values()) == {
         "$.detail.bucket.name",
         "$.detail.object.key",
-        "$.detail.object.size",
+        "$.detail.object.etag",
     }
     template = transformer["InputTemplate"]
-    for name in ('"src_bucket":<', '"src_key":<', '"size":<'):
+    for name in ('"src_bucket":<', '"src_key":<', '"etag":<'):
         assert name in template
     assert target["RetryPolicy"] == {"MaximumRetryAttempts": 3, "MaximumEventAgeInSeconds": 7200}
 

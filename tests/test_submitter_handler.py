@@ -295,3 +295,21 @@ def test_long_keys_keep_names_within_128_characters() -> None:
     name = index.job_name("Convert", "k" * 500, "id")
     assert len(name) == 128
     assert name.startswith("Convert-kkk")
+
+
+def test_two_requests_with_the_same_display_name_are_two_jobs(world: BatchWorld) -> None:
+    event = {
+        "Records": [
+            {
+                "messageId": f"m{i}",
+                "eventSource": "aws:sqs",
+                "body": json.dumps({"parameters": {"n": str(i)}, "jobName": "report"}),
+            }
+            for i in range(2)
+        ]
+    }
+
+    result = index.handler(event)
+
+    assert result["batchItemFailures"] == []
+    assert sorted(j["parameters"]["n"] for j in world.jobs()) == ["0", "1"]

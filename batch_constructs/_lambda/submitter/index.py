@@ -32,9 +32,9 @@ deliver at least once. Each job's name is therefore deterministic - ``<prefix>-<
 over what identifies the request: bucket, key, version id and sequencer for S3 (the same upload always gets the same
 name, a new upload of the same key another), the event id for other EventBridge events, ``idempotencyKey`` (or else
 the parameters) for plain requests. Duplicates within one event are submitted once. With ``DEDUPLICATE=true`` the
-handler also asks Batch (ListJobs on the queue, filtered by that name) and skips a name already present on the queue
-in any state but FAILED; this is best effort (two concurrent duplicates can both pass the check, and ListJobs only
-sees recent jobs), so jobs should still be idempotent.
+handler also asks Batch (ListJobs on the queue, filtered by that name - or by ``jobName`` when a request gives one)
+and skips a name already present on the queue in any state but FAILED. This is best effort (two concurrent
+duplicates can both pass the check, and ListJobs only sees recent jobs), so jobs should still be idempotent.
 """
 
 from __future__ import annotations
@@ -266,7 +266,7 @@ def _submit_all(requests: list[dict[str, Any]], config: dict[str, str]) -> dict[
     jobs: list[dict[str, Any]] = []
     seen: set[str] = set()
     for request in requests:
-        identity = str(request.get("jobName") or request["identity"])
+        identity = str(request["identity"])
         if identity in seen:
             continue  # the same object or request twice in one event: one job
         seen.add(identity)
