@@ -304,7 +304,7 @@ class S3UploadTrigger(Construct):
         names = {"bucket_parameter": bucket_parameter, "key_parameter": key_parameter}
         names.update({f"extra_parameters[{k!r}]": k for k in extra})
         problems = filter_problems(prefixes, suffixes) + parameter_problems(names)
-        problems += _rules.name("job_name", job_name)
+        problems += _rules.job_name(job_name)
         if queue is None and job.queue is None:
             problems.append(
                 _rules.fix(

@@ -423,7 +423,8 @@ def test_command_that_ignores_the_parameters_warns(scratch: tuple[cdk.Stack, Con
         ({"key_parameter": "object-key"}, r"\[trigger-parameters\] key_parameter='object-key' cannot be referenced"),
         ({"bucket_parameter": "key"}, r"\[trigger-parameters\] key_parameter and bucket_parameter are both 'key'"),
         ({"extra_parameters": {"bucket": "x"}}, r"\[trigger-parameters\] .* are both 'bucket'"),
-        ({"job_name": "bad name!"}, r"\[name\]"),
+        ({"job_name": "bad name!"}, r"\[name\] job_name='bad name!'"),
+        ({"job_name": "_underscore_first"}, r"\[name\] job_name='_underscore_first'.*first a letter or digit"),
     ],
 )
 def test_invalid_options(
