@@ -209,7 +209,9 @@ def fargate_resources(vcpus: float, memory_mib: int) -> list[str]:
         nearest = min(FARGATE_MEMORY, key=lambda v: (abs(v - vcpus), -v))
         for_memory = [v for v, mems in FARGATE_MEMORY.items() if memory_mib in mems]
         hint = f"use vcpus={nearest:g}"
-        if for_memory:
+        if vcpus / CPU_UNITS_PER_VCPU in FARGATE_MEMORY:
+            hint = f"vcpus counts vCPUs, not ECS CPU units: use vcpus={vcpus / CPU_UNITS_PER_VCPU:g}"
+        elif for_memory:
             hint += f" (with memory={memory_mib} MiB, vcpus may be {_or(f'{v:g}' for v in for_memory)})"
         elif memory_mib not in FARGATE_MEMORY[nearest]:
             hint += f" with memory={_nearest_memory(nearest, memory_mib)} MiB"
@@ -318,8 +320,8 @@ def fit_problem(job: JobRequirements, env: EnvironmentCapacity) -> tuple[str, st
     """Why ``job`` can never run on ``env`` and what would fix it, or None when it can (or the library cannot tell)."""
     if job.platform != env.platform:
         return (
-            f"a {env.kind} environment cannot run a {job.platform} job",
-            f"submit it to a queue of {job.platform} environments, or make it a {env.platform} job "
+            f"{_a(env.kind)} environment cannot run {_a(job.platform)} job",
+            f"submit it to a queue of {job.platform} environments, or make it {_a(env.platform)} job "
             f"(platform={env.platform!r})",
         )
     if job.multinode and (env.platform != "EC2" or env.spot or not env.managed):
@@ -339,6 +341,11 @@ def fit_problem(job: JobRequirements, env: EnvironmentCapacity) -> tuple[str, st
             f"add {job.instance_type} to its instance types, or set instance_type to one it launches",
         )
     shapes = _shapes_for(job, env)
+    if shapes and env.platform == "FARGATE" and not any(_fits(job, s) for s in shapes):
+        return (
+            "Fargate offers at most 16 vCPUs and 122880 MiB (120 GiB), and no GPUs",
+            "make the job smaller, or submit it to an EC2 queue (a GpuEnvironment for GPUs)",
+        )
     if shapes and not any(_fits(job, s) for s in shapes):
         biggest = max(shapes, key=lambda s: (s.gpus, s.vcpus, s.memory_mib))
         return (
@@ -357,9 +364,11 @@ def fit_problem(job: JobRequirements, env: EnvironmentCapacity) -> tuple[str, st
     return None
 
 
+def _a(word: str) -> str:
+    return ("an " if word.startswith(("EC2", "EFA", "ARM")) else "a ") + word
+
+
 def _bigger_remedy(job: JobRequirements, env: EnvironmentCapacity, shapes: Sequence[InstanceShape]) -> str:
-    if env.platform == "FARGATE":
-        return "make the job smaller (Fargate's largest size is 16 vCPUs and 120 GiB), or run it on an EC2 queue"
     most_vcpus = max(s.vcpus for s in shapes if job.gpus <= s.gpus) if any(job.gpus <= s.gpus for s in shapes) else 0
     families = sorted({s.name.split(".", maxsplit=1)[0] for s in shapes} | env.instance_families)
     if job.gpus:
@@ -371,7 +380,7 @@ def _bigger_remedy(job: JobRequirements, env: EnvironmentCapacity, shapes: Seque
     elif most_vcpus:
         smaller = "make the job smaller"
     else:
-        smaller = "ask for no GPUs"
+        smaller = "submit it to a GpuEnvironment queue, or ask for no GPUs"
     return f"{smaller}, or {larger}" if larger else f"{smaller}, or add larger instance types"
 
 
@@ -526,7 +535,7 @@ def fair_share_shares(shares: Mapping[str, float]) -> list[str]:
             problems.append(
                 fix(
                     "fair-share-shares",
-                    f"weight {weight:g} for share {share!r}; allowed {SHARE_WEIGHT[0]:g}-{SHARE_WEIGHT[1]:g}",
+                    f"weight {weight:g} for share {share!r}; allowed {SHARE_WEIGHT[0]}-{SHARE_WEIGHT[1]}",
                     "use a positive weight (lower weights get more capacity; 1 is the default)",
                 )
             )
@@ -688,13 +697,14 @@ def retry_pattern(index: int, key: str, pattern: str) -> list[str]:
             ]
         return []
     if not _REASON_PATTERN.match(pattern):
-        cleaned = re.sub(r"[^A-Za-z0-9.: \t]", "*", pattern)
-        prefix = cleaned.split("*", maxsplit=1)[0]
+        globbed = pattern.replace(".*", "*").lstrip("*")
+        prefix = re.sub(r"[^A-Za-z0-9.: \t]", "*", globbed).split("*", maxsplit=1)[0]
         return [
             fix(
                 "retry-pattern",
-                f"{what}: reason patterns may hold only letters, digits, spaces, '.' and ':', and '*' only at the end",
-                f"match the prefix before the first other character, e.g. {prefix + '*'!r}",
+                f"{what}: reason patterns may hold only letters, digits, spaces, '.' and ':', and '*' only at the end "
+                "(a glob matched from the start of the reason, not a regular expression)",
+                f"match a prefix, e.g. {(prefix or 'Reason') + '*'!r}",
             )
         ]
     return []

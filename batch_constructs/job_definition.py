@@ -387,7 +387,8 @@ class ContainerJob(_Job):
         if self.platform == "FARGATE":
             arch = "ARM64" if architecture == ecs.CpuArchitecture.ARM64 else "X86_64"
         self.requirements = [JobRequirements(self.platform, vcpus, memory_mib, gpus, arch)]
-        if is_known(vcpus, memory_mib, gpus):
+        # A job that is already wrong for its platform would only repeat itself as "fits no environment".
+        if is_known(vcpus, memory_mib, gpus) and not any(x.startswith(("[fargate-", "[job-resources]")) for x in p):
             self._check_fit()
         raise_if_any(self, p)
 

@@ -196,7 +196,7 @@ def test_fits_fargate() -> None:
 
 def test_platform_mismatch() -> None:
     found = _rules.fit_problem(JobRequirements("EC2", 1, 2048), FARGATE)
-    assert found and "FARGATE environment cannot run a EC2 job" in found[0]
+    assert found and "a FARGATE environment cannot run an EC2 job" in found[0]
     assert "platform='FARGATE'" in found[1]
 
 

@@ -199,7 +199,7 @@ def test_gpu_job_on_cpu_queue(world: World) -> None:
 
 
 def test_platform_must_match_the_queue(world: World) -> None:
-    with rejects("job-fits-queue", "EC2 environment cannot run a FARGATE job"):
+    with rejects("job-fits-queue", "an EC2 environment cannot run a FARGATE job", "make it an EC2 job"):
         world.job(queue=world.ec2_queue, platform="FARGATE")
 
 

@@ -1,0 +1,407 @@
+"""A catalogue of configurations as a new user writes them: the invalid ones fail at synth with a message that names
+the rule and the fix; the valid ones at the edge of each limit synthesize.
+
+Every invalid entry is something AWS would reject at deploy time or that would leave jobs in RUNNABLE.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import count
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import Duration, Size, Tags
+from aws_cdk import aws_batch as batch
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk.assertions import Template
+
+from batch_constructs import (
+    BatchConfigurationError,
+    BatchNetwork,
+    BatchPlatform,
+    BatchQueue,
+    ContainerJob,
+    Ec2Environment,
+    EfaEnvironment,
+    FargateEnvironment,
+    FargateSpotEnvironment,
+    GpuEnvironment,
+    MultiNodeJob,
+    NodeGroup,
+    RetryCondition,
+    RetryPolicy,
+    SpotEnvironment,
+)
+
+from .helpers import new_app
+
+IMAGE = "public.ecr.aws/docker/library/python:3.12-slim"
+
+
+def existing_vpc(stack: cdk.Stack) -> ec2.IVpc:
+    return ec2.Vpc.from_vpc_attributes(
+        stack,
+        "Vpc",
+        vpc_id="vpc-0123456789abcdef0",
+        availability_zones=["us-east-1a", "us-east-1b"],
+        private_subnet_ids=["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
+        private_subnet_route_table_ids=["rtb-0123456789abcdef0", "rtb-0123456789abcdef1"],
+    )
+
+
+@dataclass
+class Ctx:
+    """A stack with a default platform (Fargate queue) and an existing VPC, shared by the invalid entries."""
+
+    stack: cdk.Stack
+    platform: BatchPlatform
+    vpc: ec2.IVpc
+    counter: count[int]
+
+    def id(self, prefix: str) -> str:
+        return f"{prefix}{next(self.counter)}"
+
+    def job(self, **kwargs: Any) -> ContainerJob:
+        kwargs.setdefault("image", IMAGE)
+        kwargs.setdefault("queue", self.platform.queue)
+        return ContainerJob(self.stack, self.id("Job"), **kwargs)
+
+    def queue_of(self, *envs: Any, **kwargs: Any) -> BatchQueue:
+        return BatchQueue(self.stack, self.id("Queue"), environments=list(envs), **kwargs)
+
+    def ec2_env(self, **kwargs: Any) -> Ec2Environment:
+        return Ec2Environment(self.stack, self.id("Ec2"), vpc=self.vpc, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def ctx() -> Ctx:
+    stack = cdk.Stack(new_app(), "Catalogue")
+    return Ctx(stack, BatchPlatform(stack, "Platform"), existing_vpc(stack), count())
+
+
+def mnp_on(ctx: Ctx, env: Any, **kwargs: Any) -> MultiNodeJob:
+    kwargs.setdefault("image", IMAGE)
+    return MultiNodeJob(ctx.stack, ctx.id("Mnp"), queue=ctx.queue_of(env), **kwargs)
+
+
+INVALID: dict[str, tuple[str, Callable[[Ctx], object]]] = {
+    "Fargate job with 1 vCPU and 1 GiB": (
+        "fargate-resources",
+        lambda c: c.job(vcpus=1, memory=Size.gibibytes(1)),
+    ),
+    "Fargate job with 3 vCPUs": ("fargate-resources", lambda c: c.job(vcpus=3, memory=Size.gibibytes(6))),
+    "Fargate memory written as 1000 MiB (thinking of 1 GB)": (
+        "fargate-resources",
+        lambda c: c.job(vcpus=0.5, memory=Size.mebibytes(1000)),
+    ),
+    "ECS CPU units instead of vCPUs": ("fargate-resources", lambda c: c.job(vcpus=1024, memory=Size.gibibytes(2))),
+    "GPU job on the Fargate queue": ("fargate-gpu", lambda c: c.job(gpus=1)),
+    "16 vCPU job on an environment of m7i.large only": (
+        "job-fits-queue",
+        lambda c: c.job(
+            queue=c.queue_of(c.ec2_env(instance_types=[ec2.InstanceType("m7i.large")])),
+            vcpus=16,
+            memory=Size.gibibytes(4),
+        ),
+    ),
+    "64 GiB job on c7i.large and c7i.xlarge": (
+        "job-fits-queue",
+        lambda c: c.job(
+            queue=c.queue_of(c.ec2_env(instance_types=[ec2.InstanceType("c7i.large"), ec2.InstanceType("c7i.xlarge")])),
+            vcpus=2,
+            memory=Size.gibibytes(64),
+        ),
+    ),
+    "GPU job on a CPU-only EC2 queue": (
+        "job-fits-queue",
+        lambda c: c.job(queue=c.queue_of(c.ec2_env()), vcpus=4, memory=Size.gibibytes(16), gpus=1),
+    ),
+    "job bigger than the environment's max vCPUs": (
+        "job-fits-queue",
+        lambda c: c.job(
+            queue=c.queue_of(FargateEnvironment(c.stack, c.id("F"), vpc=c.vpc, max_vcpus=2)),
+            vcpus=4,
+            memory=Size.gibibytes(8),
+        ),
+    ),
+    "platform=EC2 on the Fargate queue": ("job-fits-queue", lambda c: c.job(platform="EC2")),
+    "queue with Fargate and EC2 environments": (
+        "queue-mixed-platform",
+        lambda c: c.queue_of(FargateEnvironment(c.stack, c.id("F"), vpc=c.vpc), c.ec2_env()),
+    ),
+    "queue with four environments": (
+        "queue-environments",
+        lambda c: c.queue_of(*(FargateSpotEnvironment(c.stack, c.id("F"), vpc=c.vpc) for _ in range(4))),
+    ),
+    "queue with Graviton and Intel environments": (
+        "queue-mixed-architecture",
+        lambda c: c.queue_of(c.ec2_env(instance_classes=[ec2.InstanceClass.M7G]), c.ec2_env()),
+    ),
+    "queue priority -1": (
+        "queue-priority",
+        lambda c: c.queue_of(FargateEnvironment(c.stack, c.id("F"), vpc=c.vpc), priority=-1),
+    ),
+    "fair-share weight 0": (
+        "fair-share-shares",
+        lambda c: c.queue_of(FargateEnvironment(c.stack, c.id("F"), vpc=c.vpc), fair_share={"analytics": 0}),
+    ),
+    "retry on Spot reclaim without a catch-all": (
+        "retry-catch-all",
+        lambda c: c.job(retry=RetryPolicy(3, [RetryCondition.retry(on_status_reason="Host EC2*")])),
+    ),
+    "retry attempts 0": ("retry-attempts", lambda c: c.job(retry=RetryPolicy(0))),
+    "retry conditions with a single attempt": (
+        "retry-conditions",
+        lambda c: c.job(retry=RetryPolicy.spot_aware(attempts=1)),
+    ),
+    "retry pattern written as a regular expression": (
+        "retry-pattern",
+        lambda c: c.job(
+            retry=RetryPolicy(3, [RetryCondition.retry(on_reason=".*OutOfMemory.*"), RetryCondition.exit_on_anything()])
+        ),
+    ),
+    "30 second timeout": ("timeout", lambda c: c.job(timeout=Duration.seconds(30))),
+    "scheduling priority 10000": ("scheduling-priority", lambda c: c.job(scheduling_priority=10_000)),
+    "fair-share queue, job without scheduling priority": (
+        "fair-share-priority",
+        lambda c: c.job(
+            queue=c.queue_of(FargateEnvironment(c.stack, c.id("F"), vpc=c.vpc), fair_share={"analytics": 1})
+        ),
+    ),
+    "job definition name with spaces": ("name", lambda c: c.job(job_definition_name="nightly report v2")),
+    "Fargate ephemeral storage of 500 GiB": (
+        "ephemeral-storage",
+        lambda c: c.job(ephemeral_storage=Size.gibibytes(500)),
+    ),
+    "ephemeral storage on an EC2 job": (
+        "platform-props",
+        lambda c: c.job(queue=c.queue_of(c.ec2_env()), ephemeral_storage=Size.gibibytes(50)),
+    ),
+    "multi-node job on Spot": (
+        "multinode-environment",
+        lambda c: mnp_on(
+            c, SpotEnvironment(c.stack, c.id("S"), vpc=c.vpc), instance_type=ec2.InstanceType("c5.xlarge")
+        ),
+    ),
+    "multi-node job on Fargate": (
+        "multinode-environment",
+        lambda c: mnp_on(
+            c, FargateEnvironment(c.stack, c.id("F"), vpc=c.vpc), instance_type=ec2.InstanceType("c5.xlarge")
+        ),
+    ),
+    "multi-node job whose node groups skip a node": (
+        "multinode-ranges",
+        lambda c: mnp_on(
+            c,
+            EfaEnvironment(c.stack, c.id("E"), vpc=c.vpc),
+            nodes=4,
+            node_groups=[NodeGroup(0, 0), NodeGroup(2, 3)],
+        ),
+    ),
+    "multi-node main node 4 of 4": (
+        "multinode-main-node",
+        lambda c: mnp_on(c, EfaEnvironment(c.stack, c.id("E"), vpc=c.vpc), nodes=4, main_node=4),
+    ),
+    "EFA on t3.micro": (
+        "efa-instance-type",
+        lambda c: EfaEnvironment(c.stack, c.id("E"), vpc=c.vpc, instance_type=ec2.InstanceType("t3.micro")),
+    ),
+    "EFA job on a plain EC2 queue": (
+        "efa-environment",
+        lambda c: mnp_on(c, c.ec2_env(), instance_type=ec2.InstanceType("m7i.48xlarge"), efa=True),
+    ),
+    "Spot allocation strategy on On-Demand": (
+        "spot-strategy",
+        lambda c: c.ec2_env(allocation_strategy=batch.AllocationStrategy.SPOT_CAPACITY_OPTIMIZED),
+    ),
+    "Spot bid of 150%": (
+        "spot-bid",
+        lambda c: SpotEnvironment(c.stack, c.id("S"), vpc=c.vpc, spot_bid_percentage=150),
+    ),
+    "GPU environment of m7i instances": (
+        "gpu-instances",
+        lambda c: GpuEnvironment(c.stack, c.id("G"), vpc=c.vpc, instance_classes=[ec2.InstanceClass.M7I]),
+    ),
+    "GPU environment with the plain AL2023 image": (
+        "gpu-image",
+        lambda c: GpuEnvironment(
+            c.stack,
+            c.id("G"),
+            vpc=c.vpc,
+            images=[batch.EcsMachineImage(image_type=batch.EcsMachineImageType.ECS_AL2023)],
+        ),
+    ),
+    "environment with min vCPUs above max": ("environment-vcpus", lambda c: c.ec2_env(min_vcpus=64, max_vcpus=32)),
+    "environment mixing m7g and m7i": (
+        "environment-architecture",
+        lambda c: c.ec2_env(instance_types=[ec2.InstanceType("m7g.large"), ec2.InstanceType("m7i.large")]),
+    ),
+    "network without NAT or endpoints": ("network-egress", lambda c: BatchNetwork(c.stack, c.id("N"), nat_gateways=0)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(INVALID))
+def test_invalid_configuration_fails_with_a_fix(ctx: Ctx, case: str) -> None:
+    rule, build = INVALID[case]
+    with pytest.raises(BatchConfigurationError) as caught:
+        build(ctx)
+    message = str(caught.value)
+    assert f"[{rule}]" in message, message
+    assert "Fix:" in message, message
+    assert message.startswith("Catalogue/"), message
+
+
+def test_catalogue_size() -> None:
+    assert len(INVALID) >= 25
+    assert len(VALID) >= 8
+
+
+# --------------------------------------------------------------------------------------------------------- valid ones
+
+
+def fargate_smallest(stack: cdk.Stack) -> None:
+    platform = BatchPlatform(stack, "Platform")
+    platform.add_job("Tiny", image=IMAGE, vcpus=0.25, memory=Size.mebibytes(512))
+
+
+def fargate_largest(stack: cdk.Stack) -> None:
+    env = FargateEnvironment(stack, "Fargate", vpc=existing_vpc(stack), max_vcpus=16)
+    queue = BatchQueue(stack, "Queue", environments=[env])
+    ContainerJob(
+        stack,
+        "Huge",
+        image=IMAGE,
+        queue=queue,
+        vcpus=16,
+        memory=Size.gibibytes(120),
+        ephemeral_storage=Size.gibibytes(200),
+    )
+
+
+def ec2_at_the_headroom_limit(stack: cdk.Stack) -> None:
+    env = Ec2Environment(stack, "Small", vpc=existing_vpc(stack), instance_types=[ec2.InstanceType("m7i.large")])
+    queue = BatchQueue(stack, "Queue", environments=[env])
+    ContainerJob(stack, "Exact", image=IMAGE, queue=queue, vcpus=2, memory=Size.mebibytes(7782))
+
+
+def retries_at_their_limits(stack: cdk.Stack) -> None:
+    env = FargateEnvironment(stack, "Fargate", vpc=existing_vpc(stack))
+    queue = BatchQueue(stack, "Queue", environments=[env])
+    conditions = [
+        RetryCondition.retry(on_status_reason="Host EC2*"),
+        RetryCondition.retry(on_status_reason="Your Spot Task was interrupted*"),
+        RetryCondition.retry(on_exit_code="137"),
+        RetryCondition.exit(on_reason="CannotPullContainerError:*"),
+        RetryCondition.exit_on_anything(),
+    ]
+    ContainerJob(
+        stack,
+        "Job",
+        image=IMAGE,
+        queue=queue,
+        retry=RetryPolicy(10, conditions),
+        timeout=Duration.seconds(60),
+        scheduling_priority=9999,
+        job_definition_name="j" * 128,
+    )
+
+
+def fair_share_at_its_limits(stack: cdk.Stack) -> None:
+    env = FargateEnvironment(stack, "Fargate", vpc=existing_vpc(stack))
+    queue = BatchQueue(stack, "Queue", environments=[env], fair_share={"urgent": 0.0001, "batch": 999.9999, "team*": 1})
+    ContainerJob(stack, "Job", image=IMAGE, queue=queue, scheduling_priority=0)
+
+
+def queue_at_its_limits(stack: cdk.Stack) -> None:
+    vpc = existing_vpc(stack)
+    envs = [
+        FargateSpotEnvironment(stack, "Spot", vpc=vpc),
+        FargateEnvironment(stack, "OnDemand", vpc=vpc),
+        FargateEnvironment(stack, "Reserve", vpc=vpc),
+    ]
+    queue = BatchQueue(
+        stack,
+        "Queue",
+        environments=envs,
+        priority=1000,
+        misconfiguration_timeout=Duration.seconds(600),
+        capacity_timeout=Duration.seconds(86400),
+    )
+    for i in range(50):
+        Tags.of(queue).add(f"tag{i}", "value")
+
+
+def multinode_at_its_limits(stack: cdk.Stack) -> None:
+    efa = EfaEnvironment(stack, "Efa", vpc=existing_vpc(stack), max_vcpus=5 * 72)
+    queue = BatchQueue(stack, "Queue", environments=[efa])
+    MultiNodeJob(
+        stack,
+        "Mpi",
+        image=IMAGE,
+        queue=queue,
+        nodes=5,
+        main_node=4,
+        vcpus=72,
+        memory=Size.gibibytes(180),
+        node_groups=[NodeGroup(i, i) for i in range(5)],
+    )
+
+
+def spot_best_fit(stack: cdk.Stack) -> None:
+    spot = SpotEnvironment(
+        stack,
+        "Spot",
+        vpc=existing_vpc(stack),
+        allocation_strategy=batch.AllocationStrategy.BEST_FIT,
+        spot_bid_percentage=100,
+    )
+    BatchQueue(stack, "Queue", environments=[spot])
+
+
+def eight_gpus(stack: cdk.Stack) -> None:
+    gpu = GpuEnvironment(stack, "Gpu", vpc=existing_vpc(stack), max_vcpus=192)
+    queue = BatchQueue(stack, "Queue", environments=[gpu])
+    ContainerJob(stack, "Train", image=IMAGE, queue=queue, vcpus=188, memory=Size.gibibytes(700), gpus=8)
+
+
+def unknown_instance_type(stack: cdk.Stack) -> None:
+    env = Ec2Environment(
+        stack, "HighMem", vpc=existing_vpc(stack), instance_types=[ec2.InstanceType("x2iedn.32xlarge")]
+    )
+    queue = BatchQueue(stack, "Queue", environments=[env])
+    ContainerJob(stack, "Big", image=IMAGE, queue=queue, vcpus=128, memory=Size.gibibytes(3900))
+
+
+VALID: dict[str, Callable[[cdk.Stack], None]] = {
+    "FargateSmallest": fargate_smallest,
+    "FargateLargest": fargate_largest,
+    "Ec2Headroom": ec2_at_the_headroom_limit,
+    "Retries": retries_at_their_limits,
+    "FairShare": fair_share_at_its_limits,
+    "QueueLimits": queue_at_its_limits,
+    "MultiNode": multinode_at_its_limits,
+    "SpotBestFit": spot_best_fit,
+    "EightGpus": eight_gpus,
+    "UnknownType": unknown_instance_type,
+}
+
+
+@pytest.fixture(scope="module")
+def valid_stacks() -> dict[str, cdk.Stack]:
+    app = new_app()
+    stacks = {}
+    for name, build in VALID.items():
+        stack = cdk.Stack(app, name)
+        build(stack)
+        stacks[name] = stack
+    app.synth()
+    return stacks
+
+
+@pytest.mark.parametrize("name", sorted(VALID))
+def test_valid_boundary_configuration_synthesizes(valid_stacks: dict[str, cdk.Stack], name: str) -> None:
+    template = Template.from_stack(valid_stacks[name]).to_json()
+    assert any(r["Type"].startswith("AWS::Batch::") for r in template["Resources"].values())
