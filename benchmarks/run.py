@@ -1,0 +1,902 @@
+"""What batch_constructs costs at synth time, and how it scales: ``make bench`` (or ``python benchmarks/run.py``).
+
+One run measures, each synthesis in a new Python process (what a user pays on every ``cdk synth`` and in every test
+process: Python start-up, the jsii kernel, the constructs, the synthesis):
+
+1. the floor: an empty CDK app;
+2. the movies importer built with batch_constructs (``apps/movies_importer``) against the same resources written on
+   the aws-cdk-lib L2 (``benchmarks/movies_l2.py``), in interleaved pairs; the resource counts by type of the two
+   templates must match (the run stops otherwise);
+3. scale: one stack with 10, 50 and 100 job definitions over 5, 10 and 20 queues (``--grid``: all nine combinations);
+4. the wall time of the whole test suite (pytest, once).
+
+It reports medians over the repetitions and ratios of medians, prints the report and writes it to ``BENCHMARKS.md``.
+``--quick`` (one repetition, the smallest scale point, no test suite, no file unless ``--output``) is what the smoke
+test runs. The script needs no AWS credentials: every stack is environment-agnostic.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import dataclasses
+import datetime
+import importlib.metadata
+import itertools
+import json
+import os
+import pathlib
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import types
+from collections.abc import Callable, Sequence
+from typing import Any, Final
+
+ROOT: Final = pathlib.Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # for ``apps`` and ``benchmarks`` when run as a script
+
+SCRIPT: Final = pathlib.Path(__file__).resolve()
+DEFAULT_REPETITIONS: Final = 7
+#: Targets of issue 7.
+RATIO_TARGET: Final = 1.05
+TEST_SUITE_TARGET_S: Final = 90.0
+#: Growth counts as linear when the last segment's cost per resource is at most this times the first segment's.
+LINEARITY_TOLERANCE: Final = 1.25
+
+#: Scale points (jobs, queues) of a default run, and of ``--grid``.
+POINTS: Final = ((10, 5), (50, 10), (100, 20))
+GRID: Final = tuple((jobs, queues) for jobs in (10, 50, 100) for queues in (5, 10, 20))
+
+FLOOR, LIBRARY, L2, SCALE, WARM = "floor", "library", "l2", "scale", "warm"
+CASES: Final = (FLOOR, LIBRARY, L2, SCALE, WARM)
+#: The floor again with aws-cdk-lib's built-in CloudFormation validation off (``CDK_VALIDATION=false``), to show what
+#: part of the floor that validation's engine takes (the project keeps it on: it is how cfn errors fail the synth).
+FLOOR_NO_VALIDATION: Final = "floor, CDK_VALIDATION=false"
+MOVIES_STACK: Final = "MoviesImporter"
+SCALE_STACK: Final = "Scale"
+
+
+class BenchmarkError(RuntimeError):
+    """A child synthesis failed, or the two movies templates do not hold the same resources."""
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The child process: one synthesis, phases timed inside, one JSON line on stdout.
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def _load_apps_package() -> None:
+    """Make ``apps.movies_importer`` importable without running ``apps/__init__.py``.
+
+    The example-apps package imports cdk-nag at import time (for ``apps.build``), which loads a second jsii assembly
+    (about 0.5 s) that neither the library nor the L2 version needs. The benchmark compares constructs, so it leaves
+    that out (the nag packs are not registered in either version).
+    """
+    if "apps" not in sys.modules:
+        package = types.ModuleType("apps")
+        package.__path__ = [str(ROOT / "apps")]
+        sys.modules["apps"] = package
+
+
+def child(case: str, outdir: str, jobs: int, queues: int) -> dict[str, float]:
+    """Synthesize one case into ``outdir``; return the phases' durations in seconds."""
+    start = time.perf_counter()
+    import aws_cdk as cdk
+
+    jsii_loaded = time.perf_counter()
+    context = json.loads((ROOT / "cdk.json").read_text())["context"]
+    if case == LIBRARY:
+        _load_apps_package()
+        from apps.movies_importer import add_to as add_library
+    elif case == L2:
+        from benchmarks.movies_l2 import add_to as add_l2
+    elif case == SCALE:
+        from benchmarks.scale import add_to as add_scale
+    elif case != FLOOR:
+        raise BenchmarkError(f"unknown case {case!r}")
+    modules_loaded = time.perf_counter()
+    app = cdk.App(context=context, outdir=outdir)
+    if case == LIBRARY:
+        add_library(app)
+    elif case == L2:
+        add_l2(app)
+    elif case == SCALE:
+        add_scale(app, jobs=jobs, queues=queues)
+    built = time.perf_counter()
+    app.synth()
+    done = time.perf_counter()
+    return {
+        "jsii_s": jsii_loaded - start,
+        "modules_s": modules_loaded - jsii_loaded,
+        "build_s": built - modules_loaded,
+        "synth_s": done - built,
+    }
+
+
+class _CallCounter:
+    """Counts the requests Python sends to the jsii kernel (one Node round trip each).
+
+    Wraps ``jsii``'s process provider (``_NodeProcess.send``, jsii 1.x, pinned in constraints.txt); when that is
+    missing the counts are simply not reported.
+    """
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.available = False
+        try:
+            from jsii._kernel.providers import process as provider
+        except ImportError:
+            return
+        node_process = getattr(provider, "_NodeProcess", None)
+        original = getattr(node_process, "send", None)
+        if node_process is None or original is None:
+            return
+        counter = self
+
+        def send(self: Any, request: Any, response_type: Any) -> Any:
+            counter.count += 1
+            return original(self, request, response_type)
+
+        node_process.send = send
+        self.available = True
+
+
+def warm_child(repetitions: int, outdir: str) -> dict[str, Any]:
+    """Both movies versions built and synthesized alternately in ONE process (as in a test session), after one
+    untimed round: the constructs' own cost without start-up, and the jsii round trips each needs."""
+    counter = _CallCounter()
+    import aws_cdk as cdk
+
+    _load_apps_package()
+    from apps.movies_importer import add_to as add_library
+    from benchmarks.movies_l2 import add_to as add_l2
+
+    context = json.loads((ROOT / "cdk.json").read_text())["context"]
+    versions = {LIBRARY: add_library, L2: add_l2}
+    results: dict[str, Any] = {name: {"build_s": [], "synth_s": [], "calls": []} for name in versions}
+    for rep in range(repetitions + 1):
+        order = [LIBRARY, L2] if rep % 2 == 0 else [L2, LIBRARY]
+        for name in order:
+            app = cdk.App(context=context, outdir=str(pathlib.Path(outdir) / f"{name}-{rep}"))
+            calls = counter.count
+            start = time.perf_counter()
+            versions[name](app)
+            built = time.perf_counter()
+            app.synth()
+            done = time.perf_counter()
+            if rep > 0:  # the first round loads modules and warms both Python and Node
+                results[name]["build_s"].append(built - start)
+                results[name]["synth_s"].append(done - built)
+                results[name]["calls"].append(counter.count - calls if counter.available else None)
+    return results
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The parent: runs children, collects wall and CPU times.
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Run:
+    """One child process: wall time seen by the parent, CPU time (user + system, with its node processes)."""
+
+    case: str
+    wall_s: float
+    cpu_s: float
+    max_rss_mb: float
+    phases: dict[str, Any]
+    outdir: pathlib.Path
+    jobs: int = 0
+    queues: int = 0
+
+
+def child_env() -> dict[str, str]:
+    """The environment ``make`` gives: the pinned Node and the venv first on PATH (no jsii end-of-life banner).
+
+    Bytecode caching is left on (as for a user), so the children do not recompile the library each time.
+    """
+    env = dict(os.environ)
+    first = [ROOT / "node_modules" / ".bin", ROOT / ".venv" / "bin"]
+    env["PATH"] = os.pathsep.join([str(p) for p in first if p.is_dir()] + [env.get("PATH", "")])
+    for name in ("CDK_OUTDIR", "CDK_CONTEXT_JSON", "PYTHONDONTWRITEBYTECODE"):
+        env.pop(name, None)
+    return env
+
+
+class Runner:
+    """Runs child syntheses in new processes, each into its own directory under ``workdir``."""
+
+    def __init__(self, workdir: pathlib.Path, *, verbose: bool = True) -> None:
+        self.workdir = workdir
+        self.env = child_env()
+        self.verbose = verbose
+        self._count = 0
+
+    def run(
+        self,
+        case: str,
+        *,
+        jobs: int = 0,
+        queues: int = 0,
+        repetitions: int = 0,
+        label: str = "",
+        name: str | None = None,
+        env: dict[str, str] | None = None,
+    ) -> Run:
+        """Run ``--child case`` in a new process; ``name`` (default: the case) labels it, ``env`` adds variables."""
+        self._count += 1
+        name = name or case
+        outdir = self.workdir / f"{self._count:03d}-{name}"
+        outdir.mkdir()
+        command = [sys.executable, str(SCRIPT), "--child", case, "--outdir", str(outdir)]
+        command += ["--jobs", str(jobs), "--queues", str(queues), "--repetitions", str(repetitions)]
+        stdout_path, stderr_path = outdir.with_suffix(".out"), outdir.with_suffix(".err")
+        with stdout_path.open("wb") as stdout, stderr_path.open("wb") as stderr:
+            start = time.perf_counter()
+            process = subprocess.Popen(command, cwd=ROOT, env={**self.env, **(env or {})}, stdout=stdout, stderr=stderr)
+            _, status, usage = os.wait4(process.pid, 0)
+            wall = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode != 0:
+            tail = stderr_path.read_text(errors="replace")[-4000:]
+            raise BenchmarkError(f"the {name} synthesis failed (exit {process.returncode}):\n{tail}")
+        lines = stdout_path.read_text().strip().splitlines()
+        run = Run(
+            case=name,
+            wall_s=wall,
+            cpu_s=usage.ru_utime + usage.ru_stime,
+            max_rss_mb=usage.ru_maxrss / 1024,
+            phases=json.loads(lines[-1]),
+            outdir=outdir,
+            jobs=jobs,
+            queues=queues,
+        )
+        if self.verbose:
+            shown = f"{name} {jobs} jobs/{queues} queues" if case == SCALE else name
+            print(f"  {label}{shown}: {wall:.2f} s wall, {run.cpu_s:.2f} s CPU", file=sys.stderr, flush=True)
+        return run
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Templates: resource counts by type, and a property comparison of the two movies templates.
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def template_path(run: Run, stack_name: str) -> pathlib.Path:
+    return run.outdir / f"{stack_name}.template.json"
+
+
+def load_template(run: Run, stack_name: str) -> dict[str, Any]:
+    template: dict[str, Any] = json.loads(template_path(run, stack_name).read_text())
+    return template
+
+
+def counts_by_type(template: dict[str, Any]) -> collections.Counter[str]:
+    return collections.Counter(resource["Type"] for resource in template.get("Resources", {}).values())
+
+
+def _normalize(value: Any) -> Any:
+    """Compare JSON documents embedded in ``Fn::Join`` strings (state machine definitions) by content, not key order."""
+    if isinstance(value, dict):
+        join = value.get("Fn::Join")
+        if len(value) == 1 and isinstance(join, list) and len(join) == 2 and join[0] == "":
+            parts = join[1]
+            tokens: list[Any] = []
+            text = ""
+            for part in parts:
+                if isinstance(part, str):
+                    text += part
+                else:
+                    text += f"@@{len(tokens)}@@"
+                    tokens.append(_normalize(part))
+            if text.startswith("{"):
+                try:
+                    return {"Fn::Join(json)": json.loads(text), "tokens": tokens}
+                except json.JSONDecodeError:
+                    pass
+        return {key: _normalize(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_normalize(item) for item in value]
+    return value
+
+
+def differing_resources(library: dict[str, Any], l2: dict[str, Any]) -> list[str]:
+    """Logical ids whose resource differs between the two templates (or exists in one only)."""
+    left, right = library.get("Resources", {}), l2.get("Resources", {})
+    return sorted(
+        logical_id
+        for logical_id in set(left) | set(right)
+        if _normalize(left.get(logical_id)) != _normalize(right.get(logical_id))
+    )
+
+
+def count_table(library: collections.Counter[str], l2: collections.Counter[str]) -> list[str]:
+    rows = ["| Resource type | batch_constructs | L2 |", "|---|---:|---:|"]
+    for kind in sorted(set(library) | set(l2)):
+        mark = "" if library[kind] == l2[kind] else " **differs**"
+        rows.append(f"| {kind}{mark} | {library[kind]} | {l2[kind]} |")
+    rows.append(f"| **total** | **{sum(library.values())}** | **{sum(l2.values())}** |")
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Statistics and formatting.
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def seconds(value: float) -> str:
+    return f"{value:.2f} s"
+
+
+def spread(values: Sequence[float]) -> str:
+    return f"{min(values):.2f}-{max(values):.2f}" if values else "-"
+
+
+def solve_linear(rows: Sequence[Sequence[float]], values: Sequence[float]) -> list[float]:
+    """Least squares for a small system (normal equations, Gaussian elimination): coefficients of ``rows`` @ x."""
+    n = len(rows[0])
+    a = [[sum(r[i] * r[j] for r in rows) for j in range(n)] for i in range(n)]
+    b = [sum(r[i] * v for r, v in zip(rows, values, strict=True)) for i in range(n)]
+    for col in range(n):
+        pivot = max(range(col, n), key=lambda k: abs(a[k][col]))
+        a[col], a[pivot] = a[pivot], a[col]
+        b[col], b[pivot] = b[pivot], b[col]
+        for k in range(col + 1, n):
+            factor = a[k][col] / a[col][col]
+            a[k] = [x - factor * y for x, y in zip(a[k], a[col], strict=True)]
+            b[k] -= factor * b[col]
+    x = [0.0] * n
+    for i in reversed(range(n)):
+        x[i] = (b[i] - sum(a[i][j] * x[j] for j in range(i + 1, n))) / a[i][i]
+    return x
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Machine, test suite.
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def _command_output(command: Sequence[str], env: dict[str, str] | None = None) -> str:
+    try:
+        done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return done.stdout.strip()
+
+
+def _version(distribution: str) -> str:
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def machine_info(env: dict[str, str]) -> dict[str, str]:
+    cpu = ""
+    cpuinfo = pathlib.Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        match = re.search(r"^model name\s*:\s*(.+)$", cpuinfo.read_text(), re.MULTILINE)
+        cpu = match.group(1).strip() if match else ""
+    memory = ""
+    meminfo = pathlib.Path("/proc/meminfo")
+    if meminfo.exists():
+        match = re.search(r"^MemTotal:\s*(\d+) kB", meminfo.read_text(), re.MULTILINE)
+        memory = f"{int(match.group(1)) / 1024 / 1024:.1f} GiB" if match else ""
+    commit = _command_output(["git", "rev-parse", "--short", "HEAD"]) or "unknown"
+    if _command_output(["git", "status", "--porcelain", "--untracked-files=no"]):
+        commit += " plus uncommitted changes in the working tree"
+    load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
+    return {
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "commit": commit,
+        "nproc": str(os.cpu_count()),
+        "cpu": cpu or platform.processor() or "unknown",
+        "memory": memory or "unknown",
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "node": _command_output(["node", "--version"], env) or "not found",
+        "aws-cdk-lib": _version("aws-cdk-lib"),
+        "constructs": _version("constructs"),
+        "jsii": _version("jsii"),
+        "load average at start (1/5/15 min)": load,
+    }
+
+
+@dataclasses.dataclass(frozen=True)
+class SuiteResult:
+    wall_s: float
+    cpu_s: float
+    exit_code: int
+    summary: str
+    pytest_s: float | None
+    slowest: list[str]
+
+
+def run_test_suite(env: dict[str, str]) -> SuiteResult:
+    """The whole test suite, once (pytest from the venv), with pytest's ten slowest steps."""
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--durations=10"]
+    print("  test suite (pytest, once) ...", file=sys.stderr, flush=True)
+    with tempfile.TemporaryFile() as output:
+        start = time.perf_counter()
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+        output.seek(0)
+        text = output.read().decode(errors="replace")
+    lines = text.strip().splitlines()
+    summary = next((line.strip("= ") for line in reversed(lines) if re.search(r"\bin [\d.]+s\b", line)), "")
+    match = re.search(r"\bin ([\d.]+)s\b", summary)
+    slowest = [" ".join(line.split()) for line in lines if re.match(r"^\s*[\d.]+s (call|setup|teardown)\s+\S+", line)]
+    print(f"  test suite: {wall:.1f} s wall ({summary})", file=sys.stderr, flush=True)
+    return SuiteResult(
+        wall_s=wall,
+        cpu_s=usage.ru_utime + usage.ru_stime,
+        exit_code=process.returncode,
+        summary=summary,
+        pytest_s=float(match.group(1)) if match else None,
+        slowest=slowest[:10],
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The benchmark.
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Results:
+    repetitions: int
+    quick: bool
+    grid: bool
+    machine: dict[str, str]
+    floor: list[Run] = dataclasses.field(default_factory=list)
+    floor_no_validation: list[Run] = dataclasses.field(default_factory=list)
+    warm: dict[str, Any] = dataclasses.field(default_factory=dict)
+    library: list[Run] = dataclasses.field(default_factory=list)
+    l2: list[Run] = dataclasses.field(default_factory=list)
+    scale: dict[tuple[int, int], list[Run]] = dataclasses.field(default_factory=dict)
+    library_counts: collections.Counter[str] = dataclasses.field(default_factory=collections.Counter)
+    l2_counts: collections.Counter[str] = dataclasses.field(default_factory=collections.Counter)
+    differing: list[str] = dataclasses.field(default_factory=list)
+    suite: SuiteResult | None = None
+    load_at_end: str = ""
+
+
+def check_resource_sets(results: Results) -> None:
+    """The movies templates must hold the same resources, by type; stop loudly otherwise."""
+    library = load_template(results.library[0], MOVIES_STACK)
+    l2 = load_template(results.l2[0], MOVIES_STACK)
+    results.library_counts, results.l2_counts = counts_by_type(library), counts_by_type(l2)
+    results.differing = differing_resources(library, l2)
+    if results.library_counts != results.l2_counts:
+        table = "\n".join(count_table(results.library_counts, results.l2_counts))
+        raise BenchmarkError(
+            "RESOURCE SETS DIFFER: benchmarks/movies_l2.py no longer builds the same resources as "
+            f"apps/movies_importer, so the comparison would be meaningless. Update movies_l2.py.\n{table}"
+        )
+
+
+def benchmark(
+    *, repetitions: int, quick: bool, grid: bool, test_suite: bool, workdir: pathlib.Path, verbose: bool = True
+) -> Results:
+    runner = Runner(workdir, verbose=verbose)
+    results = Results(repetitions=repetitions, quick=quick, grid=grid, machine=machine_info(runner.env))
+    points = POINTS[:1] if quick else (GRID if grid else POINTS)
+    if not quick:
+        # Not measured: writes the bytecode caches and warms the file cache, so that run 1 is like run 7.
+        print("warm-up (not measured)", file=sys.stderr, flush=True)
+        for case in (FLOOR, LIBRARY, L2):
+            runner.run(case)
+        runner.run(SCALE, jobs=points[0][0], queues=points[0][1])
+
+    print(f"floor and movies importer, {repetitions} interleaved repetitions", file=sys.stderr, flush=True)
+    for rep in range(repetitions):
+        label = f"[{rep + 1}/{repetitions}] "
+        results.floor.append(runner.run(FLOOR, label=label))
+        if not quick:
+            no_validation = {"CDK_VALIDATION": "false"}
+            results.floor_no_validation.append(
+                runner.run(FLOOR, label=label, name=FLOOR_NO_VALIDATION, env=no_validation)
+            )
+        # Pairs alternate their order (A B, B A, ...) so neither version always runs first.
+        order = (LIBRARY, L2) if rep % 2 == 0 else (L2, LIBRARY)
+        for case in order:
+            (results.library if case == LIBRARY else results.l2).append(runner.run(case, label=label))
+        if rep == 0:
+            check_resource_sets(results)
+
+    if not quick:
+        print("movies importer, both versions in one warm process", file=sys.stderr, flush=True)
+        results.warm = runner.run(WARM, repetitions=repetitions, label="[1/1] ").phases
+
+    print(f"scale, {len(points)} points, {repetitions} repetitions each", file=sys.stderr, flush=True)
+    for rep in range(repetitions):
+        # Points rotate too, so that load drift during the run spreads over all of them.
+        rotated = points[rep % len(points) :] + points[: rep % len(points)]
+        for jobs, queues in rotated:
+            run = runner.run(SCALE, jobs=jobs, queues=queues, label=f"[{rep + 1}/{repetitions}] ")
+            results.scale.setdefault((jobs, queues), []).append(run)
+    results.scale = dict(sorted(results.scale.items()))
+
+    if test_suite:
+        results.suite = run_test_suite(runner.env)
+    results.load_at_end = " / ".join(f"{x:.2f}" for x in os.getloadavg())
+    return results
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The report.
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def _phase(runs: Sequence[Run], name: str) -> float:
+    return median([r.phases[name] for r in runs])
+
+
+def _pair_ratios(results: Results, metric: str) -> list[float]:
+    return [getattr(a, metric) / getattr(b, metric) for a, b in zip(results.library, results.l2, strict=True)]
+
+
+def _verdict(met: bool | None) -> str:
+    return "n/a" if met is None else ("met" if met else "**missed**")
+
+
+def report(results: Results) -> tuple[str, dict[str, bool | None]]:
+    """The report as Markdown, and whether each target was met (None: not measured in this run)."""
+    out: list[str] = []
+    targets: dict[str, bool | None] = {}
+    n = results.repetitions
+    floor_wall, floor_cpu = median([r.wall_s for r in results.floor]), median([r.cpu_s for r in results.floor])
+    lib_wall, lib_cpu = median([r.wall_s for r in results.library]), median([r.cpu_s for r in results.library])
+    l2_wall, l2_cpu = median([r.wall_s for r in results.l2]), median([r.cpu_s for r in results.l2])
+    wall_ratio = median(_pair_ratios(results, "wall_s"))
+    cpu_ratio = median(_pair_ratios(results, "cpu_s"))
+
+    out += [
+        "# Benchmarks",
+        "",
+        "Written by `make bench` (`benchmarks/run.py`"
+        + (" --quick" if results.quick else "")
+        + (" --grid" if results.grid else "")
+        + f"). Every number below comes from this one run: medians over {n} repetition"
+        + ("s" if n != 1 else "")
+        + ", each synthesis in a new Python process (Python start-up, jsii kernel, constructs, synthesis: what a "
+        "user pays for each `cdk synth` and each test process). No cdk-nag packs are registered in these runs.",
+        "",
+        "**Read the ratios, not the seconds.** The machine is shared (up to eight agents running tests on two cores "
+        "during the run; see the load average), so absolute times are inflated and noisy. The comparison is fair "
+        "because the runs are interleaved (floor, then the two versions in alternating order, repetition after "
+        "repetition; scale points in rotating order), so load changes hit every case alike, and because medians and "
+        "ratios of medians discard the outliers. CPU time (user + system of the Python process and its Node "
+        "processes) is reported next to wall time: it depends much less on the load.",
+        "",
+        "## Machine",
+        "",
+        "| | |",
+        "|---|---|",
+        *[f"| {key} | {value} |" for key, value in results.machine.items()],
+        f"| load average at end | {results.load_at_end} |",
+        "",
+        "## 1. Floor: an empty CDK app",
+        "",
+        "`cdk.App(context=<cdk.json>)` and `app.synth()`, nothing else.",
+        "",
+        *_floor_table(results),
+        "",
+        "## 2. Movies importer: batch_constructs against the same resources on the L2",
+        "",
+        "`apps/movies_importer` (batch_constructs) against `benchmarks/movies_l2.py` (aws-cdk-lib only, written as a "
+        "careful L2 user would to get the same template: exact IAM in managed policies, queue time limits, "
+        "Spot-aware retries, key policy, state timeout).",
+        "",
+        "| | batch_constructs | L2 | ratio (median of pair ratios) |",
+        "|---|---:|---:|---:|",
+        f"| wall, median | {seconds(lib_wall)} | {seconds(l2_wall)} | **{wall_ratio:.3f}** |",
+        f"| wall, min-max | {spread([r.wall_s for r in results.library])} | {spread([r.wall_s for r in results.l2])} "
+        "| |",
+        f"| CPU, median | {seconds(lib_cpu)} | {seconds(l2_cpu)} | {cpu_ratio:.3f} |",
+        f"| wall above the floor | {seconds(lib_wall - floor_wall)} | {seconds(l2_wall - floor_wall)} | "
+        f"{_safe_ratio(lib_wall - floor_wall, l2_wall - floor_wall)} |",
+        f"| CPU above the floor | {seconds(lib_cpu - floor_cpu)} | {seconds(l2_cpu - floor_cpu)} | "
+        f"{_safe_ratio(lib_cpu - floor_cpu, l2_cpu - floor_cpu)} |",
+    ]
+    for name, title in (
+        ("jsii_s", "in process: `import aws_cdk`"),
+        ("modules_s", "in process: import the app's modules"),
+        ("build_s", "in process: build the construct tree"),
+        ("synth_s", "in process: `app.synth()`"),
+    ):
+        lib, l2 = _phase(results.library, name), _phase(results.l2, name)
+        out.append(f"| {title} | {seconds(lib)} | {seconds(l2)} | {_safe_ratio(lib, l2)} |")
+    out += [
+        f"| ratio of the medians (wall) | | | {lib_wall / l2_wall:.3f} |",
+        f"| peak memory (largest process) | {median([r.max_rss_mb for r in results.library]):.0f} MB | "
+        f"{median([r.max_rss_mb for r in results.l2]):.0f} MB | |",
+        "",
+        "Same resources, checked on every run (the script stops if the counts by type differ): "
+        f"{len(results.differing)} of {sum(results.library_counts.values())} resources differ in their properties"
+        + (f" ({', '.join(results.differing[:8])})" if results.differing else "")
+        + " (JSON inside state machine definitions compared by content, not key order).",
+        "",
+        *count_table(results.library_counts, results.l2_counts),
+        "",
+        *_warm_table(results),
+    ]
+    targets["overhead ratio <= 1.05"] = wall_ratio <= RATIO_TARGET
+
+    out += _scale_report(results, targets)
+    out += _suite_report(results, targets)
+
+    out += [
+        "## Targets",
+        "",
+        "| target | measured | |",
+        "|---|---|---|",
+        f"| batch_constructs / L2 wall ratio <= {RATIO_TARGET} | {wall_ratio:.3f} (CPU {cpu_ratio:.3f}) | "
+        f"{_verdict(targets['overhead ratio <= 1.05'])} |",
+        f"| linear growth with job definitions | {_linearity_text(results)} | "
+        f"{_verdict(targets.get('linear growth'))} |",
+        f"| test suite < {TEST_SUITE_TARGET_S:.0f} s (pytest wall) | "
+        + (f"{results.suite.wall_s:.1f} s" if results.suite else "not run")
+        + f" | {_verdict(targets.get('test suite < 90 s'))} |",
+        "",
+    ]
+    if not results.quick:
+        out += [NOTES.strip(), ""]
+    return "\n".join(out), targets
+
+
+def _floor_table(results: Results) -> list[str]:
+    columns = [("empty app", results.floor)]
+    if results.floor_no_validation:
+        columns.append(("empty app, `CDK_VALIDATION=false`", results.floor_no_validation))
+    rows = [
+        "| | " + " | ".join(title for title, _ in columns) + " |",
+        "|---|" + "---:|" * len(columns),
+    ]
+
+    def row(title: str, value: Callable[[list[Run]], str]) -> str:
+        return f"| {title} | " + " | ".join(value(runs) for _, runs in columns) + " |"
+
+    rows += [
+        row("wall, median", lambda runs: seconds(median([r.wall_s for r in runs]))),
+        row("wall, min-max", lambda runs: spread([r.wall_s for r in runs])),
+        row("CPU, median", lambda runs: seconds(median([r.cpu_s for r in runs]))),
+        row("in process: `import aws_cdk` (jsii kernel and assembly)", lambda runs: seconds(_phase(runs, "jsii_s"))),
+        row("in process: `app.synth()`", lambda runs: seconds(_phase(runs, "synth_s"))),
+        row("peak memory (largest process)", lambda runs: f"{median([r.max_rss_mb for r in runs]):.0f} MB"),
+    ]
+    if results.floor_no_validation:
+        rows += [
+            "",
+            "aws-cdk-lib 2.275 validates every synthesized template against CloudFormation rules with a WebAssembly "
+            "engine that it starts once per process, even for an app without stacks; the second column shows the "
+            "floor without it (`CDK_VALIDATION=false`; the project keeps it on: it is what fails a synth on "
+            "CloudFormation errors, with `@aws-cdk/core:validateAgainstDefaultRules`).",
+        ]
+    return rows
+
+
+def _warm_table(results: Results) -> list[str]:
+    warm = results.warm
+    if not warm:
+        return []
+    lib, l2 = warm[LIBRARY], warm[L2]
+    rounds = len(lib["build_s"])
+    lines = [
+        f"Both versions again, alternately in ONE process ({rounds} round{'s' if rounds != 1 else ''} after an untimed "
+        "one): what each further synthesis costs once Python and Node are warm, as in a test session, and the "
+        "requests each version sends to the jsii kernel (each one a round trip to Node; counted, not timed):",
+        "",
+        "| | batch_constructs | L2 | ratio |",
+        "|---|---:|---:|---:|",
+    ]
+    for key, title in (("build_s", "build the construct tree"), ("synth_s", "`app.synth()`")):
+        a, b = median(lib[key]), median(l2[key])
+        lines.append(f"| {title}, median | {seconds(a)} | {seconds(b)} | {_safe_ratio(a, b)} |")
+    a = median([x + y for x, y in zip(lib["build_s"], lib["synth_s"], strict=True)])
+    b = median([x + y for x, y in zip(l2["build_s"], l2["synth_s"], strict=True)])
+    lines.append(f"| build + synth, median | {seconds(a)} | {seconds(b)} | **{_safe_ratio(a, b)}** |")
+    calls_a, calls_b = lib["calls"][0], l2["calls"][0]
+    if calls_a is not None and calls_b is not None:
+        lines.append(f"| jsii requests per app | {calls_a} | {calls_b} | {_safe_ratio(calls_a, calls_b)} |")
+    return [*lines, ""]
+
+
+def _safe_ratio(a: float, b: float) -> str:
+    return f"{a / b:.3f}" if b > 0 else "-"
+
+
+def _segments(results: Results) -> list[tuple[tuple[int, int], tuple[int, int], dict[str, float]]]:
+    """Consecutive default points (by jobs): increments per job and per resource."""
+    points = [p for p in POINTS if p in results.scale]
+    segments = []
+    for a, b in itertools.pairwise(points):
+        ra, rb = results.scale[a], results.scale[b]
+        resources_a = sum(counts_by_type(load_template(ra[0], SCALE_STACK)).values())
+        resources_b = sum(counts_by_type(load_template(rb[0], SCALE_STACK)).values())
+        bytes_a = template_path(ra[0], SCALE_STACK).stat().st_size
+        bytes_b = template_path(rb[0], SCALE_STACK).stat().st_size
+        jobs = b[0] - a[0]
+        resources = resources_b - resources_a
+        wall = median([r.wall_s for r in rb]) - median([r.wall_s for r in ra])
+        cpu = median([r.cpu_s for r in rb]) - median([r.cpu_s for r in ra])
+        segments.append(
+            (
+                a,
+                b,
+                {
+                    "jobs": jobs,
+                    "resources_per_job": resources / jobs,
+                    "bytes_per_job": (bytes_b - bytes_a) / jobs,
+                    "wall_ms_per_job": 1000 * wall / jobs,
+                    "cpu_ms_per_job": 1000 * cpu / jobs,
+                    "wall_ms_per_resource": 1000 * wall / resources,
+                    "cpu_ms_per_resource": 1000 * cpu / resources,
+                },
+            )
+        )
+    return segments
+
+
+def _linearity_text(results: Results) -> str:
+    segments = _segments(results)
+    if len(segments) < 2:
+        return "needs three scale points (not in --quick)"
+    first, last = segments[0][2]["cpu_ms_per_resource"], segments[-1][2]["cpu_ms_per_resource"]
+    return (
+        f"CPU per added resource {first:.1f} ms ({segments[0][0][0]}->{segments[0][1][0]} jobs) then {last:.1f} ms "
+        f"({segments[-1][0][0]}->{segments[-1][1][0]} jobs): x{last / first:.2f}"
+    )
+
+
+def _scale_report(results: Results, targets: dict[str, bool | None]) -> list[str]:
+    which = "the full 3x3 grid" if results.grid else ", ".join(f"({j} jobs, {q} queues)" for j, q in results.scale)
+    out = [
+        "## 3. Scale: job definitions and queues in one stack",
+        "",
+        f"Points: {which}. `benchmarks/scale.py`: one network, a Fargate Spot and a Fargate environment shared by "
+        "every queue, the jobs spread over the queues round-robin, one job role and one execution role per queue "
+        "(with the default two roles per job, a stack passes CloudFormation's 500 resources at about 90 jobs).",
+        "",
+        "| jobs | queues | resources | template bytes | wall, median | CPU, median | build (in process) | "
+        "synth (in process) | peak memory |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for (jobs, queues), runs in results.scale.items():
+        resources = sum(counts_by_type(load_template(runs[0], SCALE_STACK)).values())
+        size = template_path(runs[0], SCALE_STACK).stat().st_size
+        out.append(
+            f"| {jobs} | {queues} | {resources} | {size:,} | {seconds(median([r.wall_s for r in runs]))} | "
+            f"{seconds(median([r.cpu_s for r in runs]))} | {seconds(_phase(runs, 'build_s'))} | "
+            f"{seconds(_phase(runs, 'synth_s'))} | {median([r.max_rss_mb for r in runs]):.0f} MB |"
+        )
+    segments = _segments(results)
+    if segments:
+        out += [
+            "",
+            "Growth between consecutive points (queues grow too, so the per-resource columns are the linearity "
+            "check: a cost that grows faster than the stack shows as a rising cost per added resource):",
+            "",
+            "| from -> to | resources per job | template bytes per job | wall per job | CPU per job | "
+            "wall per resource | CPU per resource |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+        ]
+        for a, b, s in segments:
+            out.append(
+                f"| ({a[0]}, {a[1]}) -> ({b[0]}, {b[1]}) | {s['resources_per_job']:.2f} | "
+                f"{s['bytes_per_job']:,.0f} | {s['wall_ms_per_job']:.0f} ms | {s['cpu_ms_per_job']:.0f} ms | "
+                f"{s['wall_ms_per_resource']:.1f} ms | {s['cpu_ms_per_resource']:.1f} ms |"
+            )
+    if len(segments) >= 2:
+        first, last = segments[0][2]["cpu_ms_per_resource"], segments[-1][2]["cpu_ms_per_resource"]
+        targets["linear growth"] = last <= LINEARITY_TOLERANCE * first
+        out += [
+            "",
+            f"Linear: CPU per added resource of the last segment within x{LINEARITY_TOLERANCE} of the first "
+            f"(x{last / first:.2f}): {'yes' if targets['linear growth'] else 'no'}.",
+        ]
+    if results.grid and len(results.scale) >= 4:
+        points = list(results.scale)
+        rows = [[1.0, float(j), float(q)] for j, q in points]
+        for metric in ("cpu_s", "wall_s"):
+            values = [median([getattr(r, metric) for r in results.scale[p]]) for p in points]
+            base, per_job, per_queue = solve_linear(rows, values)
+            fitted = [base + per_job * j + per_queue * q for j, q in points]
+            worst = max(abs(f - v) / v for f, v in zip(fitted, values, strict=True))
+            out.append(
+                f"\nLeast-squares fit over the grid, {metric[:-2]}: {base:.2f} s + {1000 * per_job:.0f} ms per job + "
+                f"{1000 * per_queue:.0f} ms per queue; largest deviation from the fit {100 * worst:.1f}%."
+            )
+    out.append("")
+    return out
+
+
+def _suite_report(results: Results, targets: dict[str, bool | None]) -> list[str]:
+    out = ["## 4. Test suite", ""]
+    suite = results.suite
+    if suite is None:
+        return [*out, "Not run (`--quick` or `--skip-tests`).", ""]
+    targets["test suite < 90 s"] = suite.wall_s < TEST_SUITE_TARGET_S
+    out += [
+        "`pytest` (the venv's, the whole `tests/` directory, once, including the benchmark smoke test):",
+        "",
+        "| | |",
+        "|---|---|",
+        f"| wall (process) | {suite.wall_s:.1f} s |",
+        f"| pytest's own time | {'-' if suite.pytest_s is None else f'{suite.pytest_s:.1f} s'} |",
+        f"| CPU (user + system, with its Node processes) | {suite.cpu_s:.1f} s |",
+        f"| result | {suite.summary or 'no summary line'} (exit {suite.exit_code}) |",
+        "",
+    ]
+    if suite.slowest:
+        out += ["Ten slowest steps (pytest `--durations=10`):", "", "```", *suite.slowest, "```", ""]
+    return out
+
+
+#: What profiling found (written into BENCHMARKS.md by full runs). Numbers here come from the profiling sessions
+#: described, not from the run above.
+NOTES: Final = """
+## Notes
+
+- Not measured here: the cdk-nag packs (the example apps' tests register all five; they add to every synthesis in
+  the test suite), and `cdk synth` through the CLI (which adds the CLI's own start-up to the same Python process).
+"""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--repetitions", "-n", type=int, default=DEFAULT_REPETITIONS, help="default: %(default)s")
+    parser.add_argument("--quick", action="store_true", help="1 repetition, smallest scale point, no test suite")
+    parser.add_argument("--grid", action="store_true", help="scale over the full 3x3 grid of jobs x queues")
+    parser.add_argument("--skip-tests", action="store_true", help="do not time the test suite")
+    parser.add_argument("--output", type=pathlib.Path, help="default: BENCHMARKS.md at the root (none with --quick)")
+    parser.add_argument("--child", choices=CASES, help=argparse.SUPPRESS)
+    parser.add_argument("--outdir", help=argparse.SUPPRESS)
+    parser.add_argument("--jobs", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--queues", type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.child == WARM:
+        print(json.dumps(warm_child(max(args.repetitions, 1), args.outdir)))
+        return 0
+    if args.child:
+        print(json.dumps(child(args.child, args.outdir, args.jobs, args.queues)))
+        return 0
+    repetitions = 1 if args.quick else args.repetitions
+    if repetitions < 1:
+        parser.error("--repetitions must be at least 1")
+    output: pathlib.Path | None = args.output or (None if args.quick else ROOT / "BENCHMARKS.md")
+    try:
+        with tempfile.TemporaryDirectory(prefix="batch-constructs-bench-") as workdir:
+            results = benchmark(
+                repetitions=repetitions,
+                quick=args.quick,
+                grid=args.grid,
+                test_suite=not (args.quick or args.skip_tests),
+                workdir=pathlib.Path(workdir),
+            )
+            text, _ = report(results)
+    except BenchmarkError as error:
+        print(f"\nBENCHMARK FAILED: {error}", file=sys.stderr)
+        return 1
+    print(text)
+    if output is not None:
+        output.write_text(text)
+        print(f"\nwrote {output}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
