@@ -186,7 +186,7 @@ _NO_EFA_FAMILIES: Final[frozenset[str]] = frozenset(
     {"a1", "c4", "m4", "r4", "c5", "c5a", "c5d", "m5", "m5a", "m5d", "r5", "r5a", "r5d"}
     | {"m6g", "m6gd", "c6g", "c6gd", "r6g", "r6gd"}
 )
-#: Sizes too small for EFA in every family (the smallest EFA sizes are 4xlarge and up, mostly 8xlarge and up).
+#: Sizes too small for EFA in the families the library knows (their smallest EFA sizes are 8xlarge and up).
 _NO_EFA_SIZES: Final[frozenset[str]] = frozenset({"nano", "micro", "small", "medium", "large", "xlarge", "2xlarge"})
 
 
@@ -195,7 +195,10 @@ def efa_support(instance_type: str) -> bool | None:
     if instance_type in EFA_TYPES:
         return True
     family, _, size = instance_type.partition(".")
-    if re.match(r"^t\d", family) or family in _NO_EFA_FAMILIES or size in _NO_EFA_SIZES:
+    if re.match(r"^t\d", family) or family in _NO_EFA_FAMILIES:
+        return False
+    known_family = family in _FAMILIES or family in GPU_TYPES or any(n.startswith(family + ".") for n in _SPECIAL)
+    if known_family and size in _NO_EFA_SIZES:
         return False
     return None
 

@@ -497,6 +497,7 @@ def test_multinode_environments() -> None:
         ("m7i.large", False),
         ("c5.24xlarge", False),
         ("m6g.16xlarge", False),
+        ("zz9n.large", True),  # an unknown family, even at a small size: never rejected
     ],
 )
 def test_efa_instance_type(instance_type: str, ok: bool) -> None:
