@@ -24,6 +24,13 @@ from .roles import CustomServiceRole, ExecutionRole, InstanceRole, JobRole, Spot
 from .s3_trigger import S3UploadTrigger
 from .schedule import ScheduledJob
 from .stepfunctions import BatchJobStateMachine, BatchPipeline, PipelineStep
+from .storage import (
+    access_logs_bucket,
+    data_bucket,
+    grant_read_objects,
+    grant_write_objects,
+    stack_encryption_key,
+)
 
 __version__ = "0.1.0"
 
@@ -59,4 +66,9 @@ __all__ = [
     "SpotEnvironment",
     "SpotFleetRole",
     "__version__",
+    "access_logs_bucket",
+    "data_bucket",
+    "grant_read_objects",
+    "grant_write_objects",
+    "stack_encryption_key",
 ]

@@ -36,3 +36,19 @@ CAPACITY_TIMEOUT: Final = Duration.hours(4)
 
 #: Queue priority of a new queue (the CloudFormation schema allows 0-1000; higher runs first).
 QUEUE_PRIORITY: Final = 1
+
+#: S3 server access logs kept this long, then expired (one year, as the log groups): long enough for an audit of the
+#: last year's access, short enough that the logs' storage stays bounded.
+ACCESS_LOG_RETENTION: Final = Duration.days(365)
+
+#: A replaced (noncurrent) access-log object version is kept this long: logs are never rewritten, so a noncurrent
+#: version only exists after a deletion, and a month is time enough to notice and undo it.
+ACCESS_LOG_NONCURRENT_EXPIRATION: Final = Duration.days(30)
+
+#: A replaced or deleted data object version is kept this long: three months to recover from an overwrite or a
+#: deletion, while the storage of old versions stays bounded.
+DATA_NONCURRENT_EXPIRATION: Final = Duration.days(90)
+
+#: The parts of a multipart upload that never completed are billed as storage but invisible in listings; a week is
+#: longer than any upload that is still running.
+ABORT_INCOMPLETE_UPLOADS_AFTER: Final = Duration.days(7)

@@ -1,0 +1,42 @@
+"""cdk-nag for apps built with batch-constructs: register the five packs, and acknowledge inherent findings.
+
+``add_compliance_packs(app)`` registers AwsSolutions, NIST 800-53 R5, HIPAA Security, PCI DSS 3.2.1 and Serverless as
+cdk-nag 3 validation plugins, so that ``cdk synth`` fails on any finding that is not acknowledged. cdk-nag is an
+optional dependency (``pip install batch-constructs[nag]``), imported only when this function runs.
+
+``acknowledge`` and ``acknowledge_in_packs`` record an acknowledgement through aws-cdk-lib's ``Validations`` API (no
+cdk-nag import). Place each on the narrowest construct (the resource, the policy) and give the reason a security
+reviewer would accept; fix the cause first where it can be fixed.
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+
+from ._compliance import CONTROL_PACKS, acknowledge, acknowledge_in_packs
+
+__all__ = ["CONTROL_PACKS", "acknowledge", "acknowledge_in_packs", "add_compliance_packs"]
+
+
+def add_compliance_packs(app: cdk.App) -> None:
+    """Register the five cdk-nag packs on ``app`` as validation plugins (cdk-nag 3: findings fail the synth).
+
+    Findings and acknowledgements are written to ``cdk.out/validation-report.json`` and the stacks' metadata.
+
+    Raises:
+        ImportError: cdk-nag is not installed; the message names the extra that installs it.
+    """
+    try:
+        import cdk_nag
+    except ImportError as error:
+        raise ImportError(
+            "batch_constructs.compliance.add_compliance_packs needs cdk-nag 3: "
+            "pip install 'batch-constructs[nag]' (or pip install 'cdk-nag>=3.0.2,<4')"
+        ) from error
+    cdk.Validations.of(app).add_plugins(
+        cdk_nag.AwsSolutionsChecks(app),
+        cdk_nag.NIST80053R5Checks(app),
+        cdk_nag.HIPAASecurityChecks(app),
+        cdk_nag.PCIDSS321Checks(app),
+        cdk_nag.ServerlessChecks(app),
+    )
