@@ -11,7 +11,7 @@ import importlib
 
 import aws_cdk as cdk
 
-from ._compliance import add_compliance_packs
+from batch_constructs.compliance import add_compliance_packs
 
 #: The example apps, in the README's order.
 APP_MODULES: tuple[str, ...] = (

@@ -30,7 +30,7 @@ class SynthesizedApp:
 def synth_app(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], SynthesizedApp]:
     """``synth_app("movies_importer")``: that app's stacks, synthesized once per session."""
     from apps import add_app
-    from apps._compliance import add_compliance_packs
+    from batch_constructs.compliance import add_compliance_packs
 
     cache: dict[str, SynthesizedApp] = {}
 

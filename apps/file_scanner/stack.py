@@ -15,15 +15,23 @@ import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from batch_constructs import BatchNetwork, BatchQueue, ContainerJob, Ec2Environment, RetryPolicy, SpotEnvironment
-from batch_constructs._compliance import acknowledge, acknowledge_in_packs
-from batch_constructs._iam import ManagedPolicyRole
-from batch_constructs._logs import default_key
-from batch_constructs.monitoring import BatchAlerts
-from batch_constructs.s3_trigger import S3UploadTrigger
+from batch_constructs import (
+    BatchAlerts,
+    BatchNetwork,
+    BatchQueue,
+    ContainerJob,
+    Ec2Environment,
+    RetryPolicy,
+    S3UploadTrigger,
+    SpotEnvironment,
+    access_logs_bucket,
+    data_bucket,
+    grant_read_objects,
+    grant_write_objects,
+)
+from batch_constructs.compliance import acknowledge_in_packs
 
 JOB_DIR: Final = pathlib.Path(__file__).parent / "job"
 
@@ -61,23 +69,29 @@ class FileScannerStack(cdk.Stack):
             description="batch-constructs example: scans uploaded files for secrets with a long-running Spot job",
             **kwargs,
         )
-        key = default_key(self)  # the stack's customer-managed key: logs, topic, dead-letter queue, buckets
-
-        self.access_logs = s3.Bucket(
+        self.access_logs = access_logs_bucket(self, "AccessLogs")
+        # KMS with the stack's key (which also encrypts the logs, topic and dead-letter queue); 2 GB uploads are
+        # multipart, and parts of an upload that never completed are removed after 7 days.
+        self.uploads = data_bucket(
             self,
-            "AccessLogs",
-            encryption=s3.BucketEncryption.S3_MANAGED,  # S3 server access logging delivers only to SSE-S3 buckets
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            versioned=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            lifecycle_rules=[
-                s3.LifecycleRule(expiration=cdk.Duration.days(365), noncurrent_version_expiration=cdk.Duration.days(30))
-            ],
-            removal_policy=cdk.RemovalPolicy.RETAIN,
+            "Uploads",
+            access_logs=self.access_logs,
+            noncurrent_version_expiration=cdk.Duration.days(30),
+            replication_reason=(
+                "The bucket holds uploaded files that their owners still have and can upload again; it is versioned "
+                "and retained on stack deletion."
+            ),
         )
-        self.uploads = self._data_bucket("Uploads", key, "uploads/")
-        self.results = self._data_bucket("Results", key, "results/")
+        self.results = data_bucket(
+            self,
+            "Results",
+            access_logs=self.access_logs,
+            noncurrent_version_expiration=cdk.Duration.days(30),
+            replication_reason=(
+                "The bucket holds scan results that a new scan of the same upload recreates; it is versioned and "
+                "retained on stack deletion."
+            ),
+        )
         self.table = dynamodb.Table(
             self,
             "ScanStatus",
@@ -126,101 +140,27 @@ class FileScannerStack(cdk.Stack):
         cdk.CfnOutput(self, "JobDefinitionArn", value=self.job.job_definition_arn)
         cdk.CfnOutput(self, "JobLogGroupName", value=self.job.log_group.log_group_name)
 
-    def _data_bucket(self, construct_id: str, key: Any, log_prefix: str) -> s3.Bucket:
-        """A KMS-encrypted, TLS-only, versioned, access-logged bucket, retained when the stack is deleted."""
-        return s3.Bucket(
-            self,
-            construct_id,
-            encryption=s3.BucketEncryption.KMS,
-            encryption_key=key,
-            bucket_key_enabled=True,  # one KMS request per object instead of per read: KMS cost stays negligible
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            versioned=True,
-            server_access_logs_bucket=self.access_logs,
-            server_access_logs_prefix=log_prefix,
-            lifecycle_rules=[
-                s3.LifecycleRule(
-                    noncurrent_version_expiration=cdk.Duration.days(30),
-                    abort_incomplete_multipart_upload_after=cdk.Duration.days(7),  # 2 GB uploads are multipart
-                )
-            ],
-            removal_policy=cdk.RemovalPolicy.RETAIN,
-        )
-
     def _grant_job_access(self) -> None:
         """Exactly what scanner.py calls, with no wildcard action.
 
         Uploads: HeadObject/GetObject (of a version) under ``incoming/``, ListBucket (so a missing key is a 404, not
-        a 403) and kms:Decrypt. Results: PutObject under ``results/`` and kms:GenerateDataKey. Table: PutItem and
-        UpdateItem.
+        a 403) and kms:Decrypt. Results: PutObject under ``results/``, kms:GenerateDataKey and kms:Decrypt (the latter
+        for multipart uploads). Table: PutItem and UpdateItem.
         """
         role = self.job.job_role
-        key = self.uploads.encryption_key
-        assert key is not None
-        statements = [
-            iam.PolicyStatement(
-                actions=["s3:GetObject", "s3:GetObjectVersion"],
-                resources=[self.uploads.arn_for_objects(f"{INCOMING_PREFIX}*")],
-            ),
-            iam.PolicyStatement(actions=["s3:ListBucket"], resources=[self.uploads.bucket_arn]),
-            iam.PolicyStatement(
-                actions=["s3:PutObject"], resources=[self.results.arn_for_objects(f"{RESULTS_PREFIX}*")]
-            ),
-            iam.PolicyStatement(actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[key.key_arn]),
-            iam.PolicyStatement(actions=["dynamodb:PutItem", "dynamodb:UpdateItem"], resources=[self.table.table_arn]),
-        ]
-        for statement in statements:
-            role.add_to_principal_policy(statement)
+        grant_read_objects(role, self.uploads, INCOMING_PREFIX, versions=True)
+        grant_write_objects(role, self.results, RESULTS_PREFIX)
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["dynamodb:PutItem", "dynamodb:UpdateItem"], resources=[self.table.table_arn])
+        )
 
     def _acknowledge_inherent_findings(self) -> None:
         """The findings this architecture cannot fix, each on the one resource or policy it is about."""
-        job_policy = _managed_policy(self.job.job_role)
-        for bucket, prefix, why in (
-            (self.uploads, INCOMING_PREFIX, "s3:GetObject/GetObjectVersion on the incoming/ prefix of the uploads"),
-            (self.results, RESULTS_PREFIX, "s3:PutObject on the results/ prefix of the results"),
-        ):
-            acknowledge(
-                job_policy,
-                f"AwsSolutions::AwsSolutions-IAM5[Resource::<{self.get_logical_id(_cfn(bucket))}.Arn>/{prefix}*]",
-                f"{why} bucket only: each job scans the object its upload event names, so the key is known only at "
-                "run time; the actions are exact (no wildcard actions).",
-            )
-        for bucket, why in (
-            (self.uploads, "holds uploaded files that their owners still have and can upload again"),
-            (self.results, "holds scan results that a new scan of the same upload recreates"),
-            (self.access_logs, "holds the data buckets' server access logs (an audit aid S3 delivers best effort)"),
-        ):
-            acknowledge_in_packs(
-                _cfn(bucket),
-                "S3BucketReplicationEnabled",
-                f"The bucket {why}; it is versioned and retained on stack deletion. Cross-region replication would "
-                "need a destination bucket in a second, region-bound stack (this example stack is environment-"
-                "agnostic) and double the storage cost; add a replication rule when a second-region copy is required.",
-            )
         acknowledge_in_packs(
-            _cfn(self.access_logs),
-            "S3DefaultEncryptionKMS",
-            "S3 server access logging delivers only to buckets encrypted with SSE-S3 (Amazon S3 managed keys), not "
-            "SSE-KMS; the objects are encrypted at rest (AES-256), the bucket is private and TLS-only.",
-        )
-        acknowledge_in_packs(
-            _cfn(self.table),
+            self.table.node.find_child("Resource"),
             "DynamoDBInBackupPlan",
             "The table holds one status item per scanned upload, all derived from the retained uploads and results "
             "buckets: point-in-time recovery (on) restores it to any second of the last 35 days, and a re-scan "
             "rebuilds any item. An AWS Backup plan would add a third copy, a vault and a role at extra cost.",
             packs=("NIST.800.53.R5", "HIPAA.Security"),
         )
-
-
-def _cfn(construct: Construct) -> cdk.CfnResource:
-    resource = construct.node.default_child
-    assert isinstance(resource, cdk.CfnResource)
-    return resource
-
-
-def _managed_policy(role: iam.IRole) -> iam.ManagedPolicy:
-    """The managed policy holding a library role's grants (see batch_constructs._iam.ManagedPolicyRole)."""
-    assert isinstance(role, ManagedPolicyRole) and role.managed_policy is not None
-    return role.managed_policy

@@ -19,15 +19,10 @@ import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
-from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from batch_constructs import BatchPlatform
-from batch_constructs._compliance import acknowledge, acknowledge_in_packs
-from batch_constructs._iam import ManagedPolicyRole
-from batch_constructs._logs import default_key
-from batch_constructs.s3_trigger import S3UploadTrigger
+from batch_constructs import BatchPlatform, S3UploadTrigger, access_logs_bucket, data_bucket, grant_read_objects
+from batch_constructs.compliance import acknowledge, acknowledge_in_packs
 
 JOB_DIR: Final = pathlib.Path(__file__).parent / "job"
 
@@ -53,39 +48,17 @@ class ImageProcessorStack(cdk.Stack):
 
     def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        key = default_key(self)  # the stack's customer-managed key: logs, dead-letter queue, images bucket
-
-        self.access_logs = s3.Bucket(
-            self,
-            "AccessLogs",
-            encryption=s3.BucketEncryption.S3_MANAGED,  # S3 server access logging delivers only to SSE-S3 buckets
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            versioned=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            lifecycle_rules=[
-                s3.LifecycleRule(expiration=cdk.Duration.days(365), noncurrent_version_expiration=cdk.Duration.days(30))
-            ],
-            removal_policy=cdk.RemovalPolicy.RETAIN,
-        )
-        self.images = s3.Bucket(
+        self.access_logs = access_logs_bucket(self, "AccessLogs")
+        # KMS with the stack's key (which also encrypts the logs and the dead-letter queue).
+        self.images = data_bucket(
             self,
             "Images",
-            encryption=s3.BucketEncryption.KMS,
-            encryption_key=key,
-            bucket_key_enabled=True,  # one KMS request per object instead of per read: KMS cost stays negligible
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            versioned=True,
-            server_access_logs_bucket=self.access_logs,
-            server_access_logs_prefix="images/",
-            lifecycle_rules=[
-                s3.LifecycleRule(
-                    noncurrent_version_expiration=cdk.Duration.days(30),
-                    abort_incomplete_multipart_upload_after=cdk.Duration.days(7),
-                )
-            ],
-            removal_policy=cdk.RemovalPolicy.RETAIN,
+            access_logs=self.access_logs,
+            noncurrent_version_expiration=cdk.Duration.days(30),
+            replication_reason=(
+                "The bucket holds uploaded images that their owners still have and can upload again; it is versioned "
+                "and retained on stack deletion."
+            ),
         )
         self.table = dynamodb.Table(
             self,
@@ -123,7 +96,7 @@ class ImageProcessorStack(cdk.Stack):
             ],
             parameters={"table": self.table.table_name},
         )
-        self._grant_job_access(key)
+        self._grant_job_access()
         self.trigger = S3UploadTrigger(
             self,
             "OnUpload",
@@ -141,7 +114,7 @@ class ImageProcessorStack(cdk.Stack):
         cdk.CfnOutput(self, "JobLogGroupName", value=self.job.log_group.log_group_name)
         cdk.CfnOutput(self, "DeadLetterQueueUrl", value=self.trigger.dead_letter_queue.queue_url)
 
-    def _grant_job_access(self, key: kms.IKey) -> None:
+    def _grant_job_access(self) -> None:
         """Exactly what detect_labels.py calls, with no wildcard action.
 
         Rekognition reads the image from S3 with the caller's credentials, so the job role itself needs GetObject
@@ -150,10 +123,8 @@ class ImageProcessorStack(cdk.Stack):
         resource-level permissions. PutItem on the one table.
         """
         role = self.job.job_role
+        grant_read_objects(role, self.images, UPLOAD_PREFIX)
         for statement in (
-            iam.PolicyStatement(actions=["s3:GetObject"], resources=[self.images.arn_for_objects(f"{UPLOAD_PREFIX}*")]),
-            iam.PolicyStatement(actions=["s3:ListBucket"], resources=[self.images.bucket_arn]),
-            iam.PolicyStatement(actions=["kms:Decrypt"], resources=[key.key_arn]),
             iam.PolicyStatement(actions=["rekognition:DetectLabels"], resources=["*"]),
             iam.PolicyStatement(actions=["dynamodb:PutItem"], resources=[self.table.table_arn]),
         ):
@@ -161,53 +132,18 @@ class ImageProcessorStack(cdk.Stack):
 
     def _acknowledge_inherent_findings(self) -> None:
         """The findings this architecture cannot fix, each on the one resource or policy it is about."""
-        job_policy = _managed_policy(self.job.job_role)
-        acknowledge(
-            job_policy,
-            f"AwsSolutions::AwsSolutions-IAM5[Resource::<{self.get_logical_id(_cfn(self.images))}.Arn>/{UPLOAD_PREFIX}*]",
-            "s3:GetObject on the uploads/ prefix of the one images bucket: each job labels the object its upload "
-            "event names, so the key is known only at run time; the action is exact (no wildcard actions).",
-        )
+        job_policy = self.job.job_role.node.find_child("Policy")  # the JobRole's managed policy
         acknowledge(
             job_policy,
             "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
             "Only rekognition:DetectLabels uses Resource '*': the action has no resource-level permission (IAM service "
             "authorization reference) and reads only images the role may already read from S3.",
         )
-        for bucket, why in (
-            (self.images, "holds uploaded images that their owners still have and can upload again"),
-            (self.access_logs, "holds the images bucket's server access logs (an audit aid S3 delivers best effort)"),
-        ):
-            acknowledge_in_packs(
-                _cfn(bucket),
-                "S3BucketReplicationEnabled",
-                f"The bucket {why}; it is versioned and retained on stack deletion. Cross-region replication would "
-                "need a destination bucket in a second, region-bound stack (this example stack is environment-"
-                "agnostic) and double the storage cost; add a replication rule when a second-region copy is required.",
-            )
         acknowledge_in_packs(
-            _cfn(self.access_logs),
-            "S3DefaultEncryptionKMS",
-            "S3 server access logging delivers only to buckets encrypted with SSE-S3 (Amazon S3 managed keys), not "
-            "SSE-KMS; the objects are encrypted at rest (AES-256), the bucket is private and TLS-only.",
-        )
-        acknowledge_in_packs(
-            _cfn(self.table),
+            self.table.node.find_child("Resource"),
             "DynamoDBInBackupPlan",
             "The table holds one labels item per image, all derived from the retained, versioned images bucket: "
             "point-in-time recovery (on) restores it to any second of the last 35 days, and re-running the job on an "
             "image rebuilds its item. An AWS Backup plan would add a third copy, a vault and a role at extra cost.",
             packs=("NIST.800.53.R5", "HIPAA.Security"),
         )
-
-
-def _cfn(construct: Construct) -> cdk.CfnResource:
-    resource = construct.node.default_child
-    assert isinstance(resource, cdk.CfnResource)
-    return resource
-
-
-def _managed_policy(role: iam.IRole) -> iam.ManagedPolicy:
-    """The managed policy holding a library role's grants (see batch_constructs._iam.ManagedPolicyRole)."""
-    assert isinstance(role, ManagedPolicyRole) and role.managed_policy is not None
-    return role.managed_policy

@@ -14,14 +14,10 @@ import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_events as events
-from aws_cdk import aws_iam as iam
-from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from batch_constructs import BatchPlatform
-from batch_constructs._compliance import acknowledge, acknowledge_in_packs
-from batch_constructs._iam import ManagedPolicyRole
-from batch_constructs._logs import default_key
+from batch_constructs import BatchPlatform, access_logs_bucket, data_bucket, grant_read_objects
+from batch_constructs.compliance import acknowledge_in_packs
 from batch_constructs.schedule import ScheduledJob
 from batch_constructs.stepfunctions import BatchJobStateMachine
 
@@ -47,34 +43,16 @@ class MoviesImporterStack(cdk.Stack):
             description="batch-constructs example: imports a zipped movies CSV from S3 into DynamoDB with AWS Batch",
             **kwargs,
         )
-        key = default_key(self)  # the one customer-managed key of the stack (logs, topic, queue, uploads)
-
-        self.access_logs = s3.Bucket(
-            self,
-            "AccessLogs",
-            encryption=s3.BucketEncryption.S3_MANAGED,  # S3 server access logging delivers only to SSE-S3 buckets
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            versioned=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            lifecycle_rules=[
-                s3.LifecycleRule(expiration=cdk.Duration.days(365), noncurrent_version_expiration=cdk.Duration.days(30))
-            ],
-            removal_policy=cdk.RemovalPolicy.RETAIN,
-        )
-        self.uploads = s3.Bucket(
+        self.access_logs = access_logs_bucket(self, "AccessLogs")
+        # KMS with the stack's key (which also encrypts the logs, topic and queue); replaced versions are kept 90 days.
+        self.uploads = data_bucket(
             self,
             "Uploads",
-            encryption=s3.BucketEncryption.KMS,
-            encryption_key=key,
-            bucket_key_enabled=True,  # one KMS request per object instead of per read: KMS cost stays negligible
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            versioned=True,
-            server_access_logs_bucket=self.access_logs,
-            server_access_logs_prefix="uploads/",
-            lifecycle_rules=[s3.LifecycleRule(noncurrent_version_expiration=cdk.Duration.days(90))],
-            removal_policy=cdk.RemovalPolicy.RETAIN,
+            access_logs=self.access_logs,
+            replication_reason=(
+                "The bucket holds upload files that their producer can upload again; versioning keeps every version "
+                "and the bucket is retained on stack deletion."
+            ),
         )
         self.table = dynamodb.Table(
             self,
@@ -127,69 +105,17 @@ class MoviesImporterStack(cdk.Stack):
         (boto3's batch_writer) on the table. No wildcard action, and no ``s3:ListObjectsInBucket``: the original asked
         for it, but no such IAM action exists (listing is ``s3:ListBucket``)."""
         role = self.job.job_role
-        objects = self.uploads.arn_for_objects(f"{UPLOAD_PREFIX}*")
-        role.add_to_principal_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=[objects]))
-        role.add_to_principal_policy(
-            iam.PolicyStatement(actions=["s3:ListBucket"], resources=[self.uploads.bucket_arn])
-        )
-        key = self.uploads.encryption_key
-        assert key is not None
-        role.add_to_principal_policy(iam.PolicyStatement(actions=["kms:Decrypt"], resources=[key.key_arn]))
+        grant_read_objects(role, self.uploads, UPLOAD_PREFIX)
         # Not grant_write_data: the job never updates, deletes or describes.
         self.table.grant(role, "dynamodb:BatchWriteItem")
 
     def _acknowledge_inherent_findings(self) -> None:
         """The findings this architecture cannot fix, each on the one resource or policy it is about."""
-        job_policy = _managed_policy(self.job.job_role)
-        uploads = _cfn(self.uploads)
-        acknowledge(
-            job_policy,
-            f"AwsSolutions::AwsSolutions-IAM5[Resource::<{self.get_logical_id(uploads)}.Arn>/{UPLOAD_PREFIX}*]",
-            "s3:GetObject on the uploads/ prefix of the one uploads bucket: the job imports whichever file each run "
-            "names, so the object key is known only at run time; the action is exact (no wildcard actions).",
-        )
-        for bucket, why in (
-            (
-                self.uploads,
-                "holds upload files that their producer can upload again; versioning keeps every version and the "
-                "bucket is retained on stack deletion",
-            ),
-            (
-                self.access_logs,
-                "holds the uploads bucket's server access logs (an audit aid S3 delivers best effort), versioned and "
-                "retained for a year",
-            ),
-        ):
-            acknowledge_in_packs(
-                _cfn(bucket),
-                "S3BucketReplicationEnabled",
-                f"The bucket {why}. Cross-region replication would need a destination bucket in a second, "
-                "region-bound stack (these example stacks are environment-agnostic) and double the storage cost; "
-                "enable it with a replication rule when a second-region copy is a requirement.",
-            )
         acknowledge_in_packs(
-            _cfn(self.access_logs),
-            "S3DefaultEncryptionKMS",
-            "S3 server access logging delivers only to buckets encrypted with SSE-S3 (Amazon S3 managed keys), not "
-            "SSE-KMS; the objects are encrypted at rest (AES-256), the bucket is private and TLS-only.",
-        )
-        acknowledge_in_packs(
-            _cfn(self.table),
+            self.table.node.find_child("Resource"),
             "DynamoDBInBackupPlan",
             "The table is a derived copy of the files in the versioned, retained uploads bucket: point-in-time "
             "recovery (on) restores it to any second of the last 35 days, and re-running the import rebuilds it from "
             "any earlier file version. An AWS Backup plan would add a third copy, a vault and a role at extra cost.",
             packs=("NIST.800.53.R5", "HIPAA.Security"),
         )
-
-
-def _cfn(construct: Construct) -> cdk.CfnResource:
-    resource = construct.node.default_child
-    assert isinstance(resource, cdk.CfnResource)
-    return resource
-
-
-def _managed_policy(role: iam.IRole) -> iam.ManagedPolicy:
-    """The managed policy holding a library role's grants (see batch_constructs._iam.ManagedPolicyRole)."""
-    assert isinstance(role, ManagedPolicyRole) and role.managed_policy is not None
-    return role.managed_policy

@@ -13,14 +13,10 @@ import aws_cdk as cdk
 from aws_cdk import aws_batch as batch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from batch_constructs import ContainerJob
-from batch_constructs._compliance import acknowledge_in_packs
-from batch_constructs._logs import default_key
+from batch_constructs import ContainerJob, ScheduledJob, access_logs_bucket, data_bucket
 from batch_constructs.job_definition import Queue
-from batch_constructs.schedule import ScheduledJob
 
 from .platform_stack import QUEUE_ARN_EXPORT
 
@@ -64,32 +60,13 @@ class SharedWorkloadStack(cdk.Stack):
         # then refuses to delete or replace the shared queue while a workload still uses it.
         cdk.CrossStackReferences.of(self).consume(cdk.ReferenceStrength.STRONG)
         self.queue: Queue = queue if queue is not None else import_platform_queue(self)
-        self.access_logs = s3.Bucket(
-            self,
-            "AccessLogs",
-            encryption=s3.BucketEncryption.S3_MANAGED,  # S3 server access logging delivers only to SSE-S3 buckets
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            versioned=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            lifecycle_rules=[
-                s3.LifecycleRule(expiration=cdk.Duration.days(365), noncurrent_version_expiration=cdk.Duration.days(30))
-            ],
-            removal_policy=cdk.RemovalPolicy.RETAIN,
-        )
-        self.data = s3.Bucket(
+        self.access_logs = access_logs_bucket(self, "AccessLogs")
+        self.data = data_bucket(
             self,
             "Data",
-            encryption=s3.BucketEncryption.KMS,
-            encryption_key=default_key(self),
-            bucket_key_enabled=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            versioned=True,
-            server_access_logs_bucket=self.access_logs,
-            server_access_logs_prefix="data/",
-            lifecycle_rules=[s3.LifecycleRule(noncurrent_version_expiration=cdk.Duration.days(30))],
-            removal_policy=cdk.RemovalPolicy.RETAIN,
+            access_logs=self.access_logs,
+            noncurrent_version_expiration=cdk.Duration.days(30),
+            replication_reason="The bucket holds the team's data, versioned and retained on stack deletion.",
         )
         # The report: object count and total size of the team's bucket, written to the job's log group. Listing
         # needs s3:ListBucket only (no object reads, no KMS).
@@ -109,29 +86,6 @@ class SharedWorkloadStack(cdk.Stack):
         )
         self.schedule = ScheduledJob(self, "Nightly", job=self.report, schedule=NIGHTLY)
 
-        for bucket, why in (
-            (self.data, "holds the team's data, versioned and retained on stack deletion"),
-            (self.access_logs, "holds the data bucket's server access logs (an audit aid S3 delivers best effort)"),
-        ):
-            acknowledge_in_packs(
-                _cfn(bucket),
-                "S3BucketReplicationEnabled",
-                f"The bucket {why}. Cross-region replication would need a destination bucket in a second, "
-                "region-bound stack (this example stack is environment-agnostic) and double the storage cost; add a "
-                "replication rule when a second-region copy is required.",
-            )
-        acknowledge_in_packs(
-            _cfn(self.access_logs),
-            "S3DefaultEncryptionKMS",
-            "S3 server access logging delivers only to buckets encrypted with SSE-S3 (Amazon S3 managed keys), not "
-            "SSE-KMS; the objects are encrypted at rest (AES-256), the bucket is private and TLS-only.",
-        )
         cdk.CfnOutput(self, "DataBucketName", value=self.data.bucket_name)
         cdk.CfnOutput(self, "JobDefinitionArn", value=self.report.job_definition_arn)
         cdk.CfnOutput(self, "JobLogGroupName", value=self.report.log_group.log_group_name)
-
-
-def _cfn(construct: Construct) -> cdk.CfnResource:
-    resource = construct.node.default_child
-    assert isinstance(resource, cdk.CfnResource)
-    return resource
