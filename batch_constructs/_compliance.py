@@ -7,6 +7,9 @@ Every acknowledgement the library places is listed in ``docs/compliance.md``; a 
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from aws_cdk import Acknowledgment, Validations
 from constructs import IConstruct
 
@@ -29,3 +32,28 @@ def acknowledge_in_packs(construct: IConstruct, rule: str, reason: str, packs: t
     """Acknowledge ``rule`` (e.g. ``EC2RestrictedCommonPorts``) in each pack that has it."""
     for pack in packs:
         acknowledge(construct, f"{pack}::{pack}-{rule}", reason)
+
+
+def nag_text(value: Any) -> str:
+    """A resolved CloudFormation value as cdk-nag writes it in finding ids (``Fn::Join`` joined, ``Ref`` as <X>).
+
+    cdk-nag 3 matches acknowledgement ids exactly, so an id naming a resource must be computed this way.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value.replace("${", "<").replace("}", ">")
+    if isinstance(value, dict):
+        if "Fn::Join" in value:
+            delimiter, items = value["Fn::Join"]
+            return str(delimiter).join(nag_text(i) for i in items)
+        if "Fn::Sub" in value:
+            return nag_text(value["Fn::Sub"])
+        if "Fn::GetAtt" in value:
+            resource, attribute = value["Fn::GetAtt"]
+            return f"<{nag_text(resource)}.{nag_text(attribute)}>"
+        if "Fn::ImportValue" in value:
+            return nag_text(value["Fn::ImportValue"])
+        if "Ref" in value:
+            return f"<{nag_text(value['Ref'])}>"
+    return json.dumps(value, separators=(",", ":"))

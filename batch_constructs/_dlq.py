@@ -49,6 +49,12 @@ def new_dead_letter_queue(scope: Construct, construct_id: str, *, encryption_key
         "This queue is itself a dead-letter queue (for an EventBridge target); a DLQ of a DLQ would only move the "
         "same undeliverable events once more.",
     )
+    acknowledge(
+        queue,
+        "Serverless::Serverless-SQSRedrivePolicy",
+        "This queue is itself a dead-letter queue (of an EventBridge target, a Lambda function or a subscription); "
+        "a redrive policy would only move the same undeliverable events to yet another queue.",
+    )
     return queue
 
 

@@ -23,6 +23,8 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from . import _defaults, _logs, _rules
+from ._compliance import acknowledge, nag_text
+from ._iam import ManagedPolicyRole
 from ._limits import register_stack_checks
 from ._rules import JobRequirements
 from ._validation import is_known, raise_if_any, validate_later, warn
@@ -30,6 +32,13 @@ from .queue import BatchQueue
 from .roles import ExecutionRole, JobRole
 
 JobPlatform = Literal["FARGATE", "EC2"]
+
+#: Why a SubmitJob grant on ``job-definition/NAME:*`` is acknowledged where the library's roles receive it.
+SUBMIT_REVISIONS_REASON = (
+    "batch:SubmitJob on every revision of this one job definition (job-definition/NAME:*), so submissions keep "
+    "working while a new revision deploys (aws-cdk #26128); never job-definition/* (aws-cdk #37214), and the same "
+    "statement names the one job queue."
+)
 Queue = BatchQueue | batch.IJobQueue
 
 
@@ -257,9 +266,14 @@ class _Job(Construct):
             )
         assert target is not None
         queue_arn = target.job_queue_arn
-        return iam.Grant.add_to_principal(
+        grant = iam.Grant.add_to_principal(
             grantee=grantee, actions=["batch:SubmitJob"], resource_arns=[queue_arn, self.job_definition_arn_pattern]
         )
+        policy = grantee.managed_policy if isinstance(grantee, ManagedPolicyRole) else None
+        if policy is not None:
+            resource = nag_text(Stack.of(policy).resolve(self.job_definition_arn_pattern))
+            acknowledge(policy, f"AwsSolutions::AwsSolutions-IAM5[Resource::{resource}]", SUBMIT_REVISIONS_REASON)
+        return grant
 
     @property
     def job_queue_arn(self) -> str:

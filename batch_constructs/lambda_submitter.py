@@ -32,7 +32,7 @@ from ._iam import ManagedPolicyRole
 from ._validation import is_known, raise_if_any
 from .job_definition import Queue, _Job
 from .queue import BatchQueue
-from .s3_trigger import acknowledge_submit_revisions, parameter_problems
+from .s3_trigger import parameter_problems
 
 #: The default handler's directory (shipped as package data).
 HANDLER_DIR = pathlib.Path(__file__).parent / "_lambda" / "submitter"
@@ -184,12 +184,6 @@ class LambdaSubmitter(Construct):
         )
         if dead_letter_queue is None:
             created = _dlq.new_dead_letter_queue(self, "DeadLetterQueue", encryption_key=encryption_key)
-            acknowledge(
-                created,
-                "Serverless::Serverless-SQSRedrivePolicy",
-                "This queue is itself the dead-letter queue of a Lambda function's asynchronous invocations; a "
-                "redrive policy would only move the same failed events to yet another queue.",
-            )
             # Lambda sends to the queue as the function's role, so the role needs the queue's key (exact actions).
             (encryption_key or _logs.default_key(self)).grant(self.role, "kms:GenerateDataKey", "kms:Decrypt")
             dead_letter_queue = created
@@ -255,7 +249,6 @@ class LambdaSubmitter(Construct):
             cfn_function.add_override("DependsOn", [Stack.of(self).get_logical_id(cfn_policy)])
 
     def _acknowledge(self, job: _Job, in_vpc: bool, deduplicate: bool) -> None:
-        acknowledge_submit_revisions(self.role, job)
         policy = self.role.managed_policy
         assert policy is not None
         wildcard = ["X-Ray trace upload (xray:PutTraceSegments, xray:PutTelemetryRecords)"]

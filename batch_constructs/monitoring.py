@@ -35,7 +35,6 @@ from constructs import Construct
 from . import _dlq, _logs, _rules
 from ._validation import raise_if_any
 from .queue import BatchQueue
-from .s3_trigger import acknowledge_dead_letter_queue
 
 Queue = BatchQueue | batch.IJobQueue
 
@@ -141,7 +140,6 @@ class BatchAlerts(Construct):
         self.dead_letter_queue: sqs.Queue = _dlq.new_dead_letter_queue(
             self, "DeadLetterQueue", encryption_key=encryption_key
         )
-        acknowledge_dead_letter_queue(self.dead_letter_queue)
         if email is not None:
             # SNS moves e-mails it cannot deliver to the same dead-letter queue (it needs the queue's key for that).
             allow_service(encryption_key or _logs.default_key(self), "sns.amazonaws.com", "AllowSnsDeadLetterDelivery")
@@ -278,7 +276,6 @@ class BatchJobMetrics(Construct):
         self.dead_letter_queue: sqs.Queue = _dlq.new_dead_letter_queue(
             self, "DeadLetterQueue", encryption_key=encryption_key
         )
-        acknowledge_dead_letter_queue(self.dead_letter_queue)
         # _LogGroupTarget.bind takes IRule where jsii's IRuleTarget says IRuleRef (the same object at run time).
         self.rule.add_target(_LogGroupTarget(self.log_group, self.dead_letter_queue))  # type: ignore[arg-type]
         for status, metric_name in (("SUCCEEDED", "JobsSucceeded"), ("FAILED", "JobsFailed")):

@@ -20,13 +20,12 @@ Things worth knowing before using it:
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import jsii
-from aws_cdk import Annotations, AspectPriority, Aspects, Duration, IAspect, Stack
+from aws_cdk import Annotations, AspectPriority, Aspects, Duration, IAspect
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
@@ -34,7 +33,6 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct, IConstruct
 
 from . import _dlq, _rules
-from ._compliance import acknowledge
 from ._iam import ManagedPolicyRole
 from ._targets import BatchJobTarget
 from ._validation import is_known, raise_if_any, warn
@@ -166,57 +164,6 @@ class _KeepEventBridgeOn:
             self._bucket.enable_event_bridge_notification()
 
 
-def flatten_cfn_reference(value: Any) -> str:
-    """A resolved CloudFormation value as cdk-nag writes it in finding ids (``Fn::Join`` joined, ``Ref`` as <X>)."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value.replace("${", "<").replace("}", ">")
-    if isinstance(value, dict):
-        if "Fn::Join" in value:
-            delimiter, items = value["Fn::Join"]
-            return str(delimiter).join(flatten_cfn_reference(i) for i in items)
-        if "Fn::Sub" in value:
-            return flatten_cfn_reference(value["Fn::Sub"])
-        if "Fn::GetAtt" in value:
-            resource, attribute = value["Fn::GetAtt"]
-            return f"<{flatten_cfn_reference(resource)}.{flatten_cfn_reference(attribute)}>"
-        if "Fn::ImportValue" in value:
-            return flatten_cfn_reference(value["Fn::ImportValue"])
-        if "Ref" in value:
-            return f"<{flatten_cfn_reference(value['Ref'])}>"
-    return json.dumps(value, separators=(",", ":"))
-
-
-SUBMIT_REVISIONS_REASON = (
-    "batch:SubmitJob on every revision of this one job definition (job-definition/NAME:*), so submissions keep "
-    "working while a new revision deploys (aws-cdk #26128); never job-definition/*, and only to one queue."
-)
-
-
-def acknowledge_submit_revisions(role: iam.IRole, job: _Job) -> None:
-    """Acknowledge the AwsSolutions-IAM5 finding of ``job.grant_submit_job`` on ``role``'s managed policy only.
-
-    The finding names the exact resource (``job-definition/NAME:*`` with NAME derived from this job definition's
-    logical id), so it acknowledges this wildcard and no other.
-    """
-    policy = role.managed_policy if isinstance(role, ManagedPolicyRole) else None
-    if policy is None:
-        return
-    resource = flatten_cfn_reference(Stack.of(policy).resolve(job.job_definition_arn_pattern))
-    acknowledge(policy, f"AwsSolutions::AwsSolutions-IAM5[Resource::{resource}]", SUBMIT_REVISIONS_REASON)
-
-
-def acknowledge_dead_letter_queue(queue: sqs.IQueue) -> None:
-    """The Serverless pack asks every queue for a redrive policy; a dead-letter queue is the end of the line."""
-    acknowledge(
-        queue,
-        "Serverless::Serverless-SQSRedrivePolicy",
-        "This queue is itself the dead-letter queue of an EventBridge target; a redrive policy would only move the "
-        "same undeliverable events to yet another queue.",
-    )
-
-
 def enable_event_bridge(scope: Construct, bucket: s3.IBucket) -> bool:
     """Turn on S3 -> EventBridge delivery for ``bucket`` when this app owns it; return whether it could.
 
@@ -346,7 +293,6 @@ class S3UploadTrigger(Construct):
         self.event_bridge_enabled = enable_event_bridge(self, bucket)
         if dead_letter_queue is None:
             dead_letter_queue = _dlq.new_dead_letter_queue(self, "DeadLetterQueue")
-            acknowledge_dead_letter_queue(dead_letter_queue)
         self.dead_letter_queue: sqs.IQueue = dead_letter_queue
         self.role: iam.IRole = ManagedPolicyRole(
             self,
@@ -383,4 +329,3 @@ class S3UploadTrigger(Construct):
         )
         # BatchJobTarget.bind takes IRule where jsii's IRuleTarget now says IRuleRef (same object at run time).
         self.rule.add_target(self.target)  # type: ignore[arg-type]
-        acknowledge_submit_revisions(self.role, job)

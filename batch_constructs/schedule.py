@@ -19,12 +19,11 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from . import _dlq, _rules
-from ._compliance import acknowledge
 from ._iam import ManagedPolicyRole
 from ._targets import BatchJobTarget
 from ._validation import is_known, raise_if_any
 from .job_definition import Queue
-from .stepfunctions import BatchJobStateMachine, Job, acknowledge_submit_grant, array_size_problems, queue_problems
+from .stepfunctions import BatchJobStateMachine, Job, array_size_problems, queue_problems
 
 #: Delivery retries of a scheduled event. EventBridge's default (185 over 24 hours) would start a run many hours late;
 #: a few attempts ride out throttling and short outages, and what still fails lands in the dead-letter queue.
@@ -147,12 +146,6 @@ class ScheduledJob(Construct):
         )
         if dead_letter_queue is None:
             dead_letter_queue = _dlq.new_dead_letter_queue(self, "DeadLetterQueue")
-            acknowledge(
-                dead_letter_queue,
-                "Serverless::Serverless-SQSRedrivePolicy",
-                "This queue is itself the dead-letter queue of the schedule's EventBridge target; a redrive policy "
-                "would only move the same undeliverable events to yet another queue.",
-            )
         self.dead_letter_queue: sqs.IQueue = dead_letter_queue
         what = state_machine.node.path if state_machine is not None else self.job.node.path
         self.rule = events.Rule(
@@ -192,6 +185,3 @@ class ScheduledJob(Construct):
                 ),
             )
         self.rule.add_target(target)
-        policy = self.role.managed_policy if isinstance(self.role, ManagedPolicyRole) else None
-        if state_machine is None and policy is not None:
-            acknowledge_submit_grant(policy, self.job)

@@ -29,7 +29,6 @@ read a field of the execution input (the execution then fails if the field is mi
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass
@@ -100,39 +99,6 @@ def _batch_job_name(text: str) -> str:
     """A valid AWS Batch job name from a construct id (letters, digits, '-' and '_', first alphanumeric)."""
     cleaned = re.sub(r"[^A-Za-z0-9_-]", "-", text).lstrip("-_")
     return (cleaned or "job")[:128]
-
-
-def _nag_text(value: object) -> str:
-    """How cdk-nag writes one resolved ARN part in a finding id: pseudo parameters as ``<AWS::X>``, else JSON."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and set(value) == {"Ref"}:
-        return f"<{value['Ref']}>"
-    if isinstance(value, dict) and set(value) == {"Fn::GetAtt"}:
-        return "<" + ".".join(value["Fn::GetAtt"]) + ">"
-    return json.dumps(value, separators=(",", ":"))
-
-
-def submit_grant_finding(job: Job) -> str:
-    """The AwsSolutions-IAM5 finding id of a ``batch:SubmitJob`` grant on ``job.job_definition_arn_pattern``."""
-    resolved = Stack.of(job).resolve(job.job_definition_arn_pattern)
-    if isinstance(resolved, dict) and "Fn::Join" in resolved:
-        separator, parts = resolved["Fn::Join"]
-        text = separator.join(_nag_text(part) for part in parts)
-    else:
-        text = _nag_text(resolved)
-    return f"AwsSolutions::AwsSolutions-IAM5[Resource::{text}]"
-
-
-def acknowledge_submit_grant(policy: IConstruct, job: Job) -> None:
-    """Acknowledge, on ``policy`` only, the wildcard of ``job-definition/NAME:*`` in a SubmitJob grant for ``job``."""
-    acknowledge(
-        policy,
-        submit_grant_finding(job),
-        "batch:SubmitJob on every revision of this one job definition (job-definition/NAME:*), so submissions keep "
-        "working while a new revision deploys (aws-cdk #26128); the same statement names the one job queue. Never "
-        "job-definition/* (aws-cdk #37214).",
-    )
 
 
 @dataclass(frozen=True)
@@ -390,8 +356,6 @@ class _JobStateMachineBase(Construct):
             "execution is stopped; job ids exist only at run time, so the resource is job/* in this account and "
             "region (Step Functions' documented policy for the .sync Batch integration).",
         )
-        for job in self._jobs.values():
-            acknowledge_submit_grant(policy, job)
 
     def grant_start_execution(self, grantee: iam.IGrantable) -> iam.Grant:
         """Allow ``grantee`` to start executions of this state machine (and nothing else)."""

@@ -20,8 +20,8 @@ from aws_cdk import aws_sqs as sqs
 
 from batch_constructs import BatchConfigurationError, BatchQueue, ContainerJob, FargateEnvironment, LambdaSubmitter
 from batch_constructs._compliance import acknowledge
+from batch_constructs._compliance import nag_text as flatten_cfn_reference
 from batch_constructs.lambda_submitter import HANDLER_DIR, RUNTIME
-from batch_constructs.s3_trigger import flatten_cfn_reference
 
 from .helpers import new_app
 from .test_s3_trigger import CFN_LINT, COMMAND, IMAGE, NAG_PACKS, fargate_queue, imported_vpc, logical_id
