@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import json
 import pathlib
+import subprocess
+import sys
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import cx_api
 from aws_cdk.assertions import Template
+
+from batch_constructs.compliance import add_compliance_packs
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 CONTEXT: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text())["context"]
+
+#: The plugin names of the five cdk-nag packs in ``validation-report.json`` (and their acknowledgement id prefixes).
+NAG_PACKS = ("AwsSolutions", "NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321", "Serverless")
+#: The venv's cfn-lint (``python -m cfnlint`` has no ``__main__`` in cfn-lint 1.58).
+CFN_LINT = pathlib.Path(sys.executable).parent / "cfn-lint"
 
 
 def new_app(**kwargs: Any) -> cdk.App:
@@ -31,3 +41,33 @@ def resources(stack_or_template: cdk.Stack | dict[str, Any], resource_type: str)
     """Logical id -> resource of one type, from a stack or a template dict."""
     tpl = stack_or_template if isinstance(stack_or_template, dict) else template(stack_or_template).to_json()
     return {k: v for k, v in tpl["Resources"].items() if v["Type"] == resource_type}
+
+
+def synth_with_packs(app: cdk.App) -> tuple[cx_api.CloudAssembly, pathlib.Path]:
+    """Register the five cdk-nag packs on ``app`` and synthesize it: ``(assembly, outdir)``.
+
+    Raises on any unacknowledged finding, as ``make synth`` does; the findings and acknowledgements are in ``outdir``
+    (``validation-report.json``, ``<Stack>.metadata.json``).
+    """
+    add_compliance_packs(app)
+    assembly = app.synth()
+    return assembly, pathlib.Path(assembly.directory)
+
+
+def nag_violations(outdir: pathlib.Path) -> list[str]:
+    """The rule names of every finding the five packs reported in ``outdir`` (none: no report, or an empty one)."""
+    report = outdir / "validation-report.json"
+    violations: list[str] = []
+    if report.exists():
+        for plugin in json.loads(report.read_text())["pluginReports"]:
+            if plugin["pluginName"] in NAG_PACKS:
+                violations += [v["ruleName"] for v in plugin["violations"]]
+    return violations
+
+
+def cfn_lint(template_file: pathlib.Path) -> tuple[list[str], subprocess.CompletedProcess[str]]:
+    """cfn-lint's findings (errors and warnings) for one template file, as ``"<rule> <message>"``, and the run."""
+    run = subprocess.run(
+        [str(CFN_LINT), "--format", "json", "--", str(template_file)], capture_output=True, text=True, check=False
+    )
+    return [f"{f['Rule']['Id']} {f['Message']}" for f in json.loads(run.stdout or "[]")], run

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import pathlib
-import subprocess
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,8 +22,8 @@ from batch_constructs._compliance import acknowledge
 from batch_constructs._compliance import nag_text as flatten_cfn_reference
 from batch_constructs.lambda_submitter import HANDLER_DIR, RUNTIME
 
-from .helpers import new_app
-from .test_s3_trigger import CFN_LINT, COMMAND, IMAGE, NAG_PACKS, fargate_queue, imported_vpc, logical_id
+from .helpers import cfn_lint, nag_violations, new_app, synth_with_packs
+from .test_s3_trigger import COMMAND, IMAGE, fargate_queue, imported_vpc, logical_id
 
 
 @dataclass
@@ -53,10 +52,7 @@ class Built:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    from apps._compliance import add_compliance_packs
-
-    outdir = tmp_path_factory.mktemp("cdk.out.lambda_submitter")
-    app = new_app(outdir=str(outdir))
+    app = new_app(outdir=str(tmp_path_factory.mktemp("cdk.out.lambda_submitter")))
     stack = cdk.Stack(app, "SubmitterTest")
     vpc = ec2.Vpc.from_vpc_attributes(
         stack,
@@ -96,8 +92,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     default.grant_invoke(invoker)
     for finding in ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321"):
         acknowledge(invoker, f"{finding}::{finding}-IAMNoInlinePolicy", "test fixture: the caller's own role")
-    add_compliance_packs(app)
-    assembly = app.synth()  # raises on any cdk-nag finding
+    assembly, outdir = synth_with_packs(app)  # raises on any cdk-nag finding
     return Built(
         stack=stack,
         template=assembly.get_stack_by_name("SubmitterTest").template,
@@ -310,13 +305,7 @@ def imported_vpc_of(stack: cdk.Stack) -> ec2.IVpc:
 
 
 def test_zero_cdk_nag_findings(built: Built) -> None:
-    report = built.outdir / "validation-report.json"
-    violations = []
-    if report.exists():
-        for plugin in json.loads(report.read_text())["pluginReports"]:
-            if plugin["pluginName"] in NAG_PACKS:
-                violations += [v["ruleName"] for v in plugin["violations"]]
-    assert violations == []
+    assert nag_violations(built.outdir) == []
 
 
 def test_acknowledgements_are_narrow(built: Built) -> None:
@@ -339,10 +328,6 @@ def test_acknowledgements_are_narrow(built: Built) -> None:
 
 
 def test_cfn_lint_clean(built: Built) -> None:
-    template = built.outdir / "SubmitterTest.template.json"
-    run = subprocess.run(
-        [str(CFN_LINT), "--format", "json", "--", str(template)], capture_output=True, text=True, check=False
-    )
-    findings = [f"{f['Rule']['Id']} {f['Message']}" for f in json.loads(run.stdout or "[]")]
+    findings, run = cfn_lint(built.outdir / "SubmitterTest.template.json")
     assert findings == []
     assert run.returncode == 0, run.stderr

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import pathlib
-import subprocess
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,8 +21,8 @@ from batch_constructs import BatchAlerts, BatchConfigurationError, BatchJobMetri
 from batch_constructs._logs import default_key
 from batch_constructs.monitoring import METRIC_NAMESPACE, QUEUE_BLOCKED, QUEUE_DIMENSION, STATE_CHANGE
 
-from .helpers import new_app
-from .test_s3_trigger import CFN_LINT, NAG_PACKS, fargate_queue, imported_vpc, logical_id
+from .helpers import cfn_lint, nag_violations, new_app, synth_with_packs
+from .test_s3_trigger import fargate_queue, imported_vpc, logical_id
 
 IMPORTED_QUEUE_ARN = "arn:aws:batch:us-east-1:123456789012:job-queue/legacy"
 
@@ -54,10 +53,7 @@ class Built:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    from apps._compliance import add_compliance_packs
-
-    outdir = tmp_path_factory.mktemp("cdk.out.monitoring")
-    app = new_app(outdir=str(outdir))
+    app = new_app(outdir=str(tmp_path_factory.mktemp("cdk.out.monitoring")))
     stack = cdk.Stack(app, "MonitoringTest")
     vpc = imported_vpc(stack)
     queue = fargate_queue(stack, vpc)
@@ -75,8 +71,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
         alarm_topic=alerts.topic,
         failed_jobs_threshold=3,
     )
-    add_compliance_packs(app)
-    assembly = app.synth()  # raises on any cdk-nag finding
+    assembly, outdir = synth_with_packs(app)  # raises on any cdk-nag finding
     return Built(
         stack=stack,
         template=assembly.get_stack_by_name("MonitoringTest").template,
@@ -344,21 +339,11 @@ def test_topic_and_key_together(scratch: tuple[cdk.Stack, BatchQueue]) -> None:
 
 
 def test_zero_cdk_nag_findings(built: Built) -> None:
-    report = built.outdir / "validation-report.json"
-    violations = []
-    if report.exists():
-        for plugin in json.loads(report.read_text())["pluginReports"]:
-            if plugin["pluginName"] in NAG_PACKS:
-                violations += [v["ruleName"] for v in plugin["violations"]]
-    assert violations == []
+    assert nag_violations(built.outdir) == []
 
 
 def test_cfn_lint_clean(built: Built) -> None:
-    template = built.outdir / "MonitoringTest.template.json"
-    run = subprocess.run(
-        [str(CFN_LINT), "--format", "json", "--", str(template)], capture_output=True, text=True, check=False
-    )
-    findings = [f"{f['Rule']['Id']} {f['Message']}" for f in json.loads(run.stdout or "[]")]
+    findings, run = cfn_lint(built.outdir / "MonitoringTest.template.json")
     assert findings == []
     assert run.returncode == 0, run.stderr
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import pathlib
-import subprocess
-import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,10 +30,8 @@ from batch_constructs._compliance import nag_text as flatten_cfn_reference
 from batch_constructs._iam import ManagedPolicyRole
 from batch_constructs.s3_trigger import key_filter
 
-from .helpers import new_app
+from .helpers import cfn_lint, nag_violations, new_app, synth_with_packs
 
-CFN_LINT = pathlib.Path(sys.executable).parent / "cfn-lint"
-NAG_PACKS = ("AwsSolutions", "NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321", "Serverless")
 IMAGE = "public.ecr.aws/docker/library/python:3.13-slim"
 COMMAND = ["python", "-m", "convert", "--bucket", "Ref::bucket", "--key", "Ref::key"]
 
@@ -119,10 +115,7 @@ class Built:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    from apps._compliance import add_compliance_packs
-
-    outdir = tmp_path_factory.mktemp("cdk.out.s3_trigger")
-    app = new_app(outdir=str(outdir))
+    app = new_app(outdir=str(tmp_path_factory.mktemp("cdk.out.s3_trigger")))
     stack = cdk.Stack(app, "S3TriggerTest")
     vpc = imported_vpc(stack)
     queue = fargate_queue(stack, vpc)
@@ -163,8 +156,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     Annotations.of(imported).acknowledge_warning(
         "batch-constructs:imported-bucket-eventbridge", "test: the warning itself is asserted below"
     )
-    add_compliance_packs(app)
-    assembly = app.synth()  # raises on any cdk-nag finding
+    assembly, outdir = synth_with_packs(app)  # raises on any cdk-nag finding
     return Built(
         stack=stack,
         template=assembly.get_stack_by_name("S3TriggerTest").template,
@@ -458,13 +450,7 @@ def test_job_without_queue_but_queue_given_is_fine(scratch: tuple[cdk.Stack, Con
 
 
 def test_zero_cdk_nag_findings(built: Built) -> None:
-    report = built.outdir / "validation-report.json"
-    violations = []
-    if report.exists():
-        for plugin in json.loads(report.read_text())["pluginReports"]:
-            if plugin["pluginName"] in NAG_PACKS:
-                violations += [v["ruleName"] for v in plugin["violations"]]
-    assert violations == []
+    assert nag_violations(built.outdir) == []
 
 
 def test_submit_revisions_acknowledgement_names_exactly_this_job_definition(built: Built) -> None:
@@ -481,10 +467,6 @@ def test_submit_revisions_acknowledgement_names_exactly_this_job_definition(buil
 
 
 def test_cfn_lint_clean(built: Built) -> None:
-    template = built.outdir / "S3TriggerTest.template.json"
-    run = subprocess.run(
-        [str(CFN_LINT), "--format", "json", "--", str(template)], capture_output=True, text=True, check=False
-    )
-    findings = [f"{f['Rule']['Id']} {f['Message']}" for f in json.loads(run.stdout or "[]")]
+    findings, run = cfn_lint(built.outdir / "S3TriggerTest.template.json")
     assert findings == []
     assert run.returncode == 0, run.stderr

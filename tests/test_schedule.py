@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import pathlib
-import subprocess
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,8 +24,8 @@ from batch_constructs._iam import ManagedPolicyRole
 from batch_constructs._logs import default_key
 from batch_constructs.schedule import MAX_EVENT_AGE, RETRY_ATTEMPTS
 
-from .helpers import new_app
-from .test_stepfunctions import CFN_LINT, NAG_PACKS, container_job, fargate_queue, imported_vpc
+from .helpers import cfn_lint, nag_violations, new_app, synth_with_packs
+from .test_stepfunctions import container_job, fargate_queue, imported_vpc
 
 
 @dataclass
@@ -72,10 +71,7 @@ class Built:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    from apps._compliance import add_compliance_packs
-
-    outdir = tmp_path_factory.mktemp("cdk.out.schedule")
-    app = new_app(outdir=str(outdir))
+    app = new_app(outdir=str(tmp_path_factory.mktemp("cdk.out.schedule")))
     stack = cdk.Stack(app, "ScheduleTest")
     vpc = imported_vpc(stack)
     queue = fargate_queue(stack, vpc)
@@ -106,8 +102,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
         schedule=events.Schedule.rate(Duration.days(1)),
         parameters={"input": "s3://bucket/all/"},
     )
-    add_compliance_packs(app)
-    assembly = app.synth()  # raises on any cdk-nag finding
+    assembly, outdir = synth_with_packs(app)  # raises on any cdk-nag finding
     return Built(
         stack=stack,
         template=assembly.get_stack_by_name("ScheduleTest").template,
@@ -257,21 +252,11 @@ def test_state_machine_role_may_only_start_that_machine(built: Built) -> None:
 
 
 def test_zero_cdk_nag_findings(built: Built) -> None:
-    report = built.outdir / "validation-report.json"
-    violations = []
-    if report.exists():
-        for plugin in json.loads(report.read_text())["pluginReports"]:
-            if plugin["pluginName"] in NAG_PACKS:
-                violations += [v["ruleName"] for v in plugin["violations"]]
-    assert violations == []
+    assert nag_violations(built.outdir) == []
 
 
 def test_cfn_lint_clean(built: Built) -> None:
-    template = built.outdir / "ScheduleTest.template.json"
-    run = subprocess.run(
-        [str(CFN_LINT), "--format", "json", "--", str(template)], capture_output=True, text=True, check=False
-    )
-    findings = [f"{f['Rule']['Id']} {f['Message']}" for f in json.loads(run.stdout or "[]")]
+    findings, run = cfn_lint(built.outdir / "ScheduleTest.template.json")
     assert findings == []
     assert run.returncode == 0, run.stderr
 

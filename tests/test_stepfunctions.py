@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import pathlib
-import subprocess
-import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,11 +37,9 @@ from batch_constructs._iam import ManagedPolicyRole
 from batch_constructs._logs import default_key
 from batch_constructs.stepfunctions import job_state_timeout
 
-from .helpers import new_app
+from .helpers import cfn_lint, nag_violations, new_app, synth_with_packs
 
 IMAGE = "public.ecr.aws/docker/library/python:3.12-slim"
-CFN_LINT = pathlib.Path(sys.executable).parent / "cfn-lint"  # `python -m cfnlint` has no __main__ in cfn-lint 1.58
-NAG_PACKS = ("AwsSolutions", "NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321", "Serverless")
 
 
 def imported_vpc(scope: cdk.Stack) -> ec2.IVpc:
@@ -129,10 +125,7 @@ def _resources(statement: dict[str, Any]) -> list[Any]:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    from apps._compliance import add_compliance_packs
-
-    outdir = tmp_path_factory.mktemp("cdk.out.stepfunctions")
-    app = new_app(outdir=str(outdir))
+    app = new_app(outdir=str(tmp_path_factory.mktemp("cdk.out.stepfunctions")))
     stack = cdk.Stack(app, "StepFunctionsTest")
     vpc = imported_vpc(stack)
     queue = fargate_queue(stack, vpc)
@@ -160,8 +153,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     )
     caller = ManagedPolicyRole(stack, "Caller", assumed_by=iam.AccountRootPrincipal())
     default.grant_start_execution(caller)
-    add_compliance_packs(app)
-    assembly = app.synth()  # raises on any cdk-nag finding
+    assembly, outdir = synth_with_packs(app)  # raises on any cdk-nag finding
     return Built(
         stack=stack,
         template=assembly.get_stack_by_name("StepFunctionsTest").template,
@@ -427,24 +419,11 @@ def test_attributes(built: Built) -> None:
 
 
 def test_zero_cdk_nag_findings(built: Built) -> None:
-    report = built.outdir / "validation-report.json"
-    violations = []
-    if report.exists():
-        for plugin in json.loads(report.read_text())["pluginReports"]:
-            if plugin["pluginName"] in NAG_PACKS:
-                violations += [v["ruleName"] for v in plugin["violations"]]
-    assert violations == []
+    assert nag_violations(built.outdir) == []
 
 
 def test_cfn_lint_clean(built: Built) -> None:
-    template = built.outdir / "StepFunctionsTest.template.json"
-    run = subprocess.run(
-        [str(CFN_LINT), "--format", "json", "--", str(template)],  # errors and warnings
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    findings = [f"{f['Rule']['Id']} {f['Message']}" for f in json.loads(run.stdout or "[]")]
+    findings, run = cfn_lint(built.outdir / "StepFunctionsTest.template.json")
     assert findings == []
     assert run.returncode == 0, run.stderr
 
