@@ -100,6 +100,7 @@ RULES: Final[dict[str, str]] = {
 #: ``Annotations.of(scope).acknowledge_warning("batch-constructs:<id>", reason)``).
 WARNINGS: Final[dict[str, str]] = {
     "physical-name": "a custom physical name blocks replacement (or is shared between stacks)",
+    "azs-without-env": "a stack without account/region gets at most 2 Availability Zones, whatever max_azs says",
     "custom-service-role": "a custom service role turns in-place updates into replacements",
     "best-fit": "BEST_FIT waits for one instance type and cannot update in place",
     "al2-image": "Amazon Linux 2 ECS images are being retired",

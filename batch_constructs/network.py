@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
-from aws_cdk import CfnResource, Stack
+from aws_cdk import CfnResource, Stack, Token
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -15,7 +15,7 @@ from constructs import Construct
 from . import _logs
 from ._compliance import acknowledge_in_packs
 from ._iam import ManagedPolicyRole
-from ._validation import raise_if_any
+from ._validation import raise_if_any, warn
 
 #: Interface endpoints that let EC2 and Fargate jobs run in subnets without a NAT: the ECS agent and telemetry,
 #: image pulls (ECR API and Docker registry; layers come through the S3 gateway endpoint), logs and secrets.
@@ -110,6 +110,14 @@ class BatchNetwork(Construct):
                     "interface_endpoints=BATCH_INTERFACE_ENDPOINTS, or nat_gateways=1."
                 )
         raise_if_any(self, problems)
+        if vpc is None and azs > 2 and Token.is_unresolved(Stack.of(self).region):
+            warn(
+                self,
+                "azs-without-env",
+                f"max_azs={azs} in an environment-agnostic stack: CDK knows only two Availability Zones without an "
+                "account and region, so the VPC spans 2. Give the stack env=Environment(account=..., region=...) "
+                "(and commit cdk.context.json) to span more.",
+            )
 
         self.flow_log_group: logs.ILogGroup | None = None
         if vpc is None:

@@ -226,3 +226,22 @@ def test_existing_vpc_with_props_of_a_new_vpc_is_an_error() -> None:
     ) as err:
         BatchNetwork(stack, "Network", vpc=vpc, max_azs=3)
     assert err.value.path == "Conflict/Network"
+
+
+def test_more_than_two_azs_without_an_environment_warns() -> None:
+    # GIVEN an environment-agnostic stack (no account/region), as the example apps are
+    from aws_cdk.assertions import Annotations, Match
+
+    from batch_constructs import BatchNetwork
+
+    from .helpers import new_stack
+
+    stack = new_stack("AgnosticAzs")
+    # WHEN three AZs are asked for
+    BatchNetwork(stack, "Network", max_azs=3)
+    # THEN the user is told the VPC only gets two, and how to get more
+    Annotations.from_stack(stack).has_warning(
+        "/AgnosticAzs/Network", Match.string_like_regexp(r"max_azs=3 in an environment-agnostic stack.*env=")
+    )
+    subnets = [r for r in stack.node.find_all() if type(r).__name__ == "CfnSubnet"]
+    assert len(subnets) == 4  # 2 AZs x (public, private)
