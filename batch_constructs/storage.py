@@ -227,7 +227,9 @@ def grant_read_objects(
     :class:`~batch_constructs.JobRole`'s managed policy, or an ``iam.Role``'s default policy): the object keys a job
     reads are chosen at run time, and the actions are exact. It is not acknowledged, and cdk-nag reports it for the
     caller to acknowledge, when the bucket is imported or defined in another stack (the finding then names the ARN
-    or the import, which this function cannot spell the way cdk-nag does) or when the role is imported immutably.
+    or the import rather than a logical id: for ``s3.Bucket.from_bucket_name(..., "NAME")`` it is
+    ``AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::NAME/PREFIX*]``), or when the role is
+    imported immutably (CDK then adds no statement at all).
 
     Args:
         grantee: the role, e.g. ``job.job_role``.
