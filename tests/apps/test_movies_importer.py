@@ -256,10 +256,3 @@ def test_only_the_reviewed_acknowledgements_are_recorded(synthesized: Synthesize
     assert len(submit) == 1
     assert set(recorded) - submit == EXPECTED_ACKNOWLEDGEMENTS
     assert all(len(reason) >= 80 for reason in recorded.values())
-
-
-def test_template_is_cfn_lint_clean(synthesized: SynthesizedApp) -> None:
-    from cfnlint.api import lint_file
-
-    findings = lint_file(synthesized.outdir / f"{STACK}.template.json")
-    assert [f"{m.rule.id} {m.message}" for m in findings] == []
