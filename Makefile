@@ -59,7 +59,8 @@ wheel: env
 	$(PY) -m build --wheel --outdir dist .
 
 # The wheel installed from the package index (with its runtime dependencies only) into a clean venv, imported and
-# used there, as a user's pip install would: network, about 35 s. `make test` runs the offline variant.
+# used there, as a user's pip install would: network, about a minute (pip alone 35-45 s). `make test` runs the
+# offline variant.
 wheel-check: wheel
 	BATCH_CONSTRUCTS_INSTALL_FROM_INDEX=1 BATCH_CONSTRUCTS_WHEEL="$$(ls dist/*.whl)" $(PY) -m pytest tests/test_packaging.py
 
