@@ -21,6 +21,7 @@ import argparse
 import collections
 import dataclasses
 import datetime
+import functools
 import importlib.metadata
 import itertools
 import json
@@ -53,8 +54,8 @@ LINEARITY_TOLERANCE: Final = 1.25
 POINTS: Final = ((10, 5), (50, 10), (100, 20))
 GRID: Final = tuple((jobs, queues) for jobs in (10, 50, 100) for queues in (5, 10, 20))
 
-FLOOR, LIBRARY, L2, SCALE, WARM = "floor", "library", "l2", "scale", "warm"
-CASES: Final = (FLOOR, LIBRARY, L2, SCALE, WARM)
+FLOOR, LIBRARY, L2, SCALE, WARM, WARM_SCALE = "floor", "library", "l2", "scale", "warm", "warm-scale"
+CASES: Final = (FLOOR, LIBRARY, L2, SCALE, WARM, WARM_SCALE)
 #: The floor again with aws-cdk-lib's built-in CloudFormation validation off (``CDK_VALIDATION=false``), to show what
 #: part of the floor that validation's engine takes (the project keeps it on: it is how cfn errors fail the synth).
 FLOOR_NO_VALIDATION: Final = "floor, CDK_VALIDATION=false"
@@ -147,26 +148,46 @@ class _CallCounter:
         self.available = True
 
 
-def warm_child(repetitions: int, outdir: str) -> dict[str, Any]:
-    """Both movies versions built and synthesized alternately in ONE process (as in a test session), after one
-    untimed round: the constructs' own cost without start-up, and the jsii round trips each needs."""
+def point_name(jobs: int, queues: int) -> str:
+    return f"{jobs}x{queues}"
+
+
+def parse_point(text: str) -> tuple[int, int]:
+    jobs, queues = text.split("x")
+    return int(jobs), int(queues)
+
+
+def warm_child(case: str, repetitions: int, outdir: str, points: Sequence[tuple[int, int]] = ()) -> dict[str, Any]:
+    """Several apps built and synthesized in turn in ONE process (as in a test session), after one untimed round:
+    what each costs once Python and Node are warm, without start-up noise, and the jsii requests each sends.
+
+    ``WARM``: the two movies versions, alternately. ``WARM_SCALE``: the scale ``points``, in rotating order.
+    """
     counter = _CallCounter()
     import aws_cdk as cdk
 
-    _load_apps_package()
-    from apps.movies_importer import add_to as add_library
-    from benchmarks.movies_l2 import add_to as add_l2
+    builders: dict[str, Callable[[cdk.App], object]] = {}
+    if case == WARM:
+        _load_apps_package()
+        from apps.movies_importer import add_to as add_library
+        from benchmarks.movies_l2 import add_to as add_l2
 
+        builders = {LIBRARY: add_library, L2: add_l2}
+    else:
+        from benchmarks.scale import add_to as add_scale
+
+        for jobs, queues in points:
+            builders[point_name(jobs, queues)] = functools.partial(add_scale, jobs=jobs, queues=queues)
     context = json.loads((ROOT / "cdk.json").read_text())["context"]
-    versions = {LIBRARY: add_library, L2: add_l2}
-    results: dict[str, Any] = {name: {"build_s": [], "synth_s": [], "calls": []} for name in versions}
+    names = list(builders)
+    results: dict[str, Any] = {name: {"build_s": [], "synth_s": [], "calls": []} for name in names}
     for rep in range(repetitions + 1):
-        order = [LIBRARY, L2] if rep % 2 == 0 else [L2, LIBRARY]
-        for name in order:
+        shift = rep % len(names)
+        for name in names[shift:] + names[:shift]:
             app = cdk.App(context=context, outdir=str(pathlib.Path(outdir) / f"{name}-{rep}"))
             calls = counter.count
             start = time.perf_counter()
-            versions[name](app)
+            builders[name](app)
             built = time.perf_counter()
             app.synth()
             done = time.perf_counter()
@@ -228,6 +249,7 @@ class Runner:
         label: str = "",
         name: str | None = None,
         env: dict[str, str] | None = None,
+        points: Sequence[tuple[int, int]] = (),
     ) -> Run:
         """Run ``--child case`` in a new process; ``name`` (default: the case) labels it, ``env`` adds variables."""
         self._count += 1
@@ -236,6 +258,8 @@ class Runner:
         outdir.mkdir()
         command = [sys.executable, str(SCRIPT), "--child", case, "--outdir", str(outdir)]
         command += ["--jobs", str(jobs), "--queues", str(queues), "--repetitions", str(repetitions)]
+        if points:
+            command += ["--points", ",".join(point_name(j, q) for j, q in points)]
         stdout_path, stderr_path = outdir.with_suffix(".out"), outdir.with_suffix(".err")
         with stdout_path.open("wb") as stdout, stderr_path.open("wb") as stderr:
             start = time.perf_counter()
@@ -463,6 +487,7 @@ class Results:
     floor: list[Run] = dataclasses.field(default_factory=list)
     floor_no_validation: list[Run] = dataclasses.field(default_factory=list)
     warm: dict[str, Any] = dataclasses.field(default_factory=dict)
+    warm_scale: dict[tuple[int, int], dict[str, Any]] = dataclasses.field(default_factory=dict)
     library: list[Run] = dataclasses.field(default_factory=list)
     l2: list[Run] = dataclasses.field(default_factory=list)
     scale: dict[tuple[int, int], list[Run]] = dataclasses.field(default_factory=dict)
@@ -528,6 +553,10 @@ def benchmark(
             run = runner.run(SCALE, jobs=jobs, queues=queues, label=f"[{rep + 1}/{repetitions}] ")
             results.scale.setdefault((jobs, queues), []).append(run)
     results.scale = dict(sorted(results.scale.items()))
+    if not quick:
+        print(f"scale, {len(points)} points in one warm process", file=sys.stderr, flush=True)
+        warm = runner.run(WARM_SCALE, repetitions=repetitions, points=points, label="[1/1] ").phases
+        results.warm_scale = {parse_point(name): values for name, values in warm.items()}
 
     if test_suite:
         results.suite = run_test_suite(runner.env)
@@ -718,47 +747,81 @@ def _safe_ratio(a: float, b: float) -> str:
     return f"{a / b:.3f}" if b > 0 else "-"
 
 
-def _segments(results: Results) -> list[tuple[tuple[int, int], tuple[int, int], dict[str, float]]]:
-    """Consecutive default points (by jobs): increments per job and per resource."""
+def _warm_total(results: Results, point: tuple[int, int]) -> float | None:
+    """Median build + synth of one scale point in the warm process, or None when not measured."""
+    warm = results.warm_scale.get(point)
+    if not warm:
+        return None
+    return median([b + s for b, s in zip(warm["build_s"], warm["synth_s"], strict=True)])
+
+
+def _warm_calls(results: Results, point: tuple[int, int]) -> int | None:
+    warm = results.warm_scale.get(point)
+    calls: int | None = warm["calls"][0] if warm else None
+    return calls
+
+
+def _scale_size(results: Results, point: tuple[int, int]) -> tuple[int, int]:
+    """Resources and template bytes of one scale point."""
+    run = results.scale[point][0]
+    return sum(counts_by_type(load_template(run, SCALE_STACK)).values()), template_path(run, SCALE_STACK).stat().st_size
+
+
+def _segments(results: Results) -> list[tuple[tuple[int, int], tuple[int, int], dict[str, float | None]]]:
+    """Consecutive default points (by jobs): what each added job and each added resource cost."""
     points = [p for p in POINTS if p in results.scale]
-    segments = []
+    segments: list[tuple[tuple[int, int], tuple[int, int], dict[str, float | None]]] = []
     for a, b in itertools.pairwise(points):
-        ra, rb = results.scale[a], results.scale[b]
-        resources_a = sum(counts_by_type(load_template(ra[0], SCALE_STACK)).values())
-        resources_b = sum(counts_by_type(load_template(rb[0], SCALE_STACK)).values())
-        bytes_a = template_path(ra[0], SCALE_STACK).stat().st_size
-        bytes_b = template_path(rb[0], SCALE_STACK).stat().st_size
-        jobs = b[0] - a[0]
-        resources = resources_b - resources_a
-        wall = median([r.wall_s for r in rb]) - median([r.wall_s for r in ra])
-        cpu = median([r.cpu_s for r in rb]) - median([r.cpu_s for r in ra])
+        (resources_a, bytes_a), (resources_b, bytes_b) = _scale_size(results, a), _scale_size(results, b)
+        jobs, resources = b[0] - a[0], resources_b - resources_a
+        wall = median([r.wall_s for r in results.scale[b]]) - median([r.wall_s for r in results.scale[a]])
+        cpu = median([r.cpu_s for r in results.scale[b]]) - median([r.cpu_s for r in results.scale[a]])
+        warm_a, warm_b = _warm_total(results, a), _warm_total(results, b)
+        warm = warm_b - warm_a if warm_a is not None and warm_b is not None else None
+        calls_a, calls_b = _warm_calls(results, a), _warm_calls(results, b)
         segments.append(
             (
                 a,
                 b,
                 {
-                    "jobs": jobs,
                     "resources_per_job": resources / jobs,
                     "bytes_per_job": (bytes_b - bytes_a) / jobs,
                     "wall_ms_per_job": 1000 * wall / jobs,
                     "cpu_ms_per_job": 1000 * cpu / jobs,
-                    "wall_ms_per_resource": 1000 * wall / resources,
+                    "warm_ms_per_job": None if warm is None else 1000 * warm / jobs,
+                    "warm_ms_per_resource": None if warm is None else 1000 * warm / resources,
                     "cpu_ms_per_resource": 1000 * cpu / resources,
+                    "calls_per_job": None if calls_a is None or calls_b is None else (calls_b - calls_a) / jobs,
                 },
             )
         )
     return segments
 
 
-def _linearity_text(results: Results) -> str:
+def _linearity(results: Results) -> tuple[str, float, float, str] | None:
+    """(metric, first segment, last segment, unit) of the linearity check, or None without three points."""
     segments = _segments(results)
     if len(segments) < 2:
+        return None
+    first, last = segments[0][2], segments[-1][2]
+    warm_first, warm_last = first["warm_ms_per_resource"], last["warm_ms_per_resource"]
+    if warm_first is not None and warm_last is not None:
+        return "warm build + synth per added resource", warm_first, warm_last, "ms"
+    cpu_first, cpu_last = first["cpu_ms_per_resource"], last["cpu_ms_per_resource"]
+    assert cpu_first is not None and cpu_last is not None
+    return "CPU per added resource (new processes)", cpu_first, cpu_last, "ms"
+
+
+def _linearity_text(results: Results) -> str:
+    check = _linearity(results)
+    if check is None:
         return "needs three scale points (not in --quick)"
-    first, last = segments[0][2]["cpu_ms_per_resource"], segments[-1][2]["cpu_ms_per_resource"]
-    return (
-        f"CPU per added resource {first:.1f} ms ({segments[0][0][0]}->{segments[0][1][0]} jobs) then {last:.1f} ms "
-        f"({segments[-1][0][0]}->{segments[-1][1][0]} jobs): x{last / first:.2f}"
-    )
+    metric, first, last, unit = check
+    return f"{metric}: {first:.1f} {unit} (first segment), {last:.1f} {unit} (last): x{last / first:.2f}"
+
+
+def _optional(value: float | None, fmt: str) -> str:
+    return "-" if value is None else format(value, fmt)
 
 
 def _scale_report(results: Results, targets: dict[str, bool | None]) -> list[str]:
@@ -768,56 +831,66 @@ def _scale_report(results: Results, targets: dict[str, bool | None]) -> list[str
         "",
         f"Points: {which}. `benchmarks/scale.py`: one network, a Fargate Spot and a Fargate environment shared by "
         "every queue, the jobs spread over the queues round-robin, one job role and one execution role per queue "
-        "(with the default two roles per job, a stack passes CloudFormation's 500 resources at about 90 jobs).",
+        "(with the default two roles per job, a stack passes CloudFormation's 500 resources at about 90 jobs). "
+        "Each point is synthesized in new processes (wall, CPU: what one `cdk synth` of that stack costs) and again "
+        "in one warm process (build + synth without start-up: much less noisy, so the growth is judged on it).",
         "",
         "| jobs | queues | resources | template bytes | wall, median | CPU, median | build (in process) | "
-        "synth (in process) | peak memory |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "synth (in process) | warm build + synth | jsii requests | peak memory |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for (jobs, queues), runs in results.scale.items():
-        resources = sum(counts_by_type(load_template(runs[0], SCALE_STACK)).values())
-        size = template_path(runs[0], SCALE_STACK).stat().st_size
+    for point, runs in results.scale.items():
+        resources, size = _scale_size(results, point)
         out.append(
-            f"| {jobs} | {queues} | {resources} | {size:,} | {seconds(median([r.wall_s for r in runs]))} | "
+            f"| {point[0]} | {point[1]} | {resources} | {size:,} | {seconds(median([r.wall_s for r in runs]))} | "
             f"{seconds(median([r.cpu_s for r in runs]))} | {seconds(_phase(runs, 'build_s'))} | "
-            f"{seconds(_phase(runs, 'synth_s'))} | {median([r.max_rss_mb for r in runs]):.0f} MB |"
+            f"{seconds(_phase(runs, 'synth_s'))} | {_optional(_warm_total(results, point), '.2f')} s | "
+            f"{_optional(_warm_calls(results, point), ',')} | {median([r.max_rss_mb for r in runs]):.0f} MB |"
         )
     segments = _segments(results)
     if segments:
         out += [
             "",
-            "Growth between consecutive points (queues grow too, so the per-resource columns are the linearity "
+            "Growth between consecutive points (queues grow too, so the per-resource column is the linearity "
             "check: a cost that grows faster than the stack shows as a rising cost per added resource):",
             "",
             "| from -> to | resources per job | template bytes per job | wall per job | CPU per job | "
-            "wall per resource | CPU per resource |",
-            "|---|---:|---:|---:|---:|---:|---:|",
+            "warm per job | warm per resource | jsii requests per job |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|",
         ]
-        for a, b, s in segments:
+        for a, b, g in segments:
             out.append(
-                f"| ({a[0]}, {a[1]}) -> ({b[0]}, {b[1]}) | {s['resources_per_job']:.2f} | "
-                f"{s['bytes_per_job']:,.0f} | {s['wall_ms_per_job']:.0f} ms | {s['cpu_ms_per_job']:.0f} ms | "
-                f"{s['wall_ms_per_resource']:.1f} ms | {s['cpu_ms_per_resource']:.1f} ms |"
+                f"| ({a[0]}, {a[1]}) -> ({b[0]}, {b[1]}) | {_optional(g['resources_per_job'], '.2f')} | "
+                f"{_optional(g['bytes_per_job'], ',.0f')} | {_optional(g['wall_ms_per_job'], '.0f')} ms | "
+                f"{_optional(g['cpu_ms_per_job'], '.0f')} ms | {_optional(g['warm_ms_per_job'], '.1f')} ms | "
+                f"{_optional(g['warm_ms_per_resource'], '.1f')} ms | {_optional(g['calls_per_job'], '.0f')} |"
             )
-    if len(segments) >= 2:
-        first, last = segments[0][2]["cpu_ms_per_resource"], segments[-1][2]["cpu_ms_per_resource"]
+    check = _linearity(results)
+    if check is not None:
+        metric, first, last, _ = check
         targets["linear growth"] = last <= LINEARITY_TOLERANCE * first
         out += [
             "",
-            f"Linear: CPU per added resource of the last segment within x{LINEARITY_TOLERANCE} of the first "
+            f"Linear: {metric} of the last segment within x{LINEARITY_TOLERANCE} of the first segment's "
             f"(x{last / first:.2f}): {'yes' if targets['linear growth'] else 'no'}.",
         ]
     if results.grid and len(results.scale) >= 4:
         points = list(results.scale)
         rows = [[1.0, float(j), float(q)] for j, q in points]
-        for metric in ("cpu_s", "wall_s"):
-            values = [median([getattr(r, metric) for r in results.scale[p]]) for p in points]
+        series: list[tuple[str, list[float | None]]] = [
+            ("warm build + synth", [_warm_total(results, p) for p in points]),
+            ("CPU in new processes", [median([r.cpu_s for r in results.scale[p]]) for p in points]),
+        ]
+        for title, maybe in series:
+            values = [v for v in maybe if v is not None]
+            if len(values) != len(points):
+                continue
             base, per_job, per_queue = solve_linear(rows, values)
             fitted = [base + per_job * j + per_queue * q for j, q in points]
             worst = max(abs(f - v) / v for f, v in zip(fitted, values, strict=True))
             out.append(
-                f"\nLeast-squares fit over the grid, {metric[:-2]}: {base:.2f} s + {1000 * per_job:.0f} ms per job + "
-                f"{1000 * per_queue:.0f} ms per queue; largest deviation from the fit {100 * worst:.1f}%."
+                f"\nLeast-squares fit over the grid, {title}: {base:.2f} s + {1000 * per_job:.1f} ms per job + "
+                f"{1000 * per_queue:.1f} ms per queue; largest deviation from the fit {100 * worst:.1f}%."
             )
     out.append("")
     return out
@@ -866,10 +939,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--outdir", help=argparse.SUPPRESS)
     parser.add_argument("--jobs", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--queues", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--points", default="", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
-    if args.child == WARM:
-        print(json.dumps(warm_child(max(args.repetitions, 1), args.outdir)))
+    if args.child in (WARM, WARM_SCALE):
+        points = [parse_point(text) for text in args.points.split(",") if text]
+        print(json.dumps(warm_child(args.child, max(args.repetitions, 1), args.outdir, points)))
         return 0
     if args.child:
         print(json.dumps(child(args.child, args.outdir, args.jobs, args.queues)))

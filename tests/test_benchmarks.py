@@ -77,7 +77,13 @@ def _scale_template(jobs: int, queues: int) -> dict[str, Any]:
     return _template(resources)
 
 
-def _results(tmp_path: pathlib.Path, *, library_wall: float, scale_cpu: dict[int, float]) -> bench.Results:
+def _results(
+    tmp_path: pathlib.Path,
+    *,
+    library_wall: float,
+    scale_cpu: dict[int, float],
+    scale_warm: dict[int, float] | None = None,
+) -> bench.Results:
     movies = _template({"Queue": "AWS::Batch::JobQueue", "Job": "AWS::Batch::JobDefinition"})
     results = bench.Results(repetitions=3, quick=False, grid=False, machine={"nproc": "2"})
     results.floor = [_run(tmp_path, "floor", w) for w in (2.0, 2.1, 1.9)]
@@ -89,6 +95,10 @@ def _results(tmp_path: pathlib.Path, *, library_wall: float, scale_cpu: dict[int
         results.scale[(jobs, queues)] = [
             _run(tmp_path, "scale", 5.0, cpu=scale_cpu[jobs], stack=bench.SCALE_STACK, template=template, jobs=jobs)
         ]
+    for (jobs, queues), seconds in ((p, (scale_warm or {}).get(p[0])) for p in bench.POINTS):
+        if seconds is not None:
+            calls = [100 * jobs, 100 * jobs]
+            results.warm_scale[(jobs, queues)] = {"build_s": [seconds] * 2, "synth_s": [0.0] * 2, "calls": calls}
     results.warm = {
         bench.LIBRARY: {"build_s": [0.8, 0.9], "synth_s": [0.3, 0.3], "calls": [600, 600]},
         bench.L2: {"build_s": [0.6, 0.6], "synth_s": [0.3, 0.3], "calls": [250, 250]},
@@ -97,8 +107,10 @@ def _results(tmp_path: pathlib.Path, *, library_wall: float, scale_cpu: dict[int
 
 
 def test_report_meets_the_targets_when_the_numbers_do(tmp_path: pathlib.Path) -> None:
-    # GIVEN a library 3% slower than the L2, and synth CPU proportional to the resources
-    results = _results(tmp_path, library_wall=3.09, scale_cpu={10: 1.5, 50: 5.5, 100: 11.5})
+    # GIVEN a library 3% slower than the L2, and synth time proportional to the resources (cold and warm)
+    results = _results(
+        tmp_path, library_wall=3.09, scale_cpu={10: 1.5, 50: 5.5, 100: 11.5}, scale_warm={10: 0.4, 50: 1.4, 100: 2.8}
+    )
     # WHEN the report is written
     text, targets = bench.report(results)
     # THEN the ratio and the linearity targets are met, and the test suite target is not claimed (not run)
@@ -108,11 +120,15 @@ def test_report_meets_the_targets_when_the_numbers_do(tmp_path: pathlib.Path) ->
     assert "| wall, median | 3.09 s | 3.00 s | **1.030** |" in text
     assert "| jsii requests per app | 600 | 250 | 2.400 |" in text
     assert "| **total** | **2** | **2** |" in text
+    assert "warm build + synth per added resource" in text
+    assert "| (10, 5) -> (50, 10) | 1.12 | " in text and "| 100 |" in text
 
 
 def test_report_misses_the_targets_when_the_numbers_do(tmp_path: pathlib.Path) -> None:
-    # GIVEN a library 20% slower, and a cost per resource that triples from the first segment to the last
-    results = _results(tmp_path, library_wall=3.6, scale_cpu={10: 1.0, 50: 2.0, 100: 6.0})
+    # GIVEN a library 20% slower, and a warm cost per resource that triples from the first segment to the last
+    results = _results(
+        tmp_path, library_wall=3.6, scale_cpu={10: 1.0, 50: 2.0, 100: 3.0}, scale_warm={10: 0.4, 50: 0.8, 100: 2.4}
+    )
     text, targets = bench.report(results)
     assert targets["overhead ratio <= 1.05"] is False
     assert targets["linear growth"] is False
