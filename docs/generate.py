@@ -494,7 +494,9 @@ def _edge_label(source: dict[str, Any], target_type: str, where: tuple[str | int
     if kind == "AWS::S3::Bucket" and where[:1] == ("LoggingConfiguration",):
         return "access logs"
     if kind == "AWS::CloudWatch::Alarm":
-        return "alarm"
+        return "notifies" if where[0] in ("AlarmActions", "OKActions", "InsufficientDataActions") else "watches"
+    if kind == "AWS::CloudWatch::Dashboard":
+        return "graphs"
     by_target = {
         "AWS::Batch::JobQueue": "submits to",
         "AWS::Batch::JobDefinition": "runs",

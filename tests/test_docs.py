@@ -66,7 +66,10 @@ def test_architecture_documents_match_the_synthesized_apps(gen: ModuleType, all_
         # THEN the committed document is exactly that
         if not committed.exists() or committed.read_text() != expected:
             stale.append(str(committed.relative_to(ROOT)))
-    assert stale == [], f"stale architecture diagrams (run `make docs` and review the diff): {stale}"
+    assert stale == [], (
+        f"stale architecture diagrams: {stale}. Regenerate with `make docs` (or `make synth` then "
+        "`.venv/bin/python docs/generate.py --part diagrams cdk.out`) and review the diff"
+    )
 
 
 def test_there_is_one_architecture_document_per_example_app(gen: ModuleType) -> None:
