@@ -49,7 +49,7 @@ API_MODULES := batch_constructs $(subst /,.,$(basename $(filter-out batch_constr
 docs: synth
 	$(PY) docs/generate.py cdk.out
 	rm -rf docs/api
-	@out=$$(PDOC_ALLOW_EXEC=1 $(PY) -m pdoc $(API_MODULES) -o docs/api 2>&1); status=$$?; \
+	@out=$$(PDOC_ALLOW_EXEC=1 $(PY) -m pdoc --docformat google $(API_MODULES) -o docs/api 2>&1); status=$$?; \
 	  if [ -n "$$out" ]; then echo "$$out"; fi; \
 	  if [ $$status -ne 0 ] || grep -q '^Warn' <<<"$$out"; then echo "pdoc failed or warned" >&2; exit 1; fi
 	@echo "docs/api/index.html: API reference of $(words $(API_MODULES)) modules"
