@@ -11,11 +11,14 @@ reviewer would accept; fix the cause first where it can be fixed.
 
 from __future__ import annotations
 
+import json
+import pathlib
+
 import aws_cdk as cdk
 
 from ._compliance import CONTROL_PACKS, acknowledge, acknowledge_in_packs
 
-__all__ = ["CONTROL_PACKS", "acknowledge", "acknowledge_in_packs", "add_compliance_packs"]
+__all__ = ["CONTROL_PACKS", "acknowledge", "acknowledge_in_packs", "add_compliance_packs", "unacknowledged_findings"]
 
 
 def add_compliance_packs(app: cdk.App) -> None:
@@ -40,3 +43,21 @@ def add_compliance_packs(app: cdk.App) -> None:
         cdk_nag.PCIDSS321Checks(app),
         cdk_nag.ServerlessChecks(app),
     )
+
+
+def unacknowledged_findings(assembly_directory: str | pathlib.Path) -> list[str]:
+    """Every finding in a cloud assembly's ``validation-report.json``, warnings included, one line each.
+
+    cdk-nag 3 fails ``app.synth()`` on error-level findings only; warning-level ones are just reported. Call this after
+    ``app.synth()`` (``apps/__main__.py`` does, so ``make synth`` fails on either). No report means no plugin ran: [].
+    """
+    report = pathlib.Path(assembly_directory) / "validation-report.json"
+    if not report.exists():
+        return []
+    lines = []
+    for plugin in json.loads(report.read_text()).get("pluginReports", []):
+        for violation in plugin.get("violations", []):
+            for where in violation.get("violatingConstructs", violation.get("violatingResources", [])):
+                path = where.get("constructPath") or where.get("resourceLogicalId") or "?"
+                lines.append(f"{violation.get('ruleName')}: {path}")
+    return sorted(set(lines))

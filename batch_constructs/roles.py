@@ -31,6 +31,9 @@ class JobRole(ManagedPolicyRole):
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, description: str | None = None) -> None:
+        """Args:
+        description: the role's IAM description. Default: "Batch job role: what the job's code may access".
+        """
         super().__init__(
             scope,
             construct_id,
@@ -50,6 +53,10 @@ class ExecutionRole(ManagedPolicyRole):
     ECR_TOKEN_ACTION = "ecr:GetAuthorizationToken"
 
     def __init__(self, scope: Construct, construct_id: str, *, description: str | None = None) -> None:
+        """Args:
+        description: the role's IAM description. Default: "Batch execution role: image pull, own log group, own
+            secrets".
+        """
         super().__init__(
             scope,
             construct_id,

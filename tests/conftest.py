@@ -30,7 +30,7 @@ class SynthesizedApp:
 def synth_app(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], SynthesizedApp]:
     """``synth_app("movies_importer")``: that app's stacks, synthesized once per session."""
     from apps import add_app
-    from batch_constructs.compliance import add_compliance_packs
+    from batch_constructs.compliance import add_compliance_packs, unacknowledged_findings
 
     cache: dict[str, SynthesizedApp] = {}
 
@@ -41,6 +41,8 @@ def synth_app(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Synth
             add_app(app, module)
             add_compliance_packs(app)
             assembly = app.synth()
+            findings = unacknowledged_findings(assembly.directory)
+            assert findings == [], f"cdk-nag findings in {module} (warnings included): {findings}"
             cache[module] = SynthesizedApp(module, outdir, {s.stack_name: s.template for s in assembly.stacks})
         return cache[module]
 

@@ -73,4 +73,33 @@ def test_acknowledgement_functions_are_the_librarys_own() -> None:
     assert compliance.acknowledge is _compliance.acknowledge
     assert compliance.acknowledge_in_packs is _compliance.acknowledge_in_packs
     assert compliance.CONTROL_PACKS == ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")
-    assert set(compliance.__all__) == {"CONTROL_PACKS", "acknowledge", "acknowledge_in_packs", "add_compliance_packs"}
+    assert set(compliance.__all__) == {
+        "CONTROL_PACKS",
+        "acknowledge",
+        "acknowledge_in_packs",
+        "add_compliance_packs",
+        "unacknowledged_findings",
+    }
+
+
+def test_warning_level_findings_are_reported_even_though_synth_succeeds(tmp_path: pathlib.Path) -> None:
+    # GIVEN a VPC without the restrictDefaultSecurityGroup feature flag: NIST/HIPAA/PCI *warn* (not error) about it
+    import aws_cdk as cdk
+
+    from batch_constructs import BatchNetwork
+    from batch_constructs.compliance import add_compliance_packs, unacknowledged_findings
+
+    app = cdk.App(outdir=str(tmp_path))  # no cdk.json context: the flag is off
+    BatchNetwork(cdk.Stack(app, "Warned"), "Network")
+    add_compliance_packs(app)
+    # WHEN it synthesizes (cdk-nag 3 raises on errors only, so this succeeds)
+    assembly = app.synth()
+    # THEN the warnings are still found, so `python -m apps` (make synth) can fail on them
+    findings = unacknowledged_findings(assembly.directory)
+    assert any("VPCDefaultSecurityGroupClosed" in f for f in findings), findings
+
+
+def test_no_report_means_no_findings(tmp_path: pathlib.Path) -> None:
+    from batch_constructs.compliance import unacknowledged_findings
+
+    assert unacknowledged_findings(tmp_path) == []

@@ -34,7 +34,7 @@ QUICKSTART_MARKER = "<!-- quickstart: executed by tests/test_docs.py -->"
 PUBLIC = [name for name in batch_constructs.__all__ if not name.startswith("__")]
 #: Public constructs whose ``__init__`` does not document its optional arguments yet (in files this test's author does
 #: not own; reported). Strict: the test fails when one is fixed, so that the entry is removed here.
-KNOWN_UNDOCUMENTED_DEFAULTS = {"ExecutionRole", "JobRole"}
+KNOWN_UNDOCUMENTED_DEFAULTS: set[str] = set()
 
 
 @functools.cache
