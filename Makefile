@@ -38,8 +38,9 @@ unit: env
 
 test: lint typecheck unit
 
+# BENCH_ARGS: e.g. --grid (the full 3x3 scale grid), -n 9, --skip-tests; see benchmarks/run.py --help.
 bench: env
-	$(PY) benchmarks/run.py
+	$(PY) benchmarks/run.py $(BENCH_ARGS)
 
 # The library's public modules, for the API reference (pdoc documents only what __all__ names otherwise).
 API_MODULES := batch_constructs $(subst /,.,$(basename $(filter-out batch_constructs/_%,$(wildcard batch_constructs/*.py))))
