@@ -34,7 +34,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import types
 from collections.abc import Callable, Sequence
 from typing import Any, Final
 
@@ -72,19 +71,6 @@ class BenchmarkError(RuntimeError):
 # ---------------------------------------------------------------------------------------------------------------------
 
 
-def _load_apps_package() -> None:
-    """Make ``apps.movies_importer`` importable without running ``apps/__init__.py``.
-
-    The example-apps package imports cdk-nag at import time (for ``apps.build``), which loads a second jsii assembly
-    (about 0.5 s) that neither the library nor the L2 version needs. The benchmark compares constructs, so it leaves
-    that out (the nag packs are not registered in either version).
-    """
-    if "apps" not in sys.modules:
-        package = types.ModuleType("apps")
-        package.__path__ = [str(ROOT / "apps")]
-        sys.modules["apps"] = package
-
-
 def child(case: str, outdir: str, jobs: int, queues: int) -> dict[str, float]:
     """Synthesize one case into ``outdir``; return the phases' durations in seconds."""
     start = time.perf_counter()
@@ -93,7 +79,6 @@ def child(case: str, outdir: str, jobs: int, queues: int) -> dict[str, float]:
     jsii_loaded = time.perf_counter()
     context = json.loads((ROOT / "cdk.json").read_text())["context"]
     if case == LIBRARY:
-        _load_apps_package()
         from apps.movies_importer import add_to as add_library
     elif case == L2:
         from benchmarks.movies_l2 import add_to as add_l2
@@ -168,7 +153,6 @@ def warm_child(case: str, repetitions: int, outdir: str, points: Sequence[tuple[
 
     builders: dict[str, Callable[[cdk.App], object]] = {}
     if case == WARM:
-        _load_apps_package()
         from apps.movies_importer import add_to as add_library
         from benchmarks.movies_l2 import add_to as add_l2
 
@@ -447,8 +431,9 @@ class SuiteResult:
 
 
 def run_test_suite(env: dict[str, str]) -> SuiteResult:
-    """The whole test suite, once (pytest from the venv), with pytest's ten slowest steps."""
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--durations=10"]
+    """The whole test suite, once: what ``make unit`` runs (pytest from the venv, options from pyproject.toml), plus
+    pytest's ten slowest steps."""
+    command = [sys.executable, "-m", "pytest", "--durations=10"]
     print("  test suite (pytest, once) ...", file=sys.stderr, flush=True)
     with tempfile.TemporaryFile() as output:
         start = time.perf_counter()
@@ -590,7 +575,6 @@ def report(results: Results) -> tuple[str, dict[str, bool | None]]:
     out: list[str] = []
     targets: dict[str, bool | None] = {}
     n = results.repetitions
-    floor_wall, floor_cpu = median([r.wall_s for r in results.floor]), median([r.cpu_s for r in results.floor])
     lib_wall, lib_cpu = median([r.wall_s for r in results.library]), median([r.cpu_s for r in results.library])
     l2_wall, l2_cpu = median([r.wall_s for r in results.l2]), median([r.cpu_s for r in results.l2])
     wall_ratio = median(_pair_ratios(results, "wall_s"))
@@ -648,10 +632,7 @@ def report(results: Results) -> tuple[str, dict[str, bool | None]]:
         f"| wall, min-max | {spread([r.wall_s for r in results.library])} | {spread([r.wall_s for r in results.l2])} "
         "| |",
         f"| CPU, median | {seconds(lib_cpu)} | {seconds(l2_cpu)} | {cpu_ratio:.3f} |",
-        f"| wall above the floor | {seconds(lib_wall - floor_wall)} | {seconds(l2_wall - floor_wall)} | "
-        f"{_safe_ratio(lib_wall - floor_wall, l2_wall - floor_wall)} |",
-        f"| CPU above the floor | {seconds(lib_cpu - floor_cpu)} | {seconds(l2_cpu - floor_cpu)} | "
-        f"{_safe_ratio(lib_cpu - floor_cpu, l2_cpu - floor_cpu)} |",
+        *[_above_floor_row(results, metric) for metric in ("wall_s", "cpu_s")],
     ]
     for name, title in (
         ("jsii_s", "in process: `import aws_cdk`"),
@@ -662,7 +643,8 @@ def report(results: Results) -> tuple[str, dict[str, bool | None]]:
         lib, l2 = _phase(results.library, name), _phase(results.l2, name)
         out.append(f"| {title} | {seconds(lib)} | {seconds(l2)} | {_safe_ratio(lib, l2)} |")
     out += [
-        f"| ratio of the medians (wall) | | | {lib_wall / l2_wall:.3f} |",
+        f"| ratio of the medians (wall; drifts with the load, the pair ratios above do not) | | | "
+        f"{lib_wall / l2_wall:.3f} |",
         f"| peak memory (largest process) | {median([r.max_rss_mb for r in results.library]):.0f} MB | "
         f"{median([r.max_rss_mb for r in results.l2]):.0f} MB | |",
         "",
@@ -697,6 +679,20 @@ def report(results: Results) -> tuple[str, dict[str, bool | None]]:
     if not results.quick:
         out += [NOTES.strip(), ""]
     return "\n".join(out), targets
+
+
+def _above_floor_row(results: Results, metric: str) -> str:
+    """Each run minus the floor of its own repetition (so load drift cancels), medians and the median ratio."""
+    lib, l2, ratios = [], [], []
+    for floor, a, b in zip(results.floor, results.library, results.l2, strict=True):
+        base = getattr(floor, metric)
+        lib.append(getattr(a, metric) - base)
+        l2.append(getattr(b, metric) - base)
+        if l2[-1] > 0:
+            ratios.append(lib[-1] / l2[-1])
+    title = "wall" if metric == "wall_s" else "CPU"
+    ratio = f"{median(ratios):.3f}" if ratios else "-"
+    return f"| {title} above the floor (same repetition) | {seconds(median(lib))} | {seconds(median(l2))} | {ratio} |"
 
 
 def _floor_table(results: Results) -> list[str]:
@@ -945,9 +941,9 @@ machine (load average 1-6), separately from the run above, so these numbers are 
    about 1.8 s of a 2.5 s floor (section 1 shows the floor with and without it). It is paid once per process: once
    per `cdk synth`, once per pytest session. `CDK_VALIDATION=false` skips it, and with it the checks that
    `@aws-cdk/core:validateAgainstDefaultRules` turns into synth errors; the project keeps it on.
-2. **In a new process the library costs about 0.5 s of CPU more than the L2 version (about 7%)**, by phase (CPU of
-   Python and Node, medians of 7 interleaved pairs): importing +0.2 s (0.57 s against 0.37 s), building +0.01 s,
-   synthesizing +0.3 s.
+2. **In a new process the library costs 5-13% more than the L2 version** (median pair ratios across runs, wall
+   and CPU). One profile, CPU of Python and Node by phase, medians of 7 interleaved pairs: 0.5 s more in all,
+   importing +0.2 s (0.57 s against 0.37 s), building +0.01 s, synthesizing +0.3 s.
    - Import: `batch_constructs/__init__.py` imports every module, so an app that only needs the platform also
      loads the monitoring, Lambda-submitter and S3-trigger modules, three more aws_cdk modules (`aws_lambda`,
      `aws_cloudwatch_actions`, `aws_sns_subscriptions`) and makes 23 module-level jsii requests (such as the seven
@@ -960,19 +956,21 @@ machine (load average 1-6), separately from the run above, so these numbers are 
    - Building costs the same in a new process: the library's extra jsii requests (next point) are offset by
      first-call costs that the L2 version pays during its build instead of during its imports.
 3. **The library sends 2.5 times as many jsii requests** (629 against 257 for the movies importer; each one a round
-   trip to Node), which is what a warm process (a test session) feels: about 30% more time per build + synth in
-   most runs. The largest avoidable share is `BatchQueue.capacities()`: each call reads the queue's environments
-   through jsii again (`job_queue.compute_environments`, each entry's environment and order, then `node.scope` and
-   `node.path` several times in `compute.capacity_of` and `queue._path_of`: about 25 requests with two environments),
+   trip to Node), which is what a warm process (a test session) feels: 30-60% more time per build + synth
+   (0.34-0.36 s against 0.22-0.28 s per app across runs). The largest avoidable share is
+   `BatchQueue.capacities()`: each call reads the queue's environments through jsii again
+   (`job_queue.compute_environments`, each entry's environment and order, then `node.scope` and `node.path` several
+   times in `compute.capacity_of` and `queue._path_of`: about 25 requests with two environments),
    and each job calls it three times (`ContainerJob._infer_platform`, `_check_fit`, `_fit_problems`; a fourth in
    `stepfunctions.queue_problems` when a state machine runs the job), each queue once more at synth: about 100 of
    the 140 requests a job definition costs at build. Memoized (an experiment, not committed): movies importer
    629 -> 497 requests, warm build + synth 0.360 -> 0.331 s (L2: 0.276 s); 100 jobs over 20 queues 16,041 -> 6,141
    requests and 3.95 -> 2.22 s (-44%). Next: `_validation.is_known` asks jsii (`Token.is_unresolved`) about every
    value, plain ints included (8 requests per job).
-4. **Growth is linear**: about 14 ms (warm) and 155 jsii requests per job definition, 2.5-2.8 resources and about
-   2.5 KB of template per job with roles shared per queue (section 3). With the default two roles per job, a job
-   adds five resources and one stack holds about 90 jobs before CloudFormation's 500-resource limit.
+4. **Growth is linear**: 10-14 ms (warm, across runs) and 155 jsii requests per job definition, 2.5-2.8
+   resources and about 2.5 KB of template per job with roles shared per queue (section 3). With the default two
+   roles per job, a job adds five resources and one stack holds about 90 jobs before CloudFormation's 500-resource
+   limit.
 
 Fixes, in the order of their effect (files other helpers own, so described rather than made here): cache
 `BatchQueue.capacities()` (invalidated by `add_environment`) and compare environments by identity
