@@ -71,3 +71,10 @@ def cfn_lint(template_file: pathlib.Path) -> tuple[list[str], subprocess.Complet
         [str(CFN_LINT), "--format", "json", "--", str(template_file)], capture_output=True, text=True, check=False
     )
     return [f"{f['Rule']['Id']} {f['Message']}" for f in json.loads(run.stdout or "[]")], run
+
+
+def one(tpl: dict[str, Any], resource_type: str) -> tuple[str, dict[str, Any]]:
+    """The (logical id, resource) of the only resource of ``resource_type`` in a template; fails if not exactly one."""
+    found = resources(tpl, resource_type)
+    assert len(found) == 1, sorted(found)
+    return next(iter(found.items()))

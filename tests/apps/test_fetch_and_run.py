@@ -11,7 +11,7 @@ import pytest
 from apps.fetch_and_run.stack import SCRIPTS_PREFIX
 
 from ..conftest import SynthesizedApp
-from ..helpers import resources
+from ..helpers import one, resources
 
 STACK = "FetchAndRun"
 #: The three packs that share the bucket rules.
@@ -26,12 +26,6 @@ def app(synth_app: Callable[[str], SynthesizedApp]) -> SynthesizedApp:
 @pytest.fixture(scope="module")
 def tpl(app: SynthesizedApp) -> dict[str, Any]:
     return app.template(STACK)
-
-
-def one(tpl: dict[str, Any], resource_type: str) -> tuple[str, dict[str, Any]]:
-    found = resources(tpl, resource_type)
-    assert len(found) == 1, sorted(found)
-    return next(iter(found.items()))
 
 
 def logical_id(tpl: dict[str, Any], resource_type: str, prefix: str) -> str:

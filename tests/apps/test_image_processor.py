@@ -12,7 +12,7 @@ from aws_cdk.assertions import Template
 from apps.image_processor.stack import IMAGE_SUFFIXES, UPLOAD_PREFIX
 
 from ..conftest import SynthesizedApp
-from ..helpers import resources
+from ..helpers import one, resources
 
 STACK = "ImageProcessor"
 #: The three packs that share the bucket and table rules.
@@ -32,12 +32,6 @@ def tpl(app: SynthesizedApp) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def template(tpl: dict[str, Any]) -> Template:
     return Template.from_json(tpl)
-
-
-def one(tpl: dict[str, Any], resource_type: str) -> tuple[str, dict[str, Any]]:
-    found = resources(tpl, resource_type)
-    assert len(found) == 1, sorted(found)
-    return next(iter(found.items()))
 
 
 def logical_id(tpl: dict[str, Any], resource_type: str, prefix: str) -> str:

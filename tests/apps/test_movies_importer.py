@@ -14,7 +14,7 @@ from apps.movies_importer.job import importer
 from apps.movies_importer.stack import DAILY_FILE
 
 from ..conftest import SynthesizedApp
-from ..helpers import resources
+from ..helpers import one, resources
 
 STACK = "MoviesImporter"
 
@@ -32,12 +32,6 @@ def tpl(synthesized: SynthesizedApp) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def template(tpl: dict[str, Any]) -> Template:
     return Template.from_json(tpl)
-
-
-def one(tpl: dict[str, Any], resource_type: str) -> tuple[str, dict[str, Any]]:
-    found = resources(tpl, resource_type)
-    assert len(found) == 1, sorted(found)
-    return next(iter(found.items()))
 
 
 def logical_id_by_prefix(tpl: dict[str, Any], resource_type: str, prefix: str) -> str:
