@@ -142,6 +142,24 @@ def parse_point(text: str) -> tuple[int, int]:
     return int(jobs), int(queues)
 
 
+def tree_cpu_seconds() -> float | None:
+    """CPU seconds (user + system) of this process and its live descendants (the jsii kernel's Node processes), read
+    from ``/proc``; None where there is no ``/proc``. Resolution: one clock tick (10 ms)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    pending = [os.getpid()]
+    try:
+        while pending:
+            pid = pending.pop()
+            fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime (fields 14 and 15 of stat)
+            for task in pathlib.Path(f"/proc/{pid}/task").iterdir():
+                pending += [int(child) for child in (task / "children").read_text().split()]
+    except (OSError, ValueError, IndexError):
+        return None
+    return total
+
+
 def warm_child(case: str, repetitions: int, outdir: str, points: Sequence[tuple[int, int]] = ()) -> dict[str, Any]:
     """Several apps built and synthesized in turn in ONE process (as in a test session), after one untimed round:
     what each costs once Python and Node are warm, without start-up noise, and the jsii requests each sends.
@@ -164,20 +182,23 @@ def warm_child(case: str, repetitions: int, outdir: str, points: Sequence[tuple[
             builders[point_name(jobs, queues)] = functools.partial(add_scale, jobs=jobs, queues=queues)
     context = json.loads((ROOT / "cdk.json").read_text())["context"]
     names = list(builders)
-    results: dict[str, Any] = {name: {"build_s": [], "synth_s": [], "calls": []} for name in names}
+    results: dict[str, Any] = {name: {"build_s": [], "synth_s": [], "cpu_s": [], "calls": []} for name in names}
     for rep in range(repetitions + 1):
         shift = rep % len(names)
         for name in names[shift:] + names[:shift]:
             app = cdk.App(context=context, outdir=str(pathlib.Path(outdir) / f"{name}-{rep}"))
             calls = counter.count
+            cpu = tree_cpu_seconds()
             start = time.perf_counter()
             builders[name](app)
             built = time.perf_counter()
             app.synth()
             done = time.perf_counter()
+            cpu_done = tree_cpu_seconds()
             if rep > 0:  # the first round loads modules and warms both Python and Node
                 results[name]["build_s"].append(built - start)
                 results[name]["synth_s"].append(done - built)
+                results[name]["cpu_s"].append(None if cpu is None or cpu_done is None else cpu_done - cpu)
                 results[name]["calls"].append(counter.count - calls if counter.available else None)
     return results
 
@@ -683,13 +704,30 @@ def report(results: Results) -> tuple[str, dict[str, bool | None]]:
     return "\n".join(out), targets
 
 
+def _warm_values(entry: dict[str, Any] | None, metric: str) -> list[float] | None:
+    """One app's warm samples: ``"wall"`` (build + synth) or ``"cpu"`` (Python and Node), None if not measured."""
+    if not entry:
+        return None
+    if metric == "wall":
+        return [b + s for b, s in zip(entry["build_s"], entry["synth_s"], strict=True)]
+    cpu = entry.get("cpu_s") or []
+    return None if not cpu or any(v is None for v in cpu) else [float(v) for v in cpu]
+
+
+def _warm_median(entry: dict[str, Any] | None, metric: str) -> float | None:
+    values = _warm_values(entry, metric)
+    return median(values) if values else None
+
+
 def _warm_ratio(results: Results) -> str:
     if not results.warm:
         return "not measured (`--quick`)"
-    lib, l2 = results.warm[LIBRARY], results.warm[L2]
-    a = median([x + y for x, y in zip(lib["build_s"], lib["synth_s"], strict=True)])
-    b = median([x + y for x, y in zip(l2["build_s"], l2["synth_s"], strict=True)])
-    return _safe_ratio(a, b)
+    parts = []
+    for metric in ("wall", "cpu"):
+        a, b = _warm_median(results.warm[LIBRARY], metric), _warm_median(results.warm[L2], metric)
+        if a is not None and b is not None:
+            parts.append(_safe_ratio(a, b) if metric == "wall" else f"CPU {_safe_ratio(a, b)}")
+    return parts[0] + (f" ({parts[1]})" if len(parts) > 1 else "") if parts else "-"
 
 
 def _above_floor_ratio(results: Results) -> str:
@@ -761,27 +799,31 @@ def _warm_table(results: Results) -> list[str]:
         "|---|---:|---:|---:|",
     ]
     for key, title in (("build_s", "build the construct tree"), ("synth_s", "`app.synth()`")):
-        a, b = median(lib[key]), median(l2[key])
-        lines.append(f"| {title}, median | {seconds(a)} | {seconds(b)} | {_safe_ratio(a, b)} |")
-    a = median([x + y for x, y in zip(lib["build_s"], lib["synth_s"], strict=True)])
-    b = median([x + y for x, y in zip(l2["build_s"], l2["synth_s"], strict=True)])
-    lines.append(f"| build + synth, median | {seconds(a)} | {seconds(b)} | **{_safe_ratio(a, b)}** |")
+        lines.append(_ratio_row(f"{title}, median", median(lib[key]), median(l2[key])))
+    lines.append(_ratio_row("build + synth, median", _warm_median(lib, "wall"), _warm_median(l2, "wall"), bold=True))
+    cpu_a, cpu_b = _warm_median(lib, "cpu"), _warm_median(l2, "cpu")
+    if cpu_a is not None and cpu_b is not None:
+        lines.append(_ratio_row("CPU of build + synth (Python and Node), median", cpu_a, cpu_b))
     calls_a, calls_b = lib["calls"][0], l2["calls"][0]
     if calls_a is not None and calls_b is not None:
         lines.append(f"| jsii requests per app | {calls_a} | {calls_b} | {_safe_ratio(calls_a, calls_b)} |")
     return [*lines, ""]
 
 
+def _ratio_row(title: str, a: float | None, b: float | None, *, bold: bool = False) -> str:
+    if a is None or b is None:
+        return f"| {title} | - | - | - |"
+    ratio = _safe_ratio(a, b)
+    return f"| {title} | {seconds(a)} | {seconds(b)} | {f'**{ratio}**' if bold else ratio} |"
+
+
 def _safe_ratio(a: float, b: float) -> str:
     return f"{a / b:.3f}" if b > 0 else "-"
 
 
-def _warm_total(results: Results, point: tuple[int, int]) -> float | None:
-    """Median build + synth of one scale point in the warm process, or None when not measured."""
-    warm = results.warm_scale.get(point)
-    if not warm:
-        return None
-    return median([b + s for b, s in zip(warm["build_s"], warm["synth_s"], strict=True)])
+def _warm_total(results: Results, point: tuple[int, int], metric: str = "wall") -> float | None:
+    """Median build + synth of one scale point in the warm process (``"wall"`` or ``"cpu"``), or None."""
+    return _warm_median(results.warm_scale.get(point), metric)
 
 
 def _warm_calls(results: Results, point: tuple[int, int]) -> int | None:
@@ -807,6 +849,8 @@ def _segments(results: Results) -> list[tuple[tuple[int, int], tuple[int, int], 
         cpu = median([r.cpu_s for r in results.scale[b]]) - median([r.cpu_s for r in results.scale[a]])
         warm_a, warm_b = _warm_total(results, a), _warm_total(results, b)
         warm = warm_b - warm_a if warm_a is not None and warm_b is not None else None
+        warm_cpu_a, warm_cpu_b = _warm_total(results, a, "cpu"), _warm_total(results, b, "cpu")
+        warm_cpu = warm_cpu_b - warm_cpu_a if warm_cpu_a is not None and warm_cpu_b is not None else None
         calls_a, calls_b = _warm_calls(results, a), _warm_calls(results, b)
         segments.append(
             (
@@ -819,6 +863,8 @@ def _segments(results: Results) -> list[tuple[tuple[int, int], tuple[int, int], 
                     "cpu_ms_per_job": 1000 * cpu / jobs,
                     "warm_ms_per_job": None if warm is None else 1000 * warm / jobs,
                     "warm_ms_per_resource": None if warm is None else 1000 * warm / resources,
+                    "warm_cpu_ms_per_job": None if warm_cpu is None else 1000 * warm_cpu / jobs,
+                    "warm_cpu_ms_per_resource": None if warm_cpu is None else 1000 * warm_cpu / resources,
                     "cpu_ms_per_resource": 1000 * cpu / resources,
                     "calls_per_job": None if calls_a is None or calls_b is None else (calls_b - calls_a) / jobs,
                 },
@@ -833,9 +879,13 @@ def _linearity(results: Results) -> tuple[str, float, float, str] | None:
     if len(segments) < 2:
         return None
     first, last = segments[0][2], segments[-1][2]
-    warm_first, warm_last = first["warm_ms_per_resource"], last["warm_ms_per_resource"]
-    if warm_first is not None and warm_last is not None:
-        return "warm build + synth per added resource", warm_first, warm_last, "ms"
+    for key, metric in (
+        ("warm_cpu_ms_per_resource", "warm build + synth CPU per added resource"),
+        ("warm_ms_per_resource", "warm build + synth wall time per added resource"),
+    ):
+        warm_first, warm_last = first[key], last[key]
+        if warm_first is not None and warm_last is not None:
+            return metric, warm_first, warm_last, "ms"
     cpu_first, cpu_last = first["cpu_ms_per_resource"], last["cpu_ms_per_resource"]
     assert cpu_first is not None and cpu_last is not None
     return "CPU per added resource (new processes)", cpu_first, cpu_last, "ms"
@@ -862,11 +912,12 @@ def _scale_report(results: Results, targets: dict[str, bool | None]) -> list[str
         "every queue, the jobs spread over the queues round-robin, one job role and one execution role per queue "
         "(with the default two roles per job, a stack passes CloudFormation's 500 resources at about 90 jobs). "
         "Each point is synthesized in new processes (wall, CPU: what one `cdk synth` of that stack costs) and again "
-        "in one warm process (build + synth without start-up: much less noisy, so the growth is judged on it).",
+        "in one warm process (build + synth without start-up, wall and CPU of Python and Node: much less noisy, so "
+        "the growth is judged on the warm CPU).",
         "",
         "| jobs | queues | resources | template bytes | wall, median | CPU, median | build (in process) | "
-        "synth (in process) | warm build + synth | jsii requests | peak memory |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "synth (in process) | warm build + synth | warm CPU | jsii requests | peak memory |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for point, runs in results.scale.items():
         resources, size = _scale_size(results, point)
@@ -874,6 +925,7 @@ def _scale_report(results: Results, targets: dict[str, bool | None]) -> list[str
             f"| {point[0]} | {point[1]} | {resources} | {size:,} | {seconds(median([r.wall_s for r in runs]))} | "
             f"{seconds(median([r.cpu_s for r in runs]))} | {seconds(_phase(runs, 'build_s'))} | "
             f"{seconds(_phase(runs, 'synth_s'))} | {_optional(_warm_total(results, point), '.2f')} s | "
+            f"{_optional(_warm_total(results, point, 'cpu'), '.2f')} s | "
             f"{_optional(_warm_calls(results, point), ',')} | {median([r.max_rss_mb for r in runs]):.0f} MB |"
         )
     segments = _segments(results)
@@ -884,15 +936,16 @@ def _scale_report(results: Results, targets: dict[str, bool | None]) -> list[str
             "check: a cost that grows faster than the stack shows as a rising cost per added resource):",
             "",
             "| from -> to | resources per job | template bytes per job | wall per job | CPU per job | "
-            "warm per job | warm per resource | jsii requests per job |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|",
+            "warm per job | warm CPU per job | warm CPU per resource | jsii requests per job |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for a, b, g in segments:
             out.append(
                 f"| ({a[0]}, {a[1]}) -> ({b[0]}, {b[1]}) | {_optional(g['resources_per_job'], '.2f')} | "
                 f"{_optional(g['bytes_per_job'], ',.0f')} | {_optional(g['wall_ms_per_job'], '.0f')} ms | "
                 f"{_optional(g['cpu_ms_per_job'], '.0f')} ms | {_optional(g['warm_ms_per_job'], '.1f')} ms | "
-                f"{_optional(g['warm_ms_per_resource'], '.1f')} ms | {_optional(g['calls_per_job'], '.0f')} |"
+                f"{_optional(g['warm_cpu_ms_per_job'], '.1f')} ms | "
+                f"{_optional(g['warm_cpu_ms_per_resource'], '.1f')} ms | {_optional(g['calls_per_job'], '.0f')} |"
             )
     check = _linearity(results)
     if check is not None:
@@ -907,7 +960,8 @@ def _scale_report(results: Results, targets: dict[str, bool | None]) -> list[str
         points = list(results.scale)
         rows = [[1.0, float(j), float(q)] for j, q in points]
         series: list[tuple[str, list[float | None]]] = [
-            ("warm build + synth", [_warm_total(results, p) for p in points]),
+            ("warm build + synth CPU", [_warm_total(results, p, "cpu") for p in points]),
+            ("warm build + synth wall time", [_warm_total(results, p) for p in points]),
             ("CPU in new processes", [median([r.cpu_s for r in results.scale[p]]) for p in points]),
         ]
         for title, maybe in series:

@@ -97,11 +97,15 @@ def _results(
         ]
     for (jobs, queues), seconds in ((p, (scale_warm or {}).get(p[0])) for p in bench.POINTS):
         if seconds is not None:
-            calls = [100 * jobs, 100 * jobs]
-            results.warm_scale[(jobs, queues)] = {"build_s": [seconds] * 2, "synth_s": [0.0] * 2, "calls": calls}
+            results.warm_scale[(jobs, queues)] = {
+                "build_s": [seconds] * 2,
+                "synth_s": [0.0] * 2,
+                "cpu_s": [seconds * 1.5] * 2,
+                "calls": [100 * jobs] * 2,
+            }
     results.warm = {
-        bench.LIBRARY: {"build_s": [0.8, 0.9], "synth_s": [0.3, 0.3], "calls": [600, 600]},
-        bench.L2: {"build_s": [0.6, 0.6], "synth_s": [0.3, 0.3], "calls": [250, 250]},
+        bench.LIBRARY: {"build_s": [0.8, 0.9], "synth_s": [0.3, 0.3], "cpu_s": [1.2, 1.3], "calls": [600, 600]},
+        bench.L2: {"build_s": [0.6, 0.6], "synth_s": [0.3, 0.3], "cpu_s": [1.0, 1.0], "calls": [250, 250]},
     }
     return results
 
@@ -119,8 +123,9 @@ def test_report_meets_the_targets_when_the_numbers_do(tmp_path: pathlib.Path) ->
     assert "test suite < 90 s" not in targets
     assert "| wall, median | 3.09 s | 3.00 s | **1.030** |" in text
     assert "| jsii requests per app | 600 | 250 | 2.400 |" in text
+    assert "| CPU of build + synth (Python and Node), median | 1.25 s | 1.00 s | 1.250 |" in text
     assert "| **total** | **2** | **2** |" in text
-    assert "warm build + synth per added resource" in text
+    assert "warm build + synth CPU per added resource" in text
     assert "| (10, 5) -> (50, 10) | 1.12 | " in text and "| 100 |" in text
 
 
