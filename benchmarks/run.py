@@ -1008,7 +1008,8 @@ NOTES: Final = """
 
 Tools: pyinstrument (Python), `node --cpu-prof` (the jsii kernel's Node process), per-phase CPU of the process tree
 read from `/proc`, and counts of the requests Python sends to the jsii kernel. Measured on 2026-11-22 on this
-machine (load average 1-6), separately from the run above, so these numbers are of the same order but not the same.
+machine (load average 1-6) on the library as of commit 5efde1e, separately from the run above: these numbers are of
+the same order but not the same, and fixes made since then change them (the run above shows the current requests).
 
 1. **Most of the floor is CloudFormation validation, not jsii.** At the first synthesis aws-cdk-lib 2.275 starts a
    WebAssembly rule engine (`@aws/cloudformation-validate`) in the Node process, even for an app without stacks:
