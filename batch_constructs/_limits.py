@@ -73,7 +73,8 @@ def check_stack(stack: Stack) -> list[str]:
     resources = [
         c
         for c in constructs
-        if isinstance(c, CfnResource) and not any(c.node.path.startswith(prefix) for prefix in nested)
+        # MRO membership, not isinstance: isinstance walks CfnResource's ABC registry of ~285 L1 classes per class
+        if CfnResource in type(c).__mro__ and not any(c.node.path.startswith(prefix) for prefix in nested)
     ]
     message = resources_warning(len(resources))
     if message:

@@ -17,9 +17,19 @@ from .errors import BatchConfigurationError
 WARNING_PREFIX = "batch-constructs"
 
 
+def _is_token(value: object) -> bool:
+    # Python ints are never tokens (CDK encodes number tokens as floats) and string tokens carry "${Token[": both
+    # are answered here, saving a jsii round trip per value; everything else is asked of CDK.
+    if isinstance(value, int):
+        return False
+    if isinstance(value, str):
+        return "${Token[" in value
+    return bool(Token.is_unresolved(value))
+
+
 def is_known(*values: object) -> bool:
     """True when none of the values is a token only resolved at deploy time (those are never validated)."""
-    return not any(Token.is_unresolved(v) for v in values if v is not None)
+    return not any(_is_token(v) for v in values if v is not None)
 
 
 def raise_if_any(scope: Construct, problems: Iterable[str]) -> None:
