@@ -50,19 +50,33 @@ class Context:
             self.out.flush()
 
 
+def _common() -> argparse.ArgumentParser:
+    """Options accepted before and after the command (``batch-constructs status --json`` and ``--json status``)."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--region",
+        default=argparse.SUPPRESS,
+        help="AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, the profile's)",
+    )
+    common.add_argument(
+        "--profile", default=argparse.SUPPRESS, help="named AWS profile (default: AWS_PROFILE or the default chain)"
+    )
+    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print one JSON document")
+    return common
+
+
 def _parser() -> argparse.ArgumentParser:
     from . import cost, logs, status, submit, watch, why
 
+    common = _common()
     parser = argparse.ArgumentParser(
         prog="batch-constructs",
         description="Operate AWS Batch stacks built with batch-constructs: status, submit, watch, logs, why, cost.",
+        parents=[common],
     )
-    parser.add_argument("--region", help="AWS region (default: AWS_REGION, AWS_DEFAULT_REGION or the profile's)")
-    parser.add_argument("--profile", help="named AWS profile (default: AWS_PROFILE or the default credentials chain)")
-    parser.add_argument("--json", action="store_true", help="print one JSON document instead of text")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in (status, submit, watch, logs, why, cost):
-        module.register(commands)
+        module.register(commands, common)
     return parser
 
 
@@ -70,8 +84,8 @@ def main(argv: Sequence[str] | None = None, *, context: Context | None = None) -
     """Run the CLI; returns the exit code. ``context`` replaces the AWS clients, output and clock (tests)."""
     parser = _parser()
     args = parser.parse_args(argv)
-    ctx = context or Context(aws=Aws(region=args.region, profile=args.profile))
-    ctx.as_json = ctx.as_json or bool(args.json)
+    ctx = context or Context(aws=Aws(region=getattr(args, "region", None), profile=getattr(args, "profile", None)))
+    ctx.as_json = ctx.as_json or bool(getattr(args, "json", False))
     run: Callable[[argparse.Namespace, Context], int] = args.run
     try:
         return run(args, ctx)

@@ -73,6 +73,8 @@ def match(resources: list[StackResource], name: str, what: str, stack: str) -> S
     key = _key(name)
     exact = [r for r in resources if _key(r.base_id) == key]
     candidates = exact or [r for r in resources if _key(r.base_id).endswith(key) or _key(r.logical_id).startswith(key)]
+    if not candidates:  # a construct id in the middle of the path (``Report`` for ``Platform/ReportJob``)
+        candidates = [r for r in resources if key in _key(r.base_id)]
     if len(candidates) == 1:
         return candidates[0]
     listing = ", ".join(sorted(r.logical_id for r in resources)) or "none"

@@ -204,8 +204,10 @@ def load_template(ctx: Context, target: str) -> list[Template]:
     return [body]
 
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = commands.add_parser("cost", help="idle monthly cost of stacks or templates (us-east-1 list prices)")
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
+    p = commands.add_parser(
+        "cost", parents=[common], help="idle monthly cost of stacks or templates (us-east-1 list prices)"
+    )
     p.add_argument(
         "targets", nargs="+", metavar="STACK|TEMPLATE", help="stack name, template file or cdk.out directory"
     )

@@ -23,8 +23,10 @@ if TYPE_CHECKING:
 DEFAULT_LOG_GROUP = "/aws/batch/job"
 
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = commands.add_parser("logs", help="a job's CloudWatch log stream (array child JOB_ID:N, node JOB_ID#N)")
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
+    p = commands.add_parser(
+        "logs", parents=[common], help="a job's CloudWatch log stream (array child JOB_ID:N, node JOB_ID#N)"
+    )
     p.add_argument("job_id", help="job id; array child JOB_ID:N; multi-node node JOB_ID#N")
     p.add_argument("--attempt", type=int, help="attempt number, 1 = first (default: the latest)")
     p.add_argument("-f", "--follow", action="store_true", help="keep printing new events until the job ends")

@@ -22,8 +22,8 @@ if TYPE_CHECKING:
 STATUSES = ("SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED", "FAILED")
 
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = commands.add_parser("status", help="queues, compute environments and job counts by status")
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
+    p = commands.add_parser("status", parents=[common], help="queues, compute environments and job counts by status")
     p.add_argument("stack", nargs="?", help="CloudFormation stack name (default: every queue in the region)")
     p.add_argument(
         "--no-jobs", action="store_true", help="skip the job counts (one ListJobs call per queue and status)"

@@ -36,8 +36,10 @@ def _dependency(text: str) -> JobDependencyTypeDef:
     return {"jobId": job_id, "type": kind} if kind else {"jobId": job_id}  # type: ignore[typeddict-item]
 
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = commands.add_parser("submit", help="submit a job defined in a deployed stack; prints the job id")
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
+    p = commands.add_parser(
+        "submit", parents=[common], help="submit a job defined in a deployed stack; prints the job id"
+    )
     p.add_argument("stack", help="CloudFormation stack name")
     p.add_argument("job", help="job definition: construct id or path, logical id (prefix), name or ARN")
     p.add_argument("--queue", help="job queue in the stack (same matching as JOB); default: the job's queue")

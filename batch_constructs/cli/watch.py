@@ -24,8 +24,10 @@ EXIT_TIMEOUT = 4
 _ORDER = ("SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED", "FAILED")
 
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = commands.add_parser("watch", help="follow a job until it ends; exit code 0 SUCCEEDED, 1 FAILED")
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
+    p = commands.add_parser(
+        "watch", parents=[common], help="follow a job until it ends; exit code 0 SUCCEEDED, 1 FAILED"
+    )
     p.add_argument("job_id", help="job id (an array child is JOB_ID:N, a multi-node node JOB_ID#N)")
     p.add_argument("--interval", type=float, default=10.0, help="seconds between polls (default 10)")
     p.add_argument("--heartbeat", type=float, default=60.0, help="seconds between progress lines when nothing changes")

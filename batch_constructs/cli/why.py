@@ -84,8 +84,10 @@ class Facts:
     roles: list[RoleFacts] = field(default_factory=list)
 
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = commands.add_parser("why", help="why a job is stuck in RUNNABLE: each cause checked, with its fix")
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
+    p = commands.add_parser(
+        "why", parents=[common], help="why a job is stuck in RUNNABLE: each cause checked, with its fix"
+    )
     p.add_argument("job_id", help="job id")
     p.set_defaults(run=run)
 
