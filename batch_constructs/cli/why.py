@@ -583,13 +583,33 @@ CHECKS = (
 )
 
 
+#: The job statusReason values the Batch API documents, and the cause that explains each (botocore's Batch model,
+#: ``JobDetail.statusReason``).
+EXPLAINED_BY: dict[str, tuple[str, ...]] = {
+    "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY": ("spot-capacity", "instance-capacity"),
+    "MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE": ("max-vcpus", "job-too-large"),
+    "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT": ("job-too-large", "environment-invalid", "environment-disabled"),
+    "MISCONFIGURATION:SERVICE_ROLE_PERMISSIONS": ("service-role",),
+}
+
+
 def diagnose(facts: Facts) -> list[Cause]:
-    """Every cause found, in the order a person would check them."""
+    """Every cause found, in the order a person would check them.
+
+    The job's own statusReason is reported as a cause of its own unless a check already explains it.
+    """
     causes = [cause for check in CHECKS for cause in check(facts)]
     reason = facts.job.get("statusReason", "")
-    if reason and not any(reason in c.summary for c in causes) and facts.job["status"] in ("RUNNABLE", "PENDING"):
+    found = {c.id for c in causes}
+    explained = any(reason.startswith(key) and found & set(ids) for key, ids in EXPLAINED_BY.items())
+    mentioned = any(reason and reason in c.summary for c in causes)
+    if reason and not explained and not mentioned and facts.job["status"] in ("RUNNABLE", "PENDING"):
         causes.append(
-            Cause("status-reason", f"Batch says: {reason}", "see the AWS Batch User Guide, 'Jobs stuck in RUNNABLE'")
+            Cause(
+                "status-reason",
+                f"Batch says: {reason}",
+                "see the AWS Batch User Guide, 'Jobs stuck in a RUNNABLE status', for this reason",
+            )
         )
     return causes
 
