@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
-from batch_constructs import _capacity as capacity
+from batch_constructs.model import capacity
 
 from .status import describe_environments
 from .watch import describe
