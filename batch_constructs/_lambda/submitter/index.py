@@ -47,7 +47,7 @@ import re
 import urllib.parse
 from typing import Any
 
-import boto3  # type: ignore[import-untyped]
+import boto3
 
 LOGGER = logging.getLogger()
 LOGGER.setLevel(logging.INFO)
