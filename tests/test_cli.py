@@ -376,3 +376,46 @@ def test_logs_follow_waits_for_new_events_until_the_job_ends(deployed: Deployed)
     code, out = deployed.run("logs", job_id, "--follow")
     assert code == 0
     assert out.splitlines() == ["2026-12-01 21:20:00Z started", "2026-12-01 21:20:05Z done"]
+
+
+def test_logs_of_a_multinode_node(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto has no multi-node jobs: DescribeJobs for ``JOB_ID#N`` and the Logs calls come from Stubber."""
+    from io import StringIO
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    aws = Aws(region=REGION)
+    node = _job("RUNNING", jobId="j-1#2", container={"logStreamName": "train/default/abc"})
+    definition = {
+        "jobDefinitionName": "Train", "jobDefinitionArn": node["jobDefinition"], "revision": 1, "type": "multinode",
+        "nodeProperties": {"numNodes": 4, "mainNode": 0, "nodeRangeProperties": [{"targetNodes": "0:", "container": {
+            "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": "/train"}}}}]},
+    }  # fmt: skip
+    events = {"events": [{"timestamp": 1796160000000, "message": "rank 2 ready\n"}], "nextForwardToken": "f/1"}
+    with Stubber(aws.batch) as batch, Stubber(aws.logs) as logs:
+        batch.add_response("describe_jobs", {"jobs": [node]}, {"jobs": ["j-1#2"]})
+        batch.add_response("describe_job_definitions", {"jobDefinitions": [definition]})
+        expected = {"logGroupName": "/train", "logStreamName": "train/default/abc", "startFromHead": True}
+        logs.add_response("get_log_events", events, expected)
+        logs.add_response("get_log_events", {"events": [], "nextForwardToken": "f/1"}, {**expected, "nextToken": "f/1"})
+        out = StringIO()
+        assert main(["logs", "j-1#2"], context=Context(aws=aws, out=out)) == 0
+    assert out.getvalue() == "2026-12-01 21:20:00Z rank 2 ready\n"
+
+
+def test_console_script_and_cli_extra_are_declared() -> None:
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["scripts"] == {"batch-constructs": "batch_constructs.cli:main"}
+    assert project["optional-dependencies"]["cli"] == ["boto3>=1.34"]
+    assert "boto3" not in " ".join(project["dependencies"])
+
+
+def test_cold_start_benchmark_runs() -> None:
+    """``benchmarks/cli_startup.py`` (not a timed test: the numbers are in the README and the report)."""
+    from benchmarks import cli_startup
+
+    results = cli_startup.measure(repetitions=1)
+    assert set(results) == set(cli_startup.COMMANDS)
+    assert "Target `batch-constructs --help` <= 0.3 s wall" in cli_startup.report(results, 1)
