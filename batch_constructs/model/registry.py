@@ -597,5 +597,27 @@ def markdown_tables() -> str:
     return "\n".join(lines) + "\n"
 
 
+def update_document(path: str) -> bool:
+    """Rewrite the generated tables of the Markdown file at ``path`` (from the ``| Rule id |`` header to the end of the
+    warnings table); return whether the file changed."""
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    start = text.index("| Rule id |")
+    warnings_header = text.index("| Warning id |", start)
+    table_end = text.find("\n\n", warnings_header)
+    tail = text[table_end:] if table_end != -1 else "\n"
+    updated = text[:start] + markdown_tables().rstrip("\n") + tail
+    if updated == text:
+        return False
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(updated)
+    return True
+
+
 if __name__ == "__main__":
-    print(markdown_tables(), end="")
+    import sys
+
+    if sys.argv[1:2] == ["--write"]:
+        print("updated" if update_document(sys.argv[2]) else "unchanged", sys.argv[2])
+    else:
+        print(markdown_tables(), end="")
