@@ -304,3 +304,15 @@ def test_unexplained_status_reason_is_still_reported() -> None:
 
 def test_account_and_region_constants_match_moto() -> None:
     assert (ACCOUNT, REGION) == ("123456789012", "us-east-1")
+
+
+def test_on_demand_instance_capacity() -> None:
+    """The same reason on an On-Demand EC2 environment is an instance-capacity cause (no Spot advice)."""
+    environment = {"computeEnvironmentName": "Ec2", "computeEnvironmentArn": "arn", "state": "ENABLED",
+                   "status": "VALID", "computeResources": {"type": "EC2", "maxvCpus": 64, "subnets": []}}  # fmt: skip
+    job = {"jobId": "j", "jobName": "n", "status": "RUNNABLE", "jobQueue": "q", "jobDefinition": "d",
+           "statusReason": "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY"}  # fmt: skip
+    causes = diagnose(Facts(job=job, queue=None, environments=[environment]))  # type: ignore[arg-type]
+    ids = [c.id for c in causes]
+    assert ids == ["queue-missing", "instance-capacity"]
+    assert "allow more instance types" in causes[1].fix

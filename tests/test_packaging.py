@@ -239,6 +239,14 @@ def test_wheel_works_in_a_clean_venv_with_only_its_runtime_dependencies(
     assert install.returncode == 0, install.stdout + install.stderr
     # THEN the package imports from there (with its handler), and nothing undeclared is importable
     _assert_imported_from(_smoke(python, tmp_path, "import"), clean_venv)
+    # AND the console script is installed; without the [cli] extra (no boto3) it says how to get it, in one line
+    script = clean_venv / "bin" / "batch-constructs"
+    for argv, code in ((["--help"], 0), (["--region", "us-east-1", "status"], 2)):
+        cli = subprocess.run(
+            [str(script), *argv], capture_output=True, text=True, check=False, cwd=tmp_path, env=_environment()
+        )
+        assert cli.returncode == code, cli.stdout + cli.stderr
+    assert cli.stderr == "batch-constructs: the batch-constructs CLI needs boto3: pip install 'batch-constructs[cli]'\n"
 
 
 @pytest.mark.skipif(not FROM_INDEX, reason="network; run `make wheel-check` (BATCH_CONSTRUCTS_INSTALL_FROM_INDEX=1)")
