@@ -3,7 +3,7 @@
 ``python -m apps.idle_costs --write`` synthesizes each app and rewrites the table between the README's
 ``idle-cost`` markers with :func:`batch_constructs.cli.cost.markdown` (the prices of
 ``batch_constructs/model/prices.py``); without ``--write`` it only reports the READMEs that differ (exit 1).
-``tests/test_cli_cost.py`` checks the same with the session's synthesized apps.
+``tests/cli/test_cost.py`` checks the same with the session's synthesized apps.
 """
 
 from __future__ import annotations

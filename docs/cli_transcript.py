@@ -2,12 +2,12 @@
 
     python docs/cli_transcript.py [--check]
 
-The commands run in-process (:func:`batch_constructs.cli.main`) against the moto stack of ``tests/cli_support.py``
+The commands run in-process (:func:`batch_constructs.cli.main`) against the moto stack of ``tests/cli/support.py``
 (a Fargate queue and two job definitions, as ``MoviesImporter`` deploys them), with moto's random ids seeded so the
 output is the same on every run. moto ends jobs at once; the script moves the watched job through RUNNABLE, STARTING
 and RUNNING between the CLI's polls (the fake clock's sleep), and breaks the stack (no NAT route, a disabled compute
 environment) before ``why``. ``cost`` reads the movies importer's template synthesized by ``cdk synth``.
-``tests/test_cli_transcript.py`` regenerates the transcript and fails when the README differs.
+``tests/cli/test_transcript.py`` regenerates the transcript and fails when the README differs.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def transcript(cost_template: Mapping[str, object]) -> str:
     from moto.moto_api import state_manager
     from moto.moto_api._internal import mock_random
 
-    from tests.cli_support import LOG_GROUP, STACK, deployed_stack, force
+    from tests.cli.support import LOG_GROUP, STACK, deployed_stack, force
 
     mock_random.seed(SEED)
     shown: list[str] = []

@@ -56,7 +56,7 @@ class Aws:
     def session(self) -> Session:
         try:
             import boto3
-        except ImportError as exc:  # pragma: no cover - exercised by tests/test_cli.py in a subprocess
+        except ImportError as exc:  # pragma: no cover - exercised by tests/cli/test_main.py in a subprocess
             raise CliError(INSTALL_HINT) from exc
         session = boto3.Session(region_name=self._region or None, profile_name=self._profile)
         if not session.region_name:  # also an empty AWS_REGION, which botocore turns into an invalid endpoint

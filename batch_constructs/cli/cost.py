@@ -5,7 +5,7 @@ prices of :mod:`batch_constructs.model.prices`: NAT gateways and their public IP
 (per Availability Zone, i.e. per subnet they are placed in), KMS keys, CloudWatch alarms and dashboards, Secrets
 Manager secrets, and a log storage estimate (``--log-gb`` GB kept per log group; 0 by default, as an idle stack writes
 almost nothing). The example apps' READMEs show :func:`markdown` of their synthesized templates
-(``python -m apps.idle_costs --write`` regenerates them; ``tests/test_cli_cost.py`` checks they match).
+(``python -m apps.idle_costs --write`` regenerates them; ``tests/cli/test_cost.py`` checks they match).
 """
 
 from __future__ import annotations
@@ -25,6 +25,9 @@ from ._output import table
 
 if TYPE_CHECKING:
     from . import Context
+
+__all__ = ["CostLine", "idle_cost", "markdown", "register", "run", "total"]
+
 
 #: A CloudFormation template as JSON (the parts read here are plain dicts, lists, strings and numbers).
 Template = Mapping[str, object]

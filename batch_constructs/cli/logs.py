@@ -19,6 +19,9 @@ if TYPE_CHECKING:
 
     from . import Context
 
+__all__ = ["DEFAULT_LOG_GROUP", "register", "run", "stream_of"]
+
+
 #: Where Batch sends a job's logs when its job definition names no log group (AWS Batch User Guide, "awslogs").
 DEFAULT_LOG_GROUP = "/aws/batch/job"
 

@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     from . import Context
     from ._aws import Aws
 
+__all__ = ["STATUSES", "collect", "register", "render", "run"]
+
+
 #: Every job status, in the order a job moves through them (API_JobDetail).
 STATUSES = ("SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED", "FAILED")
 

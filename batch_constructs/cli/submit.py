@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 
     from . import Context
 
+__all__ = ["build_request", "register", "run"]
+
+
 #: SubmitJob's job name rule (API_SubmitJob): up to 128 letters, digits, hyphens and underscores, first alphanumeric.
 _JOB_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
 

@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 
     from . import Context
 
+__all__ = ["EXIT_TIMEOUT", "FINAL", "describe", "register", "run"]
+
+
 FINAL = ("SUCCEEDED", "FAILED")
 #: Exit code when ``--timeout`` expires before the job ends.
 EXIT_TIMEOUT = 4

@@ -26,6 +26,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+__all__ = [
+    "ALARM_MONTH",
+    "COMPOSITE_ALARM_MONTH",
+    "DASHBOARD_MONTH",
+    "HIGH_RESOLUTION_ALARM_MONTH",
+    "HOURS_PER_MONTH",
+    "INTERFACE_ENDPOINT_AZ_HOUR",
+    "KMS_KEY_MONTH",
+    "LOG_INGESTION_GB",
+    "LOG_STORAGE_GB_MONTH",
+    "NAT_GATEWAY_GB",
+    "NAT_GATEWAY_HOUR",
+    "PRICES_DATE",
+    "PRICES_REGION",
+    "PUBLIC_IPV4_HOUR",
+    "SECRET_MONTH",
+    "Price",
+]
+
+
 PRICES_DATE: Final = "2026-12-01"
 PRICES_REGION: Final = "us-east-1"
 #: Hours in a month, as the AWS Pricing Calculator counts them.

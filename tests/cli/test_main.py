@@ -19,8 +19,8 @@ from botocore.stub import Stubber
 from batch_constructs.cli import Context, main
 from batch_constructs.cli._aws import Aws
 
-from .cli_support import LOG_GROUP, REGION, STACK, Deployed, deployed_stack, force
-from .helpers import ROOT
+from ..helpers import ROOT
+from .support import LOG_GROUP, REGION, STACK, Deployed, deployed_stack, force
 
 
 @pytest.fixture
@@ -246,7 +246,7 @@ def _job(status: str, **extra: Any) -> dict[str, Any]:
 def _stubbed(responses: list[dict[str, Any]]) -> tuple[Context, Stubber, Any]:
     from io import StringIO
 
-    from .cli_support import Clock
+    from .support import Clock
 
     aws = Aws(region=REGION)
     stub = Stubber(aws.batch)

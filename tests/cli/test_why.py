@@ -15,7 +15,7 @@ import pytest
 
 from batch_constructs.cli.why import Cause, Facts, check_size, diagnose
 
-from .cli_support import ACCOUNT, REGION, Deployed, deployed_stack, force
+from .support import ACCOUNT, REGION, Deployed, deployed_stack, force
 
 
 @pytest.fixture

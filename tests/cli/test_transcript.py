@@ -6,8 +6,8 @@ import importlib.util
 from collections.abc import Callable
 from types import ModuleType
 
-from .conftest import SynthesizedApp
-from .helpers import ROOT
+from ..conftest import SynthesizedApp
+from ..helpers import ROOT
 
 
 def _script() -> ModuleType:

@@ -13,8 +13,8 @@ from apps.idle_costs import block, current_block, readme_of
 from batch_constructs.cli.cost import idle_cost, markdown, total
 from batch_constructs.model import prices
 
-from .cli_support import STACK, Deployed, deployed_stack
-from .conftest import SynthesizedApp
+from ..conftest import SynthesizedApp
+from .support import STACK, Deployed, deployed_stack
 
 #: One resource of each kind the cost counts, and some it must not (gateway endpoint, private NAT gateway).
 TEMPLATE = {
