@@ -48,11 +48,17 @@ def build(app: cdk.App) -> integ.IntegTest:
             {"Item": {"key": {"S": KEY}, "status": {"S": "SUCCEEDED"}, "findings_count": {"N": "1"}}}
         ),
     )
-    # ... AND the result JSON is in the results bucket (listed: reading it would need the key too)
+    # ... AND the result JSON in the results bucket names the key and counts the finding (GetObject: ListObjectsV2 is
+    # no IAM action, and the permission integ-tests derives from it would be refused)
     result = test.assertions.aws_api_call(
-        "S3", "listObjectsV2", {"Bucket": stack.results.bucket_name, "Prefix": f"{RESULTS_PREFIX}{KEY}.json"}
+        "S3", "getObject", {"Bucket": stack.results.bucket_name, "Key": f"{RESULTS_PREFIX}{KEY}.json"}
     )
-    result.expect(integ.ExpectedResult.object_like({"KeyCount": 1}))
+    result.expect(
+        integ.ExpectedResult.object_like(
+            {"Body": integ.Match.serialized_json(integ.Match.object_like({"key": KEY, "findings_count": 1}))}
+        )
+    )
+    allow_key(result, stack_encryption_key(stack), ["kms:Decrypt"])
     upload.next(status).next(result)
     return test
 

@@ -21,7 +21,7 @@ import aws_cdk as cdk
 from aws_cdk import integ_tests_alpha as integ
 
 from apps.gpu_training.stack import GpuTrainingStack
-from integ._common import disposable, integ_test, main, wait_until
+from integ._common import SHORT_TIMEOUT, disposable, integ_test, main, wait_until
 
 #: Set to 1 to also run one single-GPU job (see the module docstring). Read at synth time.
 GPU_JOB_VARIABLE: Final = "BATCH_CONSTRUCTS_INTEG_GPU_JOB"
@@ -34,26 +34,30 @@ def build(app: cdk.App) -> integ.IntegTest:
     disposable(stack)
     test = integ_test(app, "GpuTraining", [stack])
 
-    # THEN Batch accepts both environments ...
-    environments = test.assertions.aws_api_call(
-        "Batch",
-        "describeComputeEnvironments",
-        {
-            "computeEnvironments": [
-                stack.gpu_environment.compute_environment.compute_environment_arn,
-                stack.efa_environment.compute_environment.compute_environment_arn,
-            ]
-        },
-    )
+    # THEN Batch accepts both environments (polled briefly: a new environment can be CREATING for a minute) ...
     usable = integ.Match.object_like({"state": "ENABLED", "status": "VALID"})
-    environments.expect(integ.ExpectedResult.object_like({"computeEnvironments": [usable, usable]}))
-    # ... AND both queues
-    queues = test.assertions.aws_api_call(
-        "Batch",
-        "describeJobQueues",
-        {"jobQueues": [stack.gpu_queue.job_queue_arn, stack.efa_queue.job_queue_arn]},
+    environments = wait_until(
+        test.assertions.aws_api_call(
+            "Batch",
+            "describeComputeEnvironments",
+            {
+                "computeEnvironments": [
+                    stack.gpu_environment.compute_environment.compute_environment_arn,
+                    stack.efa_environment.compute_environment.compute_environment_arn,
+                ]
+            },
+        ),
+        integ.ExpectedResult.object_like({"computeEnvironments": [usable, usable]}),
+        timeout=SHORT_TIMEOUT,
     )
-    queues.expect(integ.ExpectedResult.object_like({"jobQueues": [usable, usable]}))
+    # ... AND both queues
+    queues = wait_until(
+        test.assertions.aws_api_call(
+            "Batch", "describeJobQueues", {"jobQueues": [stack.gpu_queue.job_queue_arn, stack.efa_queue.job_queue_arn]}
+        ),
+        integ.ExpectedResult.object_like({"jobQueues": [usable, usable]}),
+        timeout=SHORT_TIMEOUT,
+    )
     environments.next(queues)
 
     if os.environ.get(GPU_JOB_VARIABLE) == "1":
