@@ -28,11 +28,12 @@ from aws_cdk import aws_iam as iam
 from aws_cdk.interfaces.aws_batch import IComputeEnvironmentRef
 from constructs import Construct
 
-from . import _defaults, _rules
-from ._capacity import FARGATE_SHAPES, EnvironmentCapacity, architecture_of, shapes_of
-from ._compliance import acknowledge_in_packs
-from ._limits import register_stack_checks
-from ._validation import is_known, raise_if_any, warn
+from ._internal import defaults as _defaults
+from ._internal.compliance import acknowledge_in_packs
+from ._internal.limits import register_stack_checks
+from ._internal.validation import is_known, raise_if_any, warn
+from .model import rules as _rules
+from .model.capacity import FARGATE_SHAPES, EnvironmentCapacity, architecture_of, shapes_of
 from .network import BatchNetwork
 from .roles import InstanceRole, SpotFleetRole
 

@@ -19,7 +19,6 @@ from collections.abc import Sequence
 
 import jsii
 from aws_cdk import ArnFormat, Aws, Duration, Stack
-from aws_cdk import aws_batch as batch
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_events as events
@@ -32,11 +31,11 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from . import _dlq, _logs, _rules
-from ._validation import raise_if_any
-from .queue import BatchQueue
-
-Queue = BatchQueue | batch.IJobQueue
+from ._internal import dlq as _dlq
+from ._internal import logs as _logs
+from ._internal.validation import raise_if_any
+from .model import rules as _rules
+from .types import Queue
 
 #: CloudWatch namespace of the job counts. Metrics are dimensioned by queue ARN, so stacks do not mix.
 METRIC_NAMESPACE = "BatchConstructs/Jobs"

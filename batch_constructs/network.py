@@ -12,10 +12,10 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from . import _logs
-from ._compliance import acknowledge_in_packs
-from ._iam import ManagedPolicyRole
-from ._validation import raise_if_any, warn
+from ._internal import logs as _logs
+from ._internal.compliance import acknowledge_in_packs
+from ._internal.iam import ManagedPolicyRole
+from ._internal.validation import raise_if_any, warn
 
 #: Interface endpoints that let EC2 and Fargate jobs run in subnets without a NAT: the ECS agent and telemetry,
 #: image pulls (ECR API and Docker registry; layers come through the S3 gateway endpoint), logs and secrets.

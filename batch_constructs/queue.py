@@ -10,13 +10,13 @@ from aws_cdk import aws_iam as iam
 from aws_cdk.interfaces.aws_batch import IComputeEnvironmentRef
 from constructs import Construct
 
-from . import _defaults, _rules
-from ._capacity import EnvironmentCapacity
-from ._limits import register_stack_checks
-from ._validation import is_known, raise_if_any, validate_later, warn
+from ._internal import defaults as _defaults
+from ._internal.limits import register_stack_checks
+from ._internal.validation import is_known, raise_if_any, validate_later, warn
 from .compute import BatchEnvironment, capacity_of
-
-Environment = BatchEnvironment | batch.IComputeEnvironment
+from .model import rules as _rules
+from .model.capacity import EnvironmentCapacity
+from .types import Environment
 
 
 class BatchQueue(Construct):

@@ -1,4 +1,4 @@
-"""The rule functions of ``batch_constructs._rules`` on their own: every limit's last good and first bad value.
+"""The rule functions of ``batch_constructs.model.rules`` on their own: every limit's last good and first bad value.
 
 Pure functions, no CDK app: fast enough to cover every boundary. ``test_validation.py`` checks the wiring into the
 constructs, ``test_validation_catalogue.py`` configurations as a user writes them.
@@ -11,9 +11,10 @@ import re
 
 import pytest
 
-from batch_constructs import _capacity, _rules
-from batch_constructs._capacity import FARGATE_SHAPES, EnvironmentCapacity, InstanceShape
-from batch_constructs._rules import JobRequirements
+from batch_constructs.model import capacity as _capacity
+from batch_constructs.model import rules as _rules
+from batch_constructs.model.capacity import FARGATE_SHAPES, EnvironmentCapacity, InstanceShape
+from batch_constructs.model.rules import JobRequirements
 
 FIX = re.compile(r"^\[([a-z0-9-]+)\] .+\. Fix: .+\.$", re.S)
 

@@ -33,9 +33,9 @@ from batch_constructs import (
     PipelineStep,
     RetryPolicy,
 )
-from batch_constructs._iam import ManagedPolicyRole
-from batch_constructs._logs import default_key
-from batch_constructs.stepfunctions import job_state_timeout
+from batch_constructs._internal.iam import ManagedPolicyRole
+from batch_constructs._internal.logs import default_key
+from batch_constructs.triggers.stepfunctions import job_state_timeout
 
 from .helpers import cfn_lint, nag_violations, new_app, synth_with_packs
 

@@ -21,8 +21,8 @@ from aws_cdk import CfnResource, Stack
 from aws_cdk import aws_batch as batch
 from constructs import Construct, IConstruct
 
-from . import _rules
-from ._validation import validate_later, warn
+from ..model import rules as _rules
+from .validation import validate_later, warn
 
 RESOURCES_WARNING: Final = 450
 RESOURCES_LIMIT: Final = 500

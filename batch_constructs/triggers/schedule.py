@@ -18,12 +18,14 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from . import _dlq, _rules
-from ._iam import ManagedPolicyRole
+from .._internal import dlq as _dlq
+from .._internal.iam import ManagedPolicyRole
+from .._internal.validation import is_known, raise_if_any
+from ..model import rules as _rules
+from ..types import Job, Queue
+from ._common import array_size_problems, queue_problems
 from ._targets import BatchJobTarget
-from ._validation import is_known, raise_if_any
-from .job_definition import Queue
-from .stepfunctions import BatchJobStateMachine, Job, array_size_problems, queue_problems
+from .stepfunctions import BatchJobStateMachine
 
 #: Delivery retries of a scheduled event. EventBridge's default (185 over 24 hours) would start a run many hours late;
 #: a few attempts ride out throttling and short outages, and what still fails lands in the dead-letter queue.

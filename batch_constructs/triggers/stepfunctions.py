@@ -43,14 +43,13 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct, IConstruct
 
-from . import _logs, _rules
-from ._compliance import acknowledge
-from ._iam import ManagedPolicyRole
-from ._validation import is_known, raise_if_any
-from .job_definition import ContainerJob, MultiNodeJob, Queue
-from .queue import BatchQueue
-
-Job = ContainerJob | MultiNodeJob
+from .._internal import logs as _logs
+from .._internal.compliance import acknowledge
+from .._internal.iam import ManagedPolicyRole
+from .._internal.validation import is_known, raise_if_any
+from ..model import rules as _rules
+from ..types import Job, Queue
+from ._common import array_size_problems, queue_problems
 
 #: How long a job may wait in its queue, per submission, before its state times out. It matches BatchQueue's default
 #: ``capacity_timeout`` (4 hours): the queue cancels a job starved of capacity before the state machine gives up on it.
@@ -364,41 +363,6 @@ class _JobStateMachineBase(Construct):
     @property
     def state_machine_arn(self) -> str:
         return self.state_machine.state_machine_arn
-
-
-def queue_problems(job: Job, queue: Queue | None, what: str) -> tuple[Queue | None, list[str]]:
-    """The queue ``job`` is submitted to (``queue``, else the job's), and why that pairing can never work.
-
-    A :class:`~batch_constructs.queue.BatchQueue` is checked with the job-fits-queue rule (platform, size, multi-node);
-    an imported queue cannot be checked.
-    """
-    target = queue or job.queue
-    if target is None:
-        return None, [
-            _rules.fix(
-                "job-fits-queue",
-                f"{what}: job {job.node.path} has no queue, and none was passed",
-                "pass queue= to the job, or to this construct",
-            )
-        ]
-    problems: list[str] = []
-    if isinstance(target, BatchQueue):
-        for req in job.requirements:
-            problems += _rules.job_fits_queue(req, target.node.path, target.capacities())
-    return target, problems
-
-
-def array_size_problems(what: str, array_size: int | None) -> list[str]:
-    """The array-size rule (2-10,000) for ``array_size``, unless it is None or a token."""
-    if array_size is None or not is_known(array_size):
-        return []
-    return _rules.int_range(
-        "array-size",
-        f"{what}array_size",
-        array_size,
-        *_rules.ARRAY_SIZE,
-        "use 2-10000 children, or None for a single job (split larger work over several array jobs)",
-    )
 
 
 def _timeout_problems(what: str, timeout: Duration | None) -> list[str]:

@@ -1,6 +1,6 @@
 """Collecting problems and warnings the way every construct in the library reports them.
 
-Rules themselves are pure functions in ``_rules.py``; this module only turns their findings into one
+Rules themselves are pure functions in ``batch_constructs.model.rules``; this module only turns their findings into one
 :class:`~batch_constructs.errors.BatchConfigurationError` per construct, or acknowledgeable warnings.
 """
 
@@ -12,7 +12,7 @@ import jsii
 from aws_cdk import Annotations, Token
 from constructs import Construct, IValidation
 
-from .errors import BatchConfigurationError
+from ..errors import BatchConfigurationError
 
 WARNING_PREFIX = "batch-constructs"
 

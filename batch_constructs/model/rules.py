@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from ._capacity import (
+from .capacity import (
     FARGATE_MEMORY,
     GPU_TYPES,
     EnvironmentCapacity,

@@ -26,16 +26,19 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from . import _dlq, _logs, _rules
-from ._compliance import acknowledge, acknowledge_in_packs
-from ._iam import ManagedPolicyRole
-from ._validation import is_known, raise_if_any
-from .job_definition import Queue, _Job
-from .queue import BatchQueue
-from .s3_trigger import parameter_problems
+from .._internal import dlq as _dlq
+from .._internal import logs as _logs
+from .._internal.compliance import acknowledge, acknowledge_in_packs
+from .._internal.iam import ManagedPolicyRole
+from .._internal.validation import is_known, raise_if_any
+from ..jobs import BatchJob
+from ..model import rules as _rules
+from ..queue import BatchQueue
+from ..types import Queue
+from ._common import parameter_problems
 
 #: The default handler's directory (shipped as package data).
-HANDLER_DIR = pathlib.Path(__file__).parent / "_lambda" / "submitter"
+HANDLER_DIR = pathlib.Path(__file__).parents[1] / "_lambda" / "submitter"
 #: The newest Python runtime aws-cdk-lib 2.275 knows (checked against ``lambda_.Runtime``).
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 #: Default function timeout: one SubmitJob call takes well under a second; a batch of 10 records a few seconds.
@@ -72,7 +75,7 @@ class LambdaSubmitter(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        job: _Job,
+        job: BatchJob,
         queue: Queue | None = None,
         code: lambda_.Code | None = None,
         handler: str = "index.handler",
@@ -248,7 +251,7 @@ class LambdaSubmitter(Construct):
             # Role's GetAtt (cfn-lint W3005). The policy stays one: Lambda checks the dead-letter permission on create.
             cfn_function.add_override("DependsOn", [Stack.of(self).get_logical_id(cfn_policy)])
 
-    def _acknowledge(self, job: _Job, in_vpc: bool, deduplicate: bool) -> None:
+    def _acknowledge(self, job: BatchJob, in_vpc: bool, deduplicate: bool) -> None:
         policy = self.role.managed_policy
         assert policy is not None
         wildcard = ["X-Ray trace upload (xray:PutTraceSegments, xray:PutTelemetryRecords)"]
