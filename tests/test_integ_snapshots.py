@@ -2,8 +2,10 @@
 clean, their waits bounded, nothing but buckets outlives their stacks, and ``make integ`` fails fast without
 credentials.
 
-Each test app is synthesized once per module (``integ.snapshots.synthesize``, asset staging off) and compared with
-the committed ``integ/integ_<app>.py.snapshot/`` (asset hashes and assertion salts scrubbed). Why not integ-runner's
+Each test app is synthesized (``integ.snapshots.synthesize``, asset staging off, at most once per session) and compared
+with the committed ``integ/integ_<app>.py.snapshot/`` (asset hashes and assertion salts scrubbed), unless the snapshot's
+fingerprint shows that neither it nor any file synthesis reads changed since ``make integ-snapshots`` wrote it. The
+other checks read the committed snapshots, which the first check proves current. Why not integ-runner's
 own snapshot check: the newest ``@aws-cdk/integ-runner`` (2.197.10) reads cloud assembly schema 53 at most and
 rejects the schema-55 assemblies of aws-cdk-lib 2.275 ("Maximum schema version supported is 53.x.x, but found 55.0.0").
 """
@@ -26,22 +28,24 @@ from moto import mock_aws
 
 from apps import APP_MODULES
 from integ import run, snapshots
-from integ._common import LEFT_FOR_THE_RUNNER
+from integ._common import ASSERTION_STACK_CFN_LINT_IGNORES, LEFT_FOR_THE_RUNNER
 
 from .helpers import CFN_LINT, ROOT
 
-#: cfn-lint's W3005 ("DependsOn already enforced by a Ref/GetAtt") fires on dependencies that integ-tests itself
-#: (its waiter state machines, ``next()`` chains) and aws-cdk-lib's BucketDeployment write: redundant, harmless,
-#: and not ours to change. Every other rule applies.
-IGNORED_CFN_LINT_RULES = ("W3005",)
 #: The longest any wait of a test may last: a stuck job must not keep a test (and its NAT gateway) alive for hours.
 MAX_WAIT_SECONDS = 45 * 60
 
 
 @pytest.fixture(scope="module")
-def synthesized(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, str]]:
-    """Every integration test app, synthesized once: module -> snapshot file name -> scrubbed content."""
-    return {m: snapshots.synthesize(m, tmp_path_factory.mktemp(m)) for m in snapshots.MODULES}
+def inputs() -> str:
+    """The digest of every file synthesis reads, as ``make integ-snapshots`` recorded it in each fingerprint."""
+    return snapshots.inputs_digest()
+
+
+@pytest.fixture(scope="module")
+def committed() -> dict[str, dict[str, str]]:
+    """Every committed snapshot: module -> file name -> content."""
+    return {m: snapshots.committed(m) for m in snapshots.MODULES}
 
 
 def _templates(files: dict[str, str]) -> dict[str, dict[str, Any]]:
@@ -59,13 +63,32 @@ def test_every_example_app_has_an_integration_test() -> None:
 
 
 @pytest.mark.parametrize("module", snapshots.MODULES)
-def test_snapshot_is_current(synthesized: dict[str, dict[str, str]], module: str) -> None:
-    # GIVEN the committed snapshot, WHEN the test app is synthesized now, THEN they are the same
-    current, committed = synthesized[module], snapshots.committed(module)
-    assert sorted(current) == sorted(committed), "stacks added or removed: run `make integ-snapshots`"
+def test_snapshot_is_current(
+    committed: dict[str, dict[str, str]], inputs: str, module: str, tmp_path: pathlib.Path
+) -> None:
+    # GIVEN the committed snapshot
+    expected = committed[module]
+    assert expected, f"no snapshot for {module}: run `make integ-snapshots`"
+    if snapshots.recorded_fingerprint(module) == snapshots.fingerprint(expected, inputs):
+        return  # written by `make integ-snapshots` from exactly these sources: current by construction
+    # WHEN the test app is synthesized now, THEN it is the same
+    current = snapshots.synthesize(module, tmp_path)
+    assert sorted(current) == sorted(expected), "stacks added or removed: run `make integ-snapshots`"
     for name in current:
-        diff = list(difflib.unified_diff(committed[name].splitlines(), current[name].splitlines(), lineterm="", n=2))
+        diff = list(difflib.unified_diff(expected[name].splitlines(), current[name].splitlines(), lineterm="", n=2))
         assert not diff, f"{module}/{name} changed; if intended, run `make integ-snapshots`:\n" + "\n".join(diff[:60])
+
+
+def test_fingerprint_changes_with_the_sources_and_with_the_snapshot() -> None:
+    files = {"integ.json": "{}\n", "Stack.template.json": '{"Resources": {}}\n'}
+    assert snapshots.fingerprint(files, "a") == snapshots.fingerprint(dict(files), "a")
+    assert snapshots.fingerprint(files, "a") != snapshots.fingerprint(files, "b")  # a source file changed
+    edited = files | {"Stack.template.json": '{"Resources": {"X": {}}}\n'}
+    assert snapshots.fingerprint(files, "a") != snapshots.fingerprint(edited, "a")  # the snapshot was edited
+    # the sources include the library, the example apps and the test apps (and not the snapshots themselves)
+    read = {p.relative_to(ROOT).parts[0] for p in snapshots._input_files()}
+    assert {"apps", "batch_constructs", "integ", "cdk.json", "constraints.txt"} <= read
+    assert not [p for p in snapshots._input_files() if ".snapshot" in str(p) or p.suffix == ".pyc"]
 
 
 def test_assertion_stacks_are_cfn_lint_clean() -> None:
@@ -75,33 +98,36 @@ def test_assertion_stacks_are_cfn_lint_clean() -> None:
     assert len(files) == len(snapshots.MODULES), files
     # WHEN cfn-lint checks them all in one run
     lint = subprocess.run(
-        [str(CFN_LINT), "--format", "json", "--ignore-checks", *IGNORED_CFN_LINT_RULES, "--", *files],
+        [str(CFN_LINT), "--format", "json", "--", *files],
         capture_output=True,
         text=True,
         check=False,
     )
     assert lint.stdout.strip().startswith("["), lint.stderr
-    # THEN it reports nothing
+    # THEN it reports nothing (each template ignores only ASSERTION_STACK_CFN_LINT_IGNORES, in its metadata)
+    for file in files:
+        ignored = json.loads(pathlib.Path(file).read_text())["Metadata"]["cfn-lint"]["config"]["ignore_checks"]
+        assert ignored == list(ASSERTION_STACK_CFN_LINT_IGNORES), file
     findings = [f"{f['Filename']}: {f['Rule']['Id']} {f['Message']}" for f in json.loads(lint.stdout)]
     assert findings == [], "\n".join(findings)
 
 
 @pytest.mark.parametrize("module", snapshots.MODULES)
-def test_only_buckets_outlive_the_stacks_under_test(synthesized: dict[str, dict[str, str]], module: str) -> None:
+def test_only_buckets_outlive_the_stacks_under_test(committed: dict[str, dict[str, str]], module: str) -> None:
     # GIVEN the stacks a test deploys (the examples retain tables, keys, log groups and buckets)
-    templates = _templates(synthesized[module])
-    for stack in _case(synthesized[module])["stacks"]:
+    templates = _templates(committed[module])
+    for stack in _case(committed[module])["stacks"]:
         resources = templates[stack]["Resources"]
         retained = {k: r["Type"] for k, r in resources.items() if r.get("DeletionPolicy", "Delete") != "Delete"}
         # THEN only the buckets are retained (integ/run.py empties and deletes them after the destroy) ...
         assert set(retained.values()) <= set(LEFT_FOR_THE_RUNNER), retained
     # ... AND every stack of the test has at least one resource CloudFormation deletes
-    assert all(templates[s]["Resources"] for s in _case(synthesized[module])["stacks"])
+    assert all(templates[s]["Resources"] for s in _case(committed[module])["stacks"])
 
 
 @pytest.mark.parametrize("module", snapshots.MODULES)
-def test_assertion_stack_asserts_and_every_wait_is_bounded(synthesized: dict[str, dict[str, str]], module: str) -> None:
-    files = synthesized[module]
+def test_assertion_stack_asserts_and_every_wait_is_bounded(committed: dict[str, dict[str, str]], module: str) -> None:
+    files = committed[module]
     assertions = _templates(files)[_case(files)["assertionStackName"]]
     # THEN the assertion stack reports at least one result (what integ/run.py reads) ...
     results = [name for name in assertions.get("Outputs", {}) if name.startswith("AssertionResults")]
