@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+import os
 import pathlib
 import re
 import shutil
@@ -29,6 +30,7 @@ import tempfile
 from typing import Any, Final
 
 from integ._common import CONTEXT
+from integ.integ_gpu_training import GPU_JOB_VARIABLE
 
 HERE: Final = pathlib.Path(__file__).resolve().parent
 #: The test apps, one per example app (``integ_<example>.py``).
@@ -73,7 +75,13 @@ def synthesize(module: str, outdir: pathlib.Path) -> dict[str, str]:
     # Asset staging off: the snapshot keeps no asset, and copying the AWS CLI layer of a BucketDeployment (21 MB) and
     # the integ-tests handler (6 MB) per app would be most of the synthesis time.
     app = cdk.App(context={**CONTEXT, "aws:cdk:disable-asset-staging": True}, outdir=str(outdir))
-    build(app)
+    # The snapshot is the default variant: without the opt-in GPU job, whatever the caller's environment says.
+    opt_in = os.environ.pop(GPU_JOB_VARIABLE, None)
+    try:
+        build(app)
+    finally:
+        if opt_in is not None:
+            os.environ[GPU_JOB_VARIABLE] = opt_in
     assembly = app.synth()
     files = {f"{stack.stack_name}.template.json": _dump(stack.template) for stack in assembly.stacks}
     files["integ.json"] = _dump(json.loads((outdir / "integ.json").read_text()))

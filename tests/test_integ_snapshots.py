@@ -27,7 +27,7 @@ import pytest
 from moto import mock_aws
 
 from apps import APP_MODULES
-from integ import run, snapshots
+from integ import integ_gpu_training, run, snapshots
 from integ._common import ASSERTION_STACK_CFN_LINT_IGNORES, LEFT_FOR_THE_RUNNER
 
 from .helpers import CFN_LINT, ROOT
@@ -191,6 +191,8 @@ def test_cost_estimate_adds_the_gpu_job_only_when_asked() -> None:
     assert with_job[0] == round(run.COSTS["integ_gpu_training"].usd + run.GPU_JOB_COST.usd, 2)
     assert run.estimate(["integ_movies_importer"], gpu_job=True)[0] == run.COSTS["integ_movies_importer"].usd
     assert minutes > 0
+    # the runner reads the same opt-in variable as the test app (it does not import it: that would start jsii)
+    assert run.GPU_JOB_VARIABLE == integ_gpu_training.GPU_JOB_VARIABLE
 
 
 def test_retained_buckets_are_emptied_of_every_version_and_deleted(monkeypatch: pytest.MonkeyPatch) -> None:
