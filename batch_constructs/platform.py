@@ -20,7 +20,7 @@ from .compute import (
     SpotEnvironment,
 )
 from .jobs import ContainerJob
-from .model import rules as _rules
+from .model import registry
 from .network import BatchNetwork
 from .queue import BatchQueue
 
@@ -76,8 +76,7 @@ class BatchPlatform(Construct):
             raise_if_any(
                 self,
                 [
-                    _rules.fix(
-                        "queue-environments",
+                    registry.QUEUE_ENVIRONMENTS.fix(
                         "every environment kind is turned off",
                         "enable at least one of fargate, fargate_spot, on_demand, spot, gpu",
                     )

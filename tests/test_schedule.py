@@ -300,7 +300,7 @@ def test_direct_submission_validation(
 def test_job_without_queue(scratch: tuple[cdk.Stack, ContainerJob, BatchJobStateMachine]) -> None:
     stack, _, _ = scratch
     loose = container_job(stack, "Loose", None)
-    with pytest.raises(BatchConfigurationError, match=r"\[job-fits-queue\] ScheduledJob: job Scratch/Loose has no"):
+    with pytest.raises(BatchConfigurationError, match=r"\[trigger-queue\] ScheduledJob: job Scratch/Loose has no"):
         ScheduledJob(stack, "NoQueue", job=loose, schedule=DAILY)
 
 

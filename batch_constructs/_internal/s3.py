@@ -7,6 +7,7 @@ from aws_cdk import AspectPriority, Aspects, IAspect
 from aws_cdk import aws_s3 as s3
 from constructs import Construct, IConstruct
 
+from ..model import registry
 from .validation import warn
 
 __all__ = ["enable_event_bridge"]
@@ -41,7 +42,7 @@ def enable_event_bridge(scope: Construct, bucket: s3.IBucket) -> bool:
         return True
     warn(
         scope,
-        "imported-bucket-eventbridge",
+        registry.IMPORTED_BUCKET_EVENTBRIDGE_WARNING,
         f"bucket {bucket.node.path} is imported: this stack cannot turn on its EventBridge notifications. The bucket's "
         "owner must enable them (console: Properties > Amazon EventBridge > On; or "
         "`aws s3api put-bucket-notification-configuration` with EventBridgeConfiguration), or no job is ever "

@@ -13,6 +13,7 @@ from aws_cdk import Annotations, Token
 from constructs import Construct, IValidation
 
 from ..errors import BatchConfigurationError
+from ..model.registry import Advice
 
 WARNING_PREFIX = "batch-constructs"
 
@@ -59,6 +60,6 @@ def validate_later(scope: Construct, check: Callable[[], list[str]]) -> None:
     scope.node.add_validation(_DeferredCheck(check))
 
 
-def warn(scope: Construct, warning_id: str, message: str) -> None:
+def warn(scope: Construct, warning: Advice, message: str) -> None:
     """A non-fatal, acknowledgeable warning: ``Annotations.of(scope).acknowledge_warning('batch-constructs:<id>')``."""
-    Annotations.of(scope).add_warning_v2(f"{WARNING_PREFIX}:{warning_id}", message)
+    Annotations.of(scope).add_warning_v2(f"{WARNING_PREFIX}:{warning.id}", message)

@@ -24,6 +24,7 @@ from .._internal.compliance import acknowledge, nag_text
 from .._internal.iam import ManagedPolicyRole
 from .._internal.limits import register_stack_checks
 from .._internal.validation import is_known, raise_if_any, validate_later, warn
+from ..model import registry
 from ..model import rules as _rules
 from ..model.rules import JobRequirements
 from ..queue import BatchQueue
@@ -96,7 +97,7 @@ class BatchJob(Construct):
         if job_definition_name is not None:
             warn(
                 self,
-                "physical-name",
+                registry.PHYSICAL_NAME_WARNING,
                 f"job_definition_name={job_definition_name!r}: fine for job definitions (each change registers a new "
                 "revision), but two stacks using the same name overwrite each other's revisions.",
             )
@@ -105,7 +106,7 @@ class BatchJob(Construct):
         if missing:
             warn(
                 self,
-                "required-parameters",
+                registry.REQUIRED_PARAMETERS_WARNING,
                 f"the command references {', '.join('Ref::' + m for m in missing)} with no default parameter: every "
                 "submission must pass them, or the literal text 'Ref::name' reaches the container.",
             )
@@ -127,7 +128,7 @@ class BatchJob(Construct):
             problems += _rules.job_fits_queue(req, queue.node.path, capacities)
             headroom = _rules.memory_headroom(req, capacities)
             if headroom and not problems:
-                warn(self, "memory-headroom", headroom)
+                warn(self, registry.MEMORY_HEADROOM_WARNING, headroom)
         return problems
 
     @property
@@ -159,8 +160,7 @@ class BatchJob(Construct):
             raise_if_any(
                 self,
                 [
-                    _rules.fix(
-                        "job-fits-queue",
+                    registry.JOB_QUEUE.fix(
                         "grant_submit_job needs a queue and the job has none",
                         "pass queue= to the job or to grant_submit_job",
                     )
@@ -181,6 +181,6 @@ class BatchJob(Construct):
     def job_queue_arn(self) -> str:
         """The ARN of the job's queue."""
         if self.queue is None:
-            raise_if_any(self, [_rules.fix("job-fits-queue", "the job has no queue", "pass queue= to the job")])
+            raise_if_any(self, [registry.JOB_QUEUE.fix("the job has no queue", "pass queue= to the job")])
         assert self.queue is not None
         return self.queue.job_queue_arn

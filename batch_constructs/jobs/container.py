@@ -14,6 +14,7 @@ from constructs import Construct
 
 from .._internal import defaults as _defaults
 from .._internal.validation import is_known, raise_if_any, warn
+from ..model import registry
 from ..model import rules as _rules
 from ..model.rules import JobRequirements
 from ..queue import BatchQueue
@@ -22,6 +23,11 @@ from .base import BatchJob
 from .retry import RetryPolicy
 
 __all__ = ["ContainerJob"]
+
+#: Problems that make a job wrong for its platform; the fit check would only repeat them as "fits no environment".
+_PLATFORM_PROBLEMS = tuple(
+    f"[{r.id}]" for r in (registry.FARGATE_RESOURCES, registry.FARGATE_GPU, registry.JOB_RESOURCES)
+)
 
 
 class ContainerJob(BatchJob):
@@ -112,27 +118,25 @@ class ContainerJob(BatchJob):
                 p += _rules.fargate_resources(vcpus, memory_mib)
             units = _rules.vcpus_units_warning(vcpus)
             if units:
-                warn(self, "vcpus-units", units)
+                warn(self, registry.VCPUS_UNITS_WARNING, units)
         if self.platform == "FARGATE":
             if gpus:
-                p.append(_rules.fix("fargate-gpu", f"gpus={gpus} on a Fargate job", "use an EC2 GpuEnvironment queue"))
+                p.append(registry.FARGATE_GPU.fix(f"gpus={gpus} on a Fargate job", "use an EC2 GpuEnvironment queue"))
             if privileged:
-                p.append(_rules.fix("platform-props", "privileged=True on a Fargate job", "run it on EC2, or drop it"))
+                p.append(registry.PLATFORM_PROPS.fix("privileged=True on a Fargate job", "run it on EC2, or drop it"))
             if ephemeral_storage is not None and is_known(ephemeral_storage.to_gibibytes()):
                 p += _rules.ephemeral_storage(ephemeral_storage.to_gibibytes())
         else:
             if ephemeral_storage is not None:
                 p.append(
-                    _rules.fix(
-                        "platform-props",
+                    registry.PLATFORM_PROPS.fix(
                         "ephemeral_storage on an EC2 job (Fargate only)",
                         "size the instances' volumes with a launch template, or drop it",
                     )
                 )
             if architecture is not None:
                 p.append(
-                    _rules.fix(
-                        "platform-props",
+                    registry.PLATFORM_PROPS.fix(
                         "architecture on an EC2 job (Fargate only; on EC2 the instance types decide)",
                         "drop it, and choose Graviton instance classes for ARM64",
                     )
@@ -142,7 +146,7 @@ class ContainerJob(BatchJob):
             arch = "ARM64" if architecture == ecs.CpuArchitecture.ARM64 else "X86_64"
         self.requirements = [JobRequirements(self.platform, vcpus, memory_mib, gpus, arch)]
         # A job that is already wrong for its platform would only repeat itself as "fits no environment".
-        if is_known(vcpus, memory_mib, gpus) and not any(x.startswith(("[fargate-", "[job-resources]")) for x in p):
+        if is_known(vcpus, memory_mib, gpus) and not any(x.startswith(_PLATFORM_PROBLEMS) for x in p):
             self._check_fit()
         raise_if_any(self, p)
 

@@ -16,6 +16,7 @@ from constructs import Construct
 
 from .._internal import defaults as _defaults
 from .._internal.validation import is_known, raise_if_any, warn
+from ..model import registry
 from ..model import rules as _rules
 from ..model.rules import JobRequirements
 from ..queue import BatchQueue
@@ -111,8 +112,7 @@ class MultiNodeJob(BatchJob):
             itype = ec2.InstanceType(single) if single else None
         if itype is None:
             p.append(
-                _rules.fix(
-                    "multinode-environment",
+                registry.MULTINODE_ENVIRONMENT.fix(
                     "no instance_type, and the queue has no single-instance-type environment to take it from",
                     "pass instance_type=ec2.InstanceType('c5n.18xlarge') (one type for every node)",
                 )
@@ -130,7 +130,7 @@ class MultiNodeJob(BatchJob):
             p += _rules.job_resources(vcpus, memory_mib, gpus, "EC2")
             units = _rules.vcpus_units_warning(vcpus)
             if units:
-                warn(self, "vcpus-units", units)
+                warn(self, registry.VCPUS_UNITS_WARNING, units)
         self.requirements = [
             JobRequirements(
                 "EC2",

@@ -8,6 +8,7 @@ from typing import Any
 
 from .._internal.validation import is_known
 from ..jobs import BatchJob
+from ..model import registry
 from ..model import rules as _rules
 from ..queue import BatchQueue
 from ..types import Queue
@@ -38,8 +39,7 @@ def parameter_problems(names: Mapping[str, str]) -> list[str]:
     for prop, value in names.items():
         if not _PARAMETER_NAME.match(value):
             problems.append(
-                _rules.fix(
-                    "trigger-parameters",
+                registry.TRIGGER_PARAMETERS.fix(
                     f"{prop}={value!r} cannot be referenced as Ref::{value} (letters, digits and '_' only)",
                     f"use e.g. {re.sub(r'[^A-Za-z0-9_]', '_', value) or 'name'!r}",
                 )
@@ -48,8 +48,7 @@ def parameter_problems(names: Mapping[str, str]) -> list[str]:
     for prop, value in names.items():
         if value in seen:
             problems.append(
-                _rules.fix(
-                    "trigger-parameters",
+                registry.TRIGGER_PARAMETERS.fix(
                     f"{prop} and {seen[value]} are both {value!r}",
                     "give every parameter its own name",
                 )
@@ -67,8 +66,7 @@ def queue_problems(job: BatchJob, queue: Queue | None, what: str) -> tuple[Queue
     target = queue or job.queue
     if target is None:
         return None, [
-            _rules.fix(
-                "job-fits-queue",
+            registry.TRIGGER_QUEUE.fix(
                 f"{what}: job {job.node.path} has no queue, and none was passed",
                 "pass queue= to the job, or to this construct",
             )
@@ -85,7 +83,7 @@ def array_size_problems(what: str, array_size: int | None) -> list[str]:
     if array_size is None or not is_known(array_size):
         return []
     return _rules.int_range(
-        "array-size",
+        registry.ARRAY_SIZE,
         f"{what}array_size",
         array_size,
         *_rules.ARRAY_SIZE,

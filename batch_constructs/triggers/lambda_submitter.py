@@ -32,6 +32,7 @@ from .._internal.compliance import acknowledge, acknowledge_in_packs
 from .._internal.iam import ManagedPolicyRole
 from .._internal.validation import is_known, raise_if_any
 from ..jobs import BatchJob
+from ..model import registry
 from ..model import rules as _rules
 from ..queue import BatchQueue
 from ..types import Queue
@@ -131,8 +132,7 @@ class LambdaSubmitter(Construct):
         problems: list[str] = []
         if target is None:
             problems.append(
-                _rules.fix(
-                    "trigger-queue",
+                registry.TRIGGER_QUEUE.fix(
                     f"job {job.node.path} has no queue and none was passed",
                     "pass queue= here, or queue= to the job",
                 )
@@ -141,22 +141,21 @@ class LambdaSubmitter(Construct):
         reserved = sorted(set(environment or {}) & set(RESERVED_ENVIRONMENT))
         if reserved:
             problems.append(
-                _rules.fix(
-                    "lambda-submitter",
+                registry.LAMBDA_SUBMITTER.fix(
                     f"environment sets {', '.join(reserved)}, which the construct sets",
                     "use the matching keyword arguments (queue=, job_name_prefix=, share_identifier=...)",
                 )
             )
         if is_known(timeout.to_seconds()):
             problems += _rules.int_range(
-                "lambda-submitter", "timeout (s)", timeout.to_seconds(), 1, 900, "use 1 second to 15 minutes"
+                registry.LAMBDA_SUBMITTER, "timeout (s)", timeout.to_seconds(), 1, 900, "use 1 second to 15 minutes"
             )
         problems += _rules.int_range(
-            "lambda-submitter", "memory_size (MiB)", memory_size, 128, 10240, "use 128-10240 MiB"
+            registry.LAMBDA_SUBMITTER, "memory_size (MiB)", memory_size, 128, 10240, "use 128-10240 MiB"
         )
         if reserved_concurrent_executions is not None:
             problems += _rules.int_range(
-                "lambda-submitter",
+                registry.LAMBDA_SUBMITTER,
                 "reserved_concurrent_executions",
                 reserved_concurrent_executions,
                 1,
@@ -165,12 +164,11 @@ class LambdaSubmitter(Construct):
             )
         if vpc is None and (vpc_subnets is not None or security_groups):
             problems.append(
-                _rules.fix("lambda-submitter", "vpc_subnets or security_groups without vpc", "pass vpc= as well")
+                registry.LAMBDA_SUBMITTER.fix("vpc_subnets or security_groups without vpc", "pass vpc= as well")
             )
         if isinstance(target, BatchQueue) and target.fair_share and share_identifier is None and code is None:
             problems.append(
-                _rules.fix(
-                    "share-identifier",
+                registry.SHARE_IDENTIFIER.fix(
                     f"queue {target.node.path} uses fair share and the submitter passes no share identifier",
                     "pass share_identifier= (one of the queue's shares)",
                 )

@@ -36,6 +36,7 @@ from .._internal.iam import ManagedPolicyRole
 from .._internal.s3 import enable_event_bridge
 from .._internal.validation import is_known, raise_if_any, warn
 from ..jobs import BatchJob
+from ..model import registry
 from ..model import rules as _rules
 from ..types import Queue
 from ._common import job_command, parameter_problems
@@ -73,28 +74,26 @@ def filter_problems(prefixes: Sequence[str], suffixes: Sequence[str]) -> list[st
     for kind, values in (("prefixes", prefixes), ("suffixes", suffixes)):
         if isinstance(values, str):
             problems.append(
-                _rules.fix("trigger-filters", f"{kind}={values!r} is a string", f"pass a list: {kind}=[{values!r}]")
+                registry.TRIGGER_FILTERS.fix(f"{kind}={values!r} is a string", f"pass a list: {kind}=[{values!r}]")
             )
             continue
         for value in values:
             if not is_known(value):
                 problems.append(
-                    _rules.fix(
-                        "trigger-filters",
+                    registry.TRIGGER_FILTERS.fix(
                         f"{kind} contains a token; EventBridge patterns need literal text",
                         "pass literal strings",
                     )
                 )
             elif value == "":
                 problems.append(
-                    _rules.fix("trigger-filters", f"{kind} contains an empty string", "drop it (it matches every key)")
+                    registry.TRIGGER_FILTERS.fix(f"{kind} contains an empty string", "drop it (it matches every key)")
                 )
     if not isinstance(prefixes, str):
         for prefix in prefixes:
             if isinstance(prefix, str) and prefix.startswith("/"):
                 problems.append(
-                    _rules.fix(
-                        "trigger-filters",
+                    registry.TRIGGER_FILTERS.fix(
                         f"prefix {prefix!r} starts with '/'; S3 keys do not, so it never matches",
                         f"use {prefix.lstrip('/')!r}",
                     )
@@ -102,8 +101,7 @@ def filter_problems(prefixes: Sequence[str], suffixes: Sequence[str]) -> list[st
     combinations = max(len(prefixes), 1) * max(len(suffixes), 1)
     if not isinstance(prefixes, str) and not isinstance(suffixes, str) and combinations > _MAX_KEY_FILTERS:
         problems.append(
-            _rules.fix(
-                "trigger-filters",
+            registry.TRIGGER_FILTERS.fix(
                 f"{len(prefixes)} prefixes x {len(suffixes)} suffixes = {combinations} key patterns; "
                 f"at most {_MAX_KEY_FILTERS}",
                 "use a common prefix, or fewer suffixes",
@@ -177,8 +175,7 @@ class S3UploadTrigger(Construct):
         problems += _rules.job_name(job_name)
         if queue is None and job.queue is None:
             problems.append(
-                _rules.fix(
-                    "trigger-queue",
+                registry.TRIGGER_QUEUE.fix(
                     f"job {job.node.path} has no queue and none was passed",
                     "pass queue= here, or queue= to the job",
                 )
@@ -188,7 +185,7 @@ class S3UploadTrigger(Construct):
         if not prefixes and not suffixes:
             warn(
                 self,
-                "trigger-unfiltered",
+                registry.TRIGGER_UNFILTERED_WARNING,
                 "no prefixes or suffixes: every object created in the bucket submits a job, including any object the "
                 "job writes back to it (a loop). Filter the inputs with prefixes=[...] if the job writes to this "
                 "bucket.",
@@ -207,7 +204,7 @@ class S3UploadTrigger(Construct):
             if missing:
                 warn(
                     self,
-                    "trigger-parameters",
+                    registry.TRIGGER_PARAMETERS_WARNING,
                     f"job {job.node.path}'s command does not reference {' or '.join('Ref::' + m for m in missing)}: "
                     "the job will not see which object to process. Add them to the command, or rename "
                     "bucket_parameter / key_parameter to what the command uses.",

@@ -47,6 +47,7 @@ from .._internal import logs as _logs
 from .._internal.compliance import acknowledge
 from .._internal.iam import ManagedPolicyRole
 from .._internal.validation import is_known, raise_if_any
+from ..model import registry
 from ..model import rules as _rules
 from ..types import Job, Queue
 from ._common import array_size_problems, queue_problems
@@ -372,8 +373,7 @@ def _timeout_problems(what: str, timeout: Duration | None) -> list[str]:
     if 60 <= seconds <= MAX_EXECUTION_SECONDS:
         return []
     return [
-        _rules.fix(
-            "timeout",
+        registry.STATE_MACHINE_TIMEOUT.fix(
             f"{what}timeout={seconds:.0f} s; allowed 60 s (a job cannot be scheduled, run and finished faster) to one "
             "year (a standard workflow's longest execution)",
             "use Duration.minutes(1) to Duration.days(365), or leave it unset for the job's own timeout x attempts "
@@ -492,7 +492,7 @@ class BatchPipeline(_JobStateMachineBase):
         super().__init__(scope, construct_id)
         problems: list[str] = []
         if not steps:
-            problems.append(_rules.fix("dependencies", "a pipeline with no steps", "pass at least one PipelineStep"))
+            problems.append(registry.PIPELINE_STEPS.fix("a pipeline with no steps", "pass at least one PipelineStep"))
         problems += _timeout_problems("", timeout)
         seen: dict[str, int] = {}
         queues: list[Queue] = []
@@ -507,13 +507,14 @@ class BatchPipeline(_JobStateMachineBase):
             name = step.state_name
             if not 1 <= len(name) <= 80:
                 problems.append(
-                    _rules.fix("name", f"steps[{index}] state name {name!r} has {len(name)} characters", "use 1-80")
+                    registry.STATE_NAME.fix(
+                        f"steps[{index}] state name {name!r} has {len(name)} characters", "use 1-80"
+                    )
                 )
             if name in self.RESERVED_STATE_NAMES or name in seen:
                 other = f"steps[{seen[name]}]" if name in seen else "a state of the pipeline itself"
                 problems.append(
-                    _rules.fix(
-                        "name",
+                    registry.STATE_NAME.fix(
                         f"steps[{index}] is named {name!r}, like {other}; state names are unique in a state machine",
                         "pass name= to the PipelineStep (e.g. when the same job runs twice)",
                     )
