@@ -247,7 +247,7 @@ def fargate_no_update(template: Template) -> list[str]:
         kind = str((env.get("ComputeResources") or {}).get("Type", "")).upper()
         if kind not in ("FARGATE", "FARGATE_SPOT"):
             continue
-        present = [p for p in ("UpdatePolicy", "ReplaceComputeEnvironment") if p in env]
+        present: list[str] = [p for p in ("UpdatePolicy", "ReplaceComputeEnvironment") if p in env]
         if "UpdateToLatestImageVersion" in (env.get("ComputeResources") or {}):
             present.append("ComputeResources.UpdateToLatestImageVersion")
         if present:
