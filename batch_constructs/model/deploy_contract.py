@@ -1,9 +1,10 @@
 """The deploy contract: AWS rules a synthesized template must keep that neither cfn-lint nor cdk-nag checks.
 
 Pure (no CDK): each rule reads a template as a dict (``cdk.out/<Stack>.template.json``) and returns the violations it
-finds, one string each, ``[rule-id] Resource: problem``. The library's constructs keep these rules by construction; the
-checks are for templates in general (yours, or ones edited with escape hatches), and the project's tests run them over
-every example app and a fixture stack per construct. ``docs/deploy-contract.md`` documents each rule and its source.
+finds, one string each (``ContractRule.run`` and :func:`check_template` prefix them ``[rule-id]``). The library's
+constructs keep these rules by construction; the checks are for templates in general (yours, or ones edited with
+escape hatches), and the project's tests run them over every example app and a fixture stack per construct.
+``docs/deploy-contract.md`` documents each rule and its source.
 
 Values CloudFormation only knows at deploy time (``Ref``, ``Fn::GetAtt``...) are skipped, never reported.
 
@@ -43,6 +44,10 @@ class ContractRule:
     summary: str
     source: str
     check: Callable[[Template], list[str]]
+
+    def run(self, template: Template) -> list[str]:
+        """The rule's violations in ``template``, each as ``[id] Resource: problem``."""
+        return [f"[{self.id}] {problem}" for problem in self.check(template)]
 
 
 def _resources(template: Template, *types: str) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -117,7 +122,7 @@ def security_groups_or_interfaces(template: Template) -> list[str]:
         groups = (env.get("ComputeResources") or {}).get("SecurityGroupIds")
         if lt and groups and lt[1].get("NetworkInterfaces"):
             found.append(
-                f"[sg-or-interfaces] {logical_id}: SecurityGroupIds and launch template {lt[0]} with "
+                f"{logical_id}: SecurityGroupIds and launch template {lt[0]} with "
                 "NetworkInterfaces; AWS Batch accepts only one of them (put the groups on each interface)"
             )
     return found
@@ -157,7 +162,7 @@ def efa_security_group(template: Template) -> list[str]:
                 missing = [d for d, ok in (("inbound from", inbound), ("outbound to", outbound)) if not ok]
                 if missing:
                     found.append(
-                        f"[efa-security-group] {group_id} (EFA interface of {lt_id}): no all-traffic rule "
+                        f"{group_id} (EFA interface of {lt_id}): no all-traffic rule "
                         f"{' or '.join(missing)} itself; EFA needs both"
                     )
     return sorted(set(found))
@@ -176,7 +181,7 @@ def efa_driver(template: Template) -> list[str]:
         installs = any(EFA_INSTALLER_MARKER in s for s in _strings(lt[1].get("UserData")))
         if not custom_ami and not installs:
             found.append(
-                f"[efa-driver] {logical_id}: EFA interfaces on the stock ECS image, which has no EFA driver, and no "
+                f"{logical_id}: EFA interfaces on the stock ECS image, which has no EFA driver, and no "
                 f"user data running {EFA_INSTALLER_MARKER} in launch template {lt[0]}"
             )
     return found
@@ -199,9 +204,7 @@ def efa_memlock(template: Template) -> list[str]:
                 for u in container.get("Ulimits") or []
             )
             if not unlimited:
-                found.append(
-                    f"[efa-memlock] {logical_id} {where}: maps the EFA device without memlock unlimited (-1/-1)"
-                )
+                found.append(f"{logical_id} {where}: maps the EFA device without memlock unlimited (-1/-1)")
     return found
 
 
@@ -211,7 +214,7 @@ def imds_locked(template: Template) -> list[str]:
         if not _is_ec2(env):
             continue
         if not (env.get("ComputeResources") or {}).get("LaunchTemplate"):
-            found.append(f"[imds-locked] {logical_id}: an EC2 environment without a launch template (IMDS unset)")
+            found.append(f"{logical_id}: an EC2 environment without a launch template (IMDS unset)")
             continue
         lt = _launch_template_of(template, env)
         if lt is None:
@@ -219,7 +222,7 @@ def imds_locked(template: Template) -> list[str]:
         options = lt[1].get("MetadataOptions") or {}
         if options.get("HttpTokens") != "required" or options.get("HttpPutResponseHopLimit") != 1:
             found.append(
-                f"[imds-locked] {logical_id}: launch template {lt[0]} has HttpTokens="
+                f"{logical_id}: launch template {lt[0]} has HttpTokens="
                 f"{options.get('HttpTokens')}, HttpPutResponseHopLimit={options.get('HttpPutResponseHopLimit')}; "
                 "required and 1 keep job containers away from the instance role's credentials"
             )
@@ -235,7 +238,7 @@ def launch_template_version(template: Template) -> list[str]:
         version = spec.get("Version")
         if version is None or version in ("$Latest", "$Default"):
             found.append(
-                f"[launch-template-version] {logical_id}: launch template version {version or 'unset'}; a template "
+                f"{logical_id}: launch template version {version or 'unset'}; a template "
                 "change then never reaches the environment (pin the version number)"
             )
     return found
@@ -251,7 +254,7 @@ def fargate_no_update(template: Template) -> list[str]:
         if "UpdateToLatestImageVersion" in (env.get("ComputeResources") or {}):
             present.append("ComputeResources.UpdateToLatestImageVersion")
         if present:
-            found.append(f"[fargate-no-update] {logical_id}: a {kind} environment with {', '.join(present)}")
+            found.append(f"{logical_id}: a {kind} environment with {', '.join(present)}")
     return found
 
 
@@ -266,24 +269,20 @@ def time_limits(template: Template) -> list[str]:
         for action in queue.get("JobStateTimeLimitActions") or []:
             if isinstance(action, dict) and _outside(action.get("MaxTimeSeconds"), low, high):
                 found.append(
-                    f"[time-limits] {logical_id}: JobStateTimeLimitActions MaxTimeSeconds="
+                    f"{logical_id}: JobStateTimeLimitActions MaxTimeSeconds="
                     f"{action.get('MaxTimeSeconds')}; allowed {low}-{high}"
                 )
     for logical_id, job in _resources(template, "AWS::Batch::JobDefinition"):
         seconds = (job.get("Timeout") or {}).get("AttemptDurationSeconds")
         if _outside(seconds, _rules.TIMEOUT_MIN_SECONDS, float("inf")):
             found.append(
-                f"[time-limits] {logical_id}: Timeout.AttemptDurationSeconds={seconds}; minimum "
-                f"{_rules.TIMEOUT_MIN_SECONDS}"
+                f"{logical_id}: Timeout.AttemptDurationSeconds={seconds}; minimum {_rules.TIMEOUT_MIN_SECONDS}"
             )
     low_m, high_m = _rules.UPDATE_TIMEOUT_MINUTES
     for logical_id, env in _resources(template, "AWS::Batch::ComputeEnvironment"):
         minutes = (env.get("UpdatePolicy") or {}).get("JobExecutionTimeoutMinutes")
         if _outside(minutes, low_m, high_m):
-            found.append(
-                f"[time-limits] {logical_id}: UpdatePolicy.JobExecutionTimeoutMinutes={minutes}; allowed "
-                f"{low_m}-{high_m}"
-            )
+            found.append(f"{logical_id}: UpdatePolicy.JobExecutionTimeoutMinutes={minutes}; allowed {low_m}-{high_m}")
     return found
 
 
@@ -296,17 +295,17 @@ def retry_patterns(template: Template) -> list[str]:
         strategy = job.get("RetryStrategy") or {}
         attempts = strategy.get("Attempts")
         if _outside(attempts, *_rules.RETRY_ATTEMPTS):
-            found.append(f"[retry-patterns] {logical_id}: Attempts={attempts}; allowed 1-10")
+            found.append(f"{logical_id}: Attempts={attempts}; allowed 1-10")
         conditions = [c for c in strategy.get("EvaluateOnExit") or [] if isinstance(c, dict)]
         if len(conditions) > _rules.RETRY_CONDITIONS_MAX:
-            found.append(f"[retry-patterns] {logical_id}: {len(conditions)} EvaluateOnExit conditions; at most 5")
+            found.append(f"{logical_id}: {len(conditions)} EvaluateOnExit conditions; at most 5")
         for index, condition in enumerate(conditions):
             if str(condition.get("Action", "")).upper() not in ("RETRY", "EXIT"):
-                found.append(f"[retry-patterns] {logical_id}: condition {index} Action={condition.get('Action')}")
+                found.append(f"{logical_id}: condition {index} Action={condition.get('Action')}")
             for key, name in _PATTERN_KEYS.items():
                 pattern = condition.get(key)
                 if isinstance(pattern, str):
-                    found += [f"[retry-patterns] {logical_id}: {p}" for p in _rules.retry_pattern(index, name, pattern)]
+                    found += [f"{logical_id}: {p}" for p in _rules.retry_pattern(index, name, pattern)]
     return found
 
 
@@ -381,7 +380,7 @@ def check_template(template: Template) -> list[str]:
     """Every deploy-contract violation of one template (empty: the template keeps the contract)."""
     found: list[str] = []
     for rule in CONTRACT_RULES:
-        found += rule.check(template)
+        found += rule.run(template)
     return found
 
 
