@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from aws_cdk import aws_batch as batch
 
     from .compute import BatchEnvironment
-    from .jobs import ContainerJob, MultiNodeJob
+    from .jobs import ContainerJob, ImportedJob, MultiNodeJob
     from .queue import BatchQueue
 
 __all__ = ["Environment", "Job", "JobPlatform", "Queue"]
@@ -21,7 +21,7 @@ __all__ = ["Environment", "Job", "JobPlatform", "Queue"]
 Queue: TypeAlias = "BatchQueue | batch.IJobQueue"
 #: A compute environment: one of the library's (its capacity is known) or any L2 environment.
 Environment: TypeAlias = "BatchEnvironment | batch.IComputeEnvironment"
-#: A job the triggers can submit.
-Job: TypeAlias = "ContainerJob | MultiNodeJob"
+#: A job the triggers can submit: one of the library's, or a definition it did not create.
+Job: TypeAlias = "ContainerJob | MultiNodeJob | ImportedJob"
 #: Where a container job runs.
 JobPlatform = Literal["FARGATE", "EC2"]
