@@ -88,8 +88,7 @@ class ScheduledJob(Construct):
             account; its grants sit in a managed policy): ``batch:SubmitJob`` on the queue and
             ``job-definition/NAME:*``, or ``states:StartExecution`` on the state machine.
         dead_letter_queue: where undeliverable events go (the given queue, or the child ``DeadLetterQueue``).
-        state_machine: the state machine started (the ``sfn.IStateMachine``), or None when the job is submitted
-            directly.
+        state_machine: the state machine started (as passed), or None when the job is submitted directly.
         job: the job submitted directly or by a BatchJobStateMachine; None for a pipeline or another state machine.
     """
 
@@ -187,7 +186,7 @@ class ScheduledJob(Construct):
             machine = state_machine.state_machine
         elif state_machine is not None:
             machine = state_machine
-        self.state_machine: sfn.IStateMachine | None = machine
+        self.state_machine: StateMachineTarget | None = state_machine
         self.job: Job | None = state_machine.job if isinstance(state_machine, BatchJobStateMachine) else job
         use_scheduler = state_machine is None and share_identifier is not None
         service = "scheduler.amazonaws.com" if use_scheduler else "events.amazonaws.com"
