@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeAlias
 
 from .._internal.validation import is_known
 from ..jobs import BatchJob, ImportedJob
 from ..model import registry
 from ..model import rules as _rules
 from ..queue import BatchQueue
-from ..types import Job, Queue
+from ..types import Queue
+
+#: Any job the triggers submit: one of the library's, or a definition it did not create.
+AnyJob: TypeAlias = BatchJob | ImportedJob
 
 __all__ = [
+    "AnyJob",
     "array_size_problems",
     "declared_parameters",
     "job_command",
@@ -27,7 +31,7 @@ __all__ = [
 _PARAMETER_NAME = re.compile(r"^[A-Za-z0-9_]+$")
 
 
-def job_command(job: BatchJob | ImportedJob) -> list[str] | None:
+def job_command(job: AnyJob) -> list[str] | None:
     """The command(s) of ``job``'s containers joined, or None when no container has a known command."""
     definition: Any = job.job_definition
     containers = []
@@ -65,7 +69,7 @@ def parameter_problems(names: Mapping[str, str]) -> list[str]:
     return problems
 
 
-def queue_problems(job: Job | BatchJob, queue: Queue | None, what: str) -> tuple[Queue | None, list[str]]:
+def queue_problems(job: AnyJob, queue: Queue | None, what: str) -> tuple[Queue | None, list[str]]:
     """The queue ``job`` is submitted to (``queue``, else the job's), and why that pairing can never work.
 
     A :class:`~batch_constructs.queue.BatchQueue` is checked with the job-fits-queue rule (platform, size, multi-node);
@@ -99,7 +103,7 @@ def array_size_problems(what: str, array_size: int | None) -> list[str]:
     )
 
 
-def declared_parameters(job: Job | BatchJob) -> tuple[set[str], set[str]] | None:
+def declared_parameters(job: AnyJob) -> tuple[set[str], set[str]] | None:
     """``(referenced, defaults)``: the ``Ref::`` names of the job's command and its default parameters.
 
     None when the job declares nothing checkable (no known command, or a command that is a token, as for a
@@ -114,7 +118,7 @@ def declared_parameters(job: Job | BatchJob) -> tuple[set[str], set[str]] | None
 
 
 def job_parameter_problems(
-    job: Job | BatchJob,
+    job: AnyJob,
     what: str,
     supplied: Mapping[str, object] | None,
     *,

@@ -19,8 +19,8 @@ from aws_cdk import aws_sqs as sqs
 from .._internal.dlq import allow_rule_to_send
 
 if TYPE_CHECKING:
-    from ..jobs import BatchJob
-    from ..types import Job, Queue
+    from ..types import Queue
+    from ._common import AnyJob
 
 
 def _job_name(rule: events.IRule) -> str:
@@ -49,7 +49,7 @@ class BatchJobTarget:
 
     def __init__(
         self,
-        job: Job | BatchJob,
+        job: AnyJob,
         *,
         role: iam.IRole,
         dead_letter_queue: sqs.IQueue,

@@ -31,11 +31,12 @@ from .._internal import logs as _logs
 from .._internal.compliance import acknowledge, acknowledge_in_packs
 from .._internal.iam import ManagedPolicyRole
 from .._internal.validation import is_known, raise_if_any
-from ..jobs import BatchJob
 from ..model import registry
 from ..model import rules as _rules
-from ..types import Job, Queue
-from ._common import parameter_problems, share_problems
+from ..types import Queue
+from ._common import AnyJob, parameter_problems, share_problems
+
+__all__ = ["RUNTIME", "LambdaSubmitter"]
 
 #: The default handler's directory (shipped as package data).
 HANDLER_DIR = pathlib.Path(__file__).parents[1] / "_lambda" / "submitter"
@@ -75,7 +76,7 @@ class LambdaSubmitter(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        job: Job | BatchJob,
+        job: AnyJob,
         queue: Queue | None = None,
         code: lambda_.Code | None = None,
         handler: str = "index.handler",
@@ -246,7 +247,7 @@ class LambdaSubmitter(Construct):
             # Role's GetAtt (cfn-lint W3005). The policy stays one: Lambda checks the dead-letter permission on create.
             cfn_function.add_override("DependsOn", [Stack.of(self).get_logical_id(cfn_policy)])
 
-    def _acknowledge(self, job: Job | BatchJob, in_vpc: bool, deduplicate: bool) -> None:
+    def _acknowledge(self, job: AnyJob, in_vpc: bool, deduplicate: bool) -> None:
         policy = self.role.managed_policy
         assert policy is not None
         wildcard = ["X-Ray trace upload (xray:PutTraceSegments, xray:PutTelemetryRecords)"]

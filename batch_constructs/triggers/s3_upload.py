@@ -40,13 +40,14 @@ from .._internal import dlq as _dlq
 from .._internal.iam import ManagedPolicyRole
 from .._internal.s3 import enable_event_bridge
 from .._internal.validation import is_known, raise_if_any, warn
-from ..jobs import BatchJob
 from ..model import registry
 from ..model import rules as _rules
 from ..queue import BatchQueue
-from ..types import Job, Queue
-from ._common import job_command, job_parameter_problems, parameter_problems
+from ..types import Queue
+from ._common import AnyJob, job_command, job_parameter_problems, parameter_problems
 from ._targets import BatchJobTarget
+
+__all__ = ["S3UploadTrigger"]
 
 #: EventBridge allows at most this many values for one field of a pattern; more combinations should be a prefix.
 _MAX_KEY_FILTERS = 100
@@ -140,7 +141,7 @@ class S3UploadTrigger(Construct):
         construct_id: str,
         *,
         bucket: s3.IBucket,
-        job: Job | BatchJob,
+        job: AnyJob,
         queue: Queue | None = None,
         prefixes: Sequence[str] = (),
         suffixes: Sequence[str] = (),

@@ -34,13 +34,15 @@ from .._internal.iam import ManagedPolicyRole
 from .._internal.validation import is_known, raise_if_any
 from ..model import registry
 from ..model import rules as _rules
-from ..types import Job, Queue
-from ._common import array_size_problems, job_parameter_problems, queue_problems, share_problems
+from ..types import Queue
+from ._common import AnyJob, array_size_problems, job_parameter_problems, queue_problems, share_problems
 from ._targets import BatchJobTarget
 from .stepfunctions import BatchJobStateMachine, BatchPipeline, _batch_job_name
 
 #: What a schedule can start: the library's state machines, or any other.
 StateMachineTarget = BatchJobStateMachine | BatchPipeline | sfn.IStateMachine
+
+__all__ = ["MAX_EVENT_AGE", "RETRY_ATTEMPTS", "ScheduledJob"]
 
 #: Delivery retries of a scheduled event. EventBridge's default (185 over 24 hours) would start a run many hours late;
 #: a few attempts ride out throttling and short outages, and what still fails lands in the dead-letter queue.
@@ -97,7 +99,7 @@ class ScheduledJob(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        job: Job | None = None,
+        job: AnyJob | None = None,
         schedule: events.Schedule,
         queue: Queue | None = None,
         parameters: Mapping[str, str] | None = None,
@@ -187,7 +189,7 @@ class ScheduledJob(Construct):
         elif state_machine is not None:
             machine = state_machine
         self.state_machine: StateMachineTarget | None = state_machine
-        self.job: Job | None = state_machine.job if isinstance(state_machine, BatchJobStateMachine) else job
+        self.job: AnyJob | None = state_machine.job if isinstance(state_machine, BatchJobStateMachine) else job
         use_scheduler = state_machine is None and share_identifier is not None
         service = "scheduler.amazonaws.com" if use_scheduler else "events.amazonaws.com"
         self.role: iam.Role = ManagedPolicyRole(
@@ -260,7 +262,7 @@ class ScheduledJob(Construct):
 
     def _fair_share_schedule(
         self,
-        job: Job,
+        job: AnyJob,
         queue: Queue,
         *,
         schedule: events.Schedule,

@@ -62,8 +62,10 @@ from .._internal.validation import is_known, raise_if_any
 from ..model import registry
 from ..model import rules as _rules
 from ..queue import BatchQueue
-from ..types import Job, Queue
-from ._common import array_size_problems, job_parameter_problems, queue_problems, share_problems
+from ..types import Queue
+from ._common import AnyJob, array_size_problems, job_parameter_problems, queue_problems, share_problems
+
+__all__ = ["THROTTLING_ERRORS", "BatchJobStateMachine", "BatchPipeline", "PipelineStep", "job_state_timeout"]
 
 #: How long a job may wait in its queue, per submission, before its state times out. It matches BatchQueue's default
 #: ``capacity_timeout`` (4 hours): the queue cancels a job starved of capacity before the state machine gives up on it.
@@ -87,7 +89,7 @@ THROTTLING_ERRORS: Final = ("Batch.AWSBatchException", "Batch.TooManyRequestsExc
 MAX_EXECUTION_SECONDS: Final = 365 * 24 * 3600
 
 
-def job_state_timeout(job: Job, array_size: int | None = None) -> Duration:
+def job_state_timeout(job: AnyJob, array_size: int | None = None) -> Duration:
     """The default timeout of a state that runs ``job``: attempts x the job's timeout, plus :data:`QUEUE_WAIT`.
 
     AWS Batch applies the job timeout to each attempt and makes up to ``retry_attempts`` attempts, so this is the
@@ -141,7 +143,7 @@ class JobOverrides:
     tags: Mapping[str, str] | None = None
     job_name: str | None = None
 
-    def problems(self, job: Job, queue: Queue, what: str) -> list[str]:
+    def problems(self, job: AnyJob, queue: Queue, what: str) -> list[str]:
         """Why these overrides can never work for ``job`` on ``queue`` (``job-overrides``, fit and name rules)."""
         problems: list[str] = []
         if self.attempts is not None and is_known(self.attempts):
@@ -223,7 +225,7 @@ class PipelineStep:
         overrides: per-submission changes (:class:`JobOverrides`). Default: none.
     """
 
-    job: Job
+    job: AnyJob
     _: KW_ONLY
     array_size: int | None = None
     parameters: Mapping[str, str] | None = None
@@ -313,7 +315,7 @@ class _JobStateMachineBase(Construct):
         encryption_key: kms.IKey | None,
     ) -> None:
         self._granted: set[tuple[str, str]] = set()
-        self._jobs: dict[str, Job] = {}
+        self._jobs: dict[str, AnyJob] = {}
         self._sync_granted = False
         self.role = _BatchStatesRole(
             self,
@@ -365,7 +367,7 @@ class _JobStateMachineBase(Construct):
         construct_id: str,
         *,
         state_name: str,
-        job: Job,
+        job: AnyJob,
         queue: Queue,
         parameters: Mapping[str, str] | None,
         array_size: int | None,
@@ -424,7 +426,7 @@ class _JobStateMachineBase(Construct):
         self._grant_job(job, queue)
         return task
 
-    def _grant_job(self, job: Job, queue: Queue) -> None:
+    def _grant_job(self, job: AnyJob, queue: Queue) -> None:
         key = (job.node.path, queue.node.path)
         if key not in self._granted:
             self._granted.add(key)
@@ -540,7 +542,7 @@ class BatchJobStateMachine(_JobStateMachineBase):
         scope: Construct,
         construct_id: str,
         *,
-        job: Job,
+        job: AnyJob,
         queue: Queue | None = None,
         parameters: Mapping[str, str] | None = None,
         array_size: int | None = None,
@@ -587,7 +589,7 @@ class BatchJobStateMachine(_JobStateMachineBase):
         problems += job_parameter_problems(job, "parameters", parameters, complete=True)
         raise_if_any(self, problems)
         assert target is not None
-        self.job: Job = job
+        self.job: AnyJob = job
         self.queue: Queue = target
         self._create_common(failure_topic=failure_topic, log_retention=log_retention, encryption_key=encryption_key)
         state_timeout = timeout or job_state_timeout(job, array_size)

@@ -34,7 +34,7 @@ from batch_constructs import (
 )
 from batch_constructs._internal.iam import ManagedPolicyRole
 
-from .helpers import cfn_lint, nag_violations, new_app, synth_with_packs
+from ..helpers import cfn_lint, nag_violations, new_app, synth_with_packs
 from .test_stepfunctions import IMAGE, fargate_queue, imported_vpc
 
 LEGACY_ARN = "arn:aws:batch:us-east-1:123456789012:job-definition/legacy-etl:7"
