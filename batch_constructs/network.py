@@ -5,16 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
-from aws_cdk import CfnResource, Stack, Token
+from aws_cdk import ArnFormat, CfnResource, Stack, Token
 from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from ._internal import logs as _logs
 from ._internal.compliance import CONTROL_PACKS, acknowledge, acknowledge_in_packs, managed_policy_finding
-from ._internal.iam import ManagedPolicyRole
+from ._internal.iam import ManagedPolicyRole, service_principal
 from ._internal.validation import raise_if_any, warn
 from .model import registry
 
@@ -171,7 +170,17 @@ class BatchNetwork(Construct):
         if flow_logs if flow_logs is not None else vpc is None:
             group = _logs.new_log_group(self, "FlowLogs", retention=log_retention, encryption_key=encryption_key)
             role = ManagedPolicyRole(
-                self, "FlowLogsRole", assumed_by=iam.ServicePrincipal("vpc-flow-logs.amazonaws.com")
+                self,
+                "FlowLogsRole",
+                assumed_by=service_principal(
+                    "vpc-flow-logs.amazonaws.com",
+                    source_arn=Stack.of(self).format_arn(
+                        service="ec2",
+                        resource="vpc-flow-log",
+                        resource_name="*",
+                        arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+                    ),
+                ),
             )
             ec2.FlowLog(
                 self,
