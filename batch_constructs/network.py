@@ -163,8 +163,8 @@ class BatchNetwork(Construct):
                     )
         else:
             self.vpc = vpc
-            if not Token.is_unresolved(vpc.vpc_cidr_block):
-                endpoint_peer_cidr = vpc.vpc_cidr_block
+            if interface_endpoints:
+                endpoint_peer_cidr = _known_cidr(vpc)
             self.subnet_selection = vpc_subnets or ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
 
         if flow_logs if flow_logs is not None else vpc is None:
@@ -229,6 +229,15 @@ class BatchNetwork(Construct):
 _RESTRICT_SG_PROVIDER = "Custom::VpcRestrictDefaultSGCustomResourceProvider"
 
 
+def _known_cidr(vpc: ec2.IVpc) -> str | None:
+    """The VPC's CIDR if it is a literal at synth time (a lookup, attributes with ``vpc_cidr_block``), else None."""
+    try:
+        cidr = vpc.vpc_cidr_block
+    except RuntimeError:  # Vpc.from_vpc_attributes without vpc_cidr_block: jsii raises on access
+        return None
+    return None if Token.is_unresolved(cidr) else cidr
+
+
 def _acknowledge_restrict_default_sg(vpc: ec2.IVpc) -> None:
     """Acknowledge, on the resources themselves, what a template-only audit reports on aws-cdk's default-SG fix.
 
@@ -237,6 +246,9 @@ def _acknowledge_restrict_default_sg(vpc: ec2.IVpc) -> None:
     after deploy) sees a plain Lambda function and role, and a VPC whose default group looks open. The reasons travel
     in each resource's ``Metadata`` (see :func:`batch_constructs.compliance.add_compliance_packs`).
     """
+    provider = Stack.of(vpc).node.try_find_child(_RESTRICT_SG_PROVIDER)
+    if provider is None:  # the feature flag is off: the default group is open, and the finding is real
+        return
     cfn_vpc = vpc.node.default_child
     if isinstance(cfn_vpc, CfnResource):
         acknowledge_in_packs(
@@ -245,8 +257,7 @@ def _acknowledge_restrict_default_sg(vpc: ec2.IVpc) -> None:
             "The default security group is stripped of all its rules at deploy by the Custom::VpcRestrictDefaultSG "
             "resource in this template (aws-cdk's @aws-cdk/aws-ec2:restrictDefaultSecurityGroup); nothing uses it.",
         )
-    provider = Stack.of(vpc).node.try_find_child(_RESTRICT_SG_PROVIDER)
-    if provider is None or getattr(provider, "_batch_constructs_acknowledged", False):
+    if getattr(provider, "_batch_constructs_acknowledged", False):
         return
     provider._batch_constructs_acknowledged = True  # type: ignore[attr-defined]
     what = (

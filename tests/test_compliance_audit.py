@@ -75,3 +75,36 @@ def test_every_template_re_read_alone_has_no_unacknowledged_findings(reaudit: Re
 
 def test_the_acknowledgements_travel_in_every_template(reaudit: Reaudit) -> None:
     assert reaudit.reapplied and all(count > 0 for count in reaudit.reapplied.values()), reaudit.reapplied
+
+
+def test_the_no_nat_example_reaches_aws_through_endpoints_open_to_the_vpc_cidr_only(
+    synth_app: Callable[[str], SynthesizedApp],
+) -> None:
+    # GIVEN the fetch-and-run app's no-NAT variant (nag-clean: synth_app asserts it)
+    tpl = synth_app("fetch_and_run").template("FetchAndRunNoNat")
+    # THEN it has no NAT gateway, and interface endpoints for ECR, ECS and logs
+    assert resources(tpl, "AWS::EC2::NatGateway") == {}
+    services = json.dumps([e["Properties"]["ServiceName"] for e in resources(tpl, "AWS::EC2::VPCEndpoint").values()])
+    for service in ("ecr.api", "ecr.dkr", "logs", "ecs-agent", "s3"):
+        assert service in services
+    # AND each endpoint's security group admits HTTPS from the VPC's literal CIDR (cdk-nag can judge a literal;
+    # on aws-cdk's default Fn::GetAtt every pack's rule threw an error)
+    ingress = [
+        rule
+        for group in resources(tpl, "AWS::EC2::SecurityGroup").values()
+        for rule in group["Properties"].get("SecurityGroupIngress", [])
+    ]
+    assert ingress and all(r["CidrIp"] == "10.0.0.0/16" and r["FromPort"] == 443 for r in ingress), ingress
+
+
+def test_flow_logs_role_trusts_only_this_accounts_flow_logs(synth_app: Callable[[str], SynthesizedApp]) -> None:
+    tpl = synth_app("fetch_and_run").template("FetchAndRun")
+    roles = [
+        r["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
+        for r in resources(tpl, "AWS::IAM::Role").values()
+        if "vpc-flow-logs" in json.dumps(r["Properties"]["AssumeRolePolicyDocument"])
+    ]
+    assert len(roles) == 1
+    condition = roles[0]["Condition"]
+    assert condition["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    assert ":vpc-flow-log/*" in json.dumps(condition["ArnLike"]["aws:SourceArn"])
