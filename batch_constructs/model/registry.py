@@ -453,6 +453,34 @@ TRIGGER_QUEUE: Final = _rule(
     limit="a queue",
     source="library API",
 )
+TRIGGER_UNREAD_PARAMETER: Final = _rule(
+    "trigger-unread-parameter",
+    summary="a trigger passes only parameters the job declares (a `Ref::` in its command, or a default)",
+    checks="parameter names a trigger passes, against the job's `Ref::` names and default parameters",
+    limit="declared parameters only",
+    source="API_SubmitJob parameters (an undeclared name is silently ignored)",
+)
+TRIGGER_UNSET_PARAMETER: Final = _rule(
+    "trigger-unset-parameter",
+    summary="a trigger that fixes the parameters gives every `Ref::` without a default a value",
+    checks="`Ref::` names with no default that a trigger with a fixed parameter set leaves out",
+    limit="a value or a default for each",
+    source="Batch User Guide: job definition parameters (an unset `Ref::name` reaches the container as text)",
+)
+JOB_OVERRIDES: Final = _rule(
+    "job-overrides",
+    summary="per-submission overrides are within SubmitJob's limits (attempts 1-10, timeout >= 60 s, tags <= 50)",
+    checks="`JobOverrides` of Step Functions submissions",
+    limit="attempts 1-10, timeout >= 60 s, <= 50 tags, environment names not `AWS_BATCH*`",
+    source="API_SubmitJob (retryStrategy, timeout, tags, containerOverrides)",
+)
+IMPORTED_JOB: Final = _rule(
+    "imported-job",
+    summary="an imported job definition is given as a job definition ARN (or an L2 definition)",
+    checks="`job_definition=` of `ImportedJob`",
+    limit="`arn:...:batch:REGION:ACCOUNT:job-definition/NAME[:REVISION]`",
+    source="Batch API reference: job definition ARN format",
+)
 LAMBDA_SUBMITTER: Final = _rule(
     "lambda-submitter",
     summary=(
@@ -512,6 +540,13 @@ SCHEDULE_TARGET: Final = _rule(
     checks="`job=` / `state_machine=` (and `queue`, `array_size`) of `ScheduledJob`",
     limit="exactly one target",
     source="library API",
+)
+ACCESS_LOGS_FLAG: Final = _rule(
+    "access-logs-flag",
+    summary="S3 access logs to an ACL-disabled bucket need the feature flag that delivers them through a bucket policy",
+    checks="`data_bucket(access_logs=...)` with a bucket of this app whose ACLs are disabled",
+    limit="`@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy` true (as `cdk init` sets it)",
+    source="aws-cdk-lib aws_s3 README (server access logging); S3 User Guide: permissions for log delivery",
 )
 PHYSICAL_NAME_WARNING: Final = _warning(
     "physical-name",
