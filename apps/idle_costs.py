@@ -13,7 +13,7 @@ import json
 import pathlib
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 from batch_constructs.cli.cost import MARKER_BEGIN, MARKER_END, idle_cost, markdown
 
@@ -24,9 +24,18 @@ def readme_of(module: str) -> pathlib.Path:
     return ROOT / "apps" / module / "README.md"
 
 
-def block(templates: Sequence[Mapping[str, object]]) -> str:
-    """The generated Markdown, markers included."""
-    return f"{MARKER_BEGIN}\n{markdown(idle_cost(templates))}\n{MARKER_END}"
+#: Apps whose stacks are alternatives (a user deploys one of them): one table per stack. The others' stacks are
+#: deployed together (shared_platform's platform and workload), so their costs add up in one table.
+ALTERNATIVE_STACKS: frozenset[str] = frozenset({"fetch_and_run"})
+
+
+def block(templates: Mapping[str, Mapping[str, object]], module: str) -> str:
+    """The generated Markdown for one app's stacks (by stack name), markers included."""
+    if module in ALTERNATIVE_STACKS:
+        body = "\n\n".join(f"`{name}`:\n\n{markdown(idle_cost([t]))}" for name, t in sorted(templates.items()))
+    else:
+        body = markdown(idle_cost(list(templates.values())))
+    return f"{MARKER_BEGIN}\n{body}\n{MARKER_END}"
 
 
 def replace_block(text: str, new_block: str) -> str:
@@ -40,7 +49,7 @@ def current_block(text: str) -> str:
     return text[start:end]
 
 
-def synthesize(module: str) -> list[dict[str, object]]:
+def synthesize(module: str) -> dict[str, dict[str, object]]:
     """The templates of one example app, synthesized with the project's feature flags (``cdk.json``)."""
     import aws_cdk as cdk
 
@@ -50,7 +59,7 @@ def synthesize(module: str) -> list[dict[str, object]]:
     with tempfile.TemporaryDirectory() as outdir:
         app = cdk.App(context=context, outdir=outdir)
         add_app(app, module)
-        return [stack.template for stack in app.synth().stacks]
+        return {stack.stack_name: stack.template for stack in app.synth().stacks}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     for module in APP_MODULES:
         path = readme_of(module)
         text = path.read_text()
-        updated = replace_block(text, block(synthesize(module)))
+        updated = replace_block(text, block(synthesize(module), module))
         if updated != text:
             stale.append(module)
             if args.write:

@@ -116,7 +116,7 @@ def synthesized_template() -> Mapping[str, object]:
     """The movies importer's template, synthesized as ``cdk synth`` does (the project's feature flags)."""
     from apps.idle_costs import synthesize
 
-    (template,) = synthesize("movies_importer")
+    (template,) = synthesize("movies_importer").values()
     return template
 
 
