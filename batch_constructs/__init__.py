@@ -33,6 +33,10 @@ _EXPORTS: dict[str, str] = {
     "Ec2Environment": ".compute",
     "EfaEnvironment": ".compute",
     "ExecutionRole": ".roles",
+    "ImportedQueue": ".queue",
+    "KnownQueue": ".queue",
+    "PlatformContract": ".model.contract",
+    "QueueContract": ".model.contract",
     "FargateEnvironment": ".compute",
     "FargateSpotEnvironment": ".compute",
     "GpuEnvironment": ".compute",
@@ -52,6 +56,8 @@ _EXPORTS: dict[str, str] = {
     "data_bucket": ".storage",
     "grant_read_objects": ".storage",
     "grant_write_objects": ".storage",
+    "import_queue": ".contract",
+    "publish_contract": ".contract",
     "stack_encryption_key": ".storage",
 }
 
@@ -75,12 +81,16 @@ __all__ = [
     "FargateEnvironment",
     "FargateSpotEnvironment",
     "GpuEnvironment",
+    "ImportedQueue",
     "InstanceRole",
     "JobRole",
+    "KnownQueue",
     "LambdaSubmitter",
     "MultiNodeJob",
     "NodeGroup",
     "PipelineStep",
+    "PlatformContract",
+    "QueueContract",
     "RetryCondition",
     "RetryPolicy",
     "S3UploadTrigger",
@@ -92,6 +102,8 @@ __all__ = [
     "data_bucket",
     "grant_read_objects",
     "grant_write_objects",
+    "import_queue",
+    "publish_contract",
     "stack_encryption_key",
 ]
 
@@ -105,12 +117,14 @@ if TYPE_CHECKING:  # what mypy and IDEs see; at run time __getattr__ below impor
         GpuEnvironment,
         SpotEnvironment,
     )
+    from .contract import import_queue, publish_contract
     from .errors import BatchConfigurationError
     from .jobs import BatchJob, ContainerJob, MultiNodeJob, NodeGroup, RetryCondition, RetryPolicy
+    from .model.contract import PlatformContract, QueueContract
     from .monitoring import BatchAlerts, BatchJobMetrics
     from .network import BATCH_INTERFACE_ENDPOINTS, BatchNetwork
     from .platform import BatchPlatform
-    from .queue import BatchQueue
+    from .queue import BatchQueue, ImportedQueue, KnownQueue
     from .roles import CustomServiceRole, ExecutionRole, InstanceRole, JobRole, SpotFleetRole
     from .storage import (
         access_logs_bucket,

@@ -14,10 +14,11 @@ from constructs import Construct
 
 from .._internal import defaults as _defaults
 from .._internal.validation import is_known, raise_if_any, warn
+from ..compute import capacity_of
 from ..model import registry
 from ..model import rules as _rules
 from ..model.rules import JobRequirements
-from ..queue import BatchQueue
+from ..queue import BatchQueue, ImportedQueue, KnownQueue
 from ..types import JobPlatform, Queue
 from .base import BatchJob
 from .retry import RetryPolicy
@@ -76,7 +77,10 @@ class ContainerJob(BatchJob):
             or a registry image name.
         queue: the queue the job is submitted to: scopes ``grant_submit_job`` and lets the fit rules check the job.
             Default: none (then ``grant_submit_job`` needs one).
-        platform: FARGATE or EC2. Default: the queue's platform when it is a :class:`BatchQueue`, else FARGATE.
+        platform: FARGATE or EC2. Default: the queue's platform when the library knows it (a :class:`BatchQueue`,
+            a queue imported with its contract, an L2 ``batch.JobQueue`` of this app whose environments say it),
+            FARGATE without a queue. Required on a queue imported by ARN alone (``[imported-queue]``): guessing
+            would turn a job meant for EC2 into a Fargate job without a word.
         vcpus: vCPUs (not ECS CPU units). Default: 1.
         memory: Default: 2 GiB.
         gpus: NVIDIA GPUs, EC2 only. Default: 0.
@@ -107,7 +111,7 @@ class ContainerJob(BatchJob):
             log_retention=log_retention,
             log_encryption_key=log_encryption_key,
         )
-        self.platform: JobPlatform = platform or self._infer_platform(queue)
+        self.platform: JobPlatform = platform or self._infer_platform(queue, gpus=gpus, privileged=privileged)
         retry_policy = retry or RetryPolicy.spot_aware()
         memory_mib = int(memory.to_mebibytes())
         p = self.problems
@@ -197,10 +201,41 @@ class ContainerJob(BatchJob):
             propagate_tags=propagate_tags,
         )
 
-    @staticmethod
-    def _infer_platform(queue: Queue | None) -> JobPlatform:
-        if isinstance(queue, BatchQueue):
-            platforms = {cap.platform for _, cap in queue.capacities()}
-            if platforms == {"EC2"}:
-                return "EC2"
-        return "FARGATE"
+    def _infer_platform(self, queue: Queue | None, *, gpus: int, privileged: bool) -> JobPlatform:
+        if queue is None:
+            return "FARGATE"
+        if isinstance(queue, KnownQueue):
+            if isinstance(queue, ImportedQueue) and queue.pending:
+                # First pass of a context lookup: the CLI fetches the contract and synthesizes again.
+                return "EC2" if gpus or privileged else "FARGATE"
+            # A local queue whose environments come later (add_environment): its synth-time fit check still runs.
+            known = queue.platform or ("FARGATE" if isinstance(queue, BatchQueue) else None)
+        else:
+            known = _l2_platform(queue)
+        if known is not None:
+            return known
+        raise_if_any(
+            self,
+            [
+                registry.IMPORTED_QUEUE.fix(
+                    f"queue {queue.node.path} is imported without a contract and the job has no platform=, so the "
+                    "library cannot tell whether it is a Fargate or an EC2 job, nor check that it fits",
+                    "import the queue with its contract (BatchQueue.from_contract(scope, id, contract), or "
+                    "batch_constructs.contract.import_queue(...)), or pass platform='FARGATE' or 'EC2'",
+                )
+            ],
+        )
+        raise AssertionError  # unreachable: raise_if_any raised
+
+
+def _l2_platform(queue: Queue) -> JobPlatform | None:
+    """The platform of an L2 ``batch.JobQueue`` defined in this app, from its environments; None when unknown."""
+    if not isinstance(queue, batch.JobQueue):
+        return None
+    platforms = set()
+    for ordered in queue.compute_environments:
+        cap = capacity_of(ordered.compute_environment)
+        if cap is None:
+            return None
+        platforms.add(cap.platform)
+    return platforms.pop() if len(platforms) == 1 else None

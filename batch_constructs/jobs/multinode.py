@@ -19,7 +19,7 @@ from .._internal.validation import is_known, raise_if_any, warn
 from ..model import registry
 from ..model import rules as _rules
 from ..model.rules import JobRequirements
-from ..queue import BatchQueue
+from ..queue import KnownQueue
 from ..types import Queue
 from .base import BatchJob
 from .retry import RetryPolicy
@@ -105,7 +105,7 @@ class MultiNodeJob(BatchJob):
         memory_mib = int(memory.to_mebibytes())
         p = self.problems
         self._common_checks(retry_policy, timeout, scheduling_priority, job_definition_name, command, parameters)
-        caps = queue.capacities() if isinstance(queue, BatchQueue) else []
+        caps = queue.capacities() if isinstance(queue, KnownQueue) else []
         itype = instance_type
         if itype is None:
             single = next((c.single_instance_type for _, c in caps if c.single_instance_type), None)

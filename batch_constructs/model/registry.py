@@ -486,6 +486,20 @@ SCHEDULE_TARGET: Final = _rule(
     limit="exactly one target",
     source="library API",
 )
+QUEUE_CONTRACT: Final = _rule(
+    "queue-contract",
+    summary="a queue contract is a published document this library can read, and fits an SSM parameter",
+    checks="the contract's JSON: `schemaVersion`, each queue's `jobQueueArn` and `platform`; its size when published",
+    limit="SSM String parameter: 4 KB (standard tier), 8 KB (advanced tier)",
+    source="SSM PutParameter (Value length); library API (docs/validation.md, queue contracts)",
+)
+IMPORTED_QUEUE: Final = _rule(
+    "imported-queue",
+    summary="a job on a queue the library cannot see states its platform, or the queue comes with its contract",
+    checks="a ContainerJob on a queue imported by ARN (not a BatchQueue or a contract import) passes `platform=`",
+    limit="`platform=` or `BatchQueue.from_contract(...)`",
+    source="library API (a job without a platform would silently become a Fargate job)",
+)
 PHYSICAL_NAME_WARNING: Final = _warning(
     "physical-name",
     summary="a custom physical name blocks replacement (or is shared between stacks)",

@@ -10,7 +10,7 @@ from .._internal.validation import is_known
 from ..jobs import BatchJob
 from ..model import registry
 from ..model import rules as _rules
-from ..queue import BatchQueue
+from ..queue import KnownQueue
 from ..types import Queue
 
 __all__ = ["array_size_problems", "job_command", "parameter_problems", "queue_problems"]
@@ -72,7 +72,7 @@ def queue_problems(job: BatchJob, queue: Queue | None, what: str) -> tuple[Queue
             )
         ]
     problems: list[str] = []
-    if isinstance(target, BatchQueue):
+    if isinstance(target, KnownQueue):
         for req in job.requirements:
             problems += _rules.job_fits_queue(req, target.node.path, target.capacities())
     return target, problems

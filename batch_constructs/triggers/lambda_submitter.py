@@ -34,7 +34,7 @@ from .._internal.validation import is_known, raise_if_any
 from ..jobs import BatchJob
 from ..model import registry
 from ..model import rules as _rules
-from ..queue import BatchQueue
+from ..queue import KnownQueue
 from ..types import Queue
 from ._common import parameter_problems
 
@@ -166,7 +166,7 @@ class LambdaSubmitter(Construct):
             problems.append(
                 registry.LAMBDA_SUBMITTER.fix("vpc_subnets or security_groups without vpc", "pass vpc= as well")
             )
-        if isinstance(target, BatchQueue) and target.fair_share and share_identifier is None and code is None:
+        if isinstance(target, KnownQueue) and target.fair_share and share_identifier is None and code is None:
             problems.append(
                 registry.SHARE_IDENTIFIER.fix(
                     f"queue {target.node.path} uses fair share and the submitter passes no share identifier",
