@@ -204,6 +204,7 @@ class ContainerJob(BatchJob):
     def _infer_platform(self, queue: Queue | None, *, gpus: int, privileged: bool) -> JobPlatform:
         if queue is None:
             return "FARGATE"
+        known: JobPlatform | None
         if isinstance(queue, KnownQueue):
             if isinstance(queue, ImportedQueue) and queue.pending:
                 # First pass of a context lookup: the CLI fetches the contract and synthesizes again.

@@ -25,7 +25,7 @@ from typing import Final, cast
 
 from ..errors import BatchConfigurationError
 from . import registry
-from .capacity import EnvironmentCapacity, InstanceShape, Platform
+from .capacity import FARGATE_SHAPES, EnvironmentCapacity, InstanceShape, Platform
 
 __all__ = ["SCHEMA_VERSION", "EnvironmentContract", "PlatformContract", "QueueContract"]
 
@@ -59,10 +59,13 @@ class EnvironmentContract:
             "instanceFamilies": sorted(cap.instance_families),
             "singleInstanceType": cap.single_instance_type,
             "efa": cap.efa,
-            "shapes": None
-            if cap.shapes is None
-            else [{"name": s.name, "vcpus": s.vcpus, "memoryMiB": s.memory_mib, "gpus": s.gpus} for s in cap.shapes],
         }
+        if cap.platform == "EC2":  # Fargate's sizes are AWS's, the same everywhere: read from the reader's table
+            out["shapes"] = (
+                None
+                if cap.shapes is None
+                else [{"name": s.name, "vcpus": s.vcpus, "memoryMiB": s.memory_mib, "gpus": s.gpus} for s in cap.shapes]
+            )
         return out
 
     @classmethod
@@ -72,7 +75,7 @@ class EnvironmentContract:
         if platform not in _PLATFORMS:
             raise _problem(f"environment platform {platform!r}", "use FARGATE or EC2")
         shapes_data = data.get("shapes")
-        shapes = None
+        shapes = FARGATE_SHAPES if platform == "FARGATE" else None
         if isinstance(shapes_data, list):
             shapes = tuple(
                 InstanceShape(
