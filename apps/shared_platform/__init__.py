@@ -29,5 +29,5 @@ def add_to(app: cdk.App) -> list[cdk.Stack]:
     """
     platform = SharedPlatformStack(app, "SharedPlatform")
     workload = SharedWorkloadStack(app, "SharedWorkload")
-    workload.add_dependency(platform)
+    workload.add_stack_dependency(platform)
     return [platform, workload]
