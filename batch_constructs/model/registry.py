@@ -490,8 +490,8 @@ QUEUE_CONTRACT: Final = _rule(
     "queue-contract",
     summary="a queue contract is a published document this library can read, and fits an SSM parameter",
     checks="the contract's JSON: `schemaVersion`, each queue's `jobQueueArn` and `platform`; its size when published",
-    limit="SSM String parameter: 4 KB (standard tier), 8 KB (advanced tier)",
-    source="SSM PutParameter (Value length); library API (docs/validation.md, queue contracts)",
+    limit="SSM String parameter value: 4,096 characters (standard tier), 8 KB (advanced tier)",
+    source="Systems Manager User Guide, parameter-store-advanced-parameters.html (PutParameter rejects larger values)",
 )
 IMPORTED_QUEUE: Final = _rule(
     "imported-queue",
