@@ -26,9 +26,11 @@ _EXPORTS: dict[str, str] = {
     "BatchJobStateMachine": ".triggers",
     "BatchNetwork": ".network",
     "BatchPipeline": ".triggers",
+    "JobOverrides": ".triggers",
     "BatchPlatform": ".platform",
     "BatchQueue": ".queue",
     "ContainerJob": ".jobs",
+    "ImportedJob": ".jobs",
     "CustomServiceRole": ".roles",
     "Ec2Environment": ".compute",
     "EfaEnvironment": ".compute",
@@ -81,8 +83,10 @@ __all__ = [
     "FargateEnvironment",
     "FargateSpotEnvironment",
     "GpuEnvironment",
+    "ImportedJob",
     "ImportedQueue",
     "InstanceRole",
+    "JobOverrides",
     "JobRole",
     "KnownQueue",
     "LambdaSubmitter",
@@ -119,7 +123,7 @@ if TYPE_CHECKING:  # what mypy and IDEs see; at run time __getattr__ below impor
     )
     from .contract import import_queue, publish_contract
     from .errors import BatchConfigurationError
-    from .jobs import BatchJob, ContainerJob, MultiNodeJob, NodeGroup, RetryCondition, RetryPolicy
+    from .jobs import BatchJob, ContainerJob, ImportedJob, MultiNodeJob, NodeGroup, RetryCondition, RetryPolicy
     from .model.contract import PlatformContract, QueueContract
     from .monitoring import BatchAlerts, BatchJobMetrics
     from .network import BATCH_INTERFACE_ENDPOINTS, BatchNetwork
@@ -136,6 +140,7 @@ if TYPE_CHECKING:  # what mypy and IDEs see; at run time __getattr__ below impor
     from .triggers import (
         BatchJobStateMachine,
         BatchPipeline,
+        JobOverrides,
         LambdaSubmitter,
         PipelineStep,
         S3UploadTrigger,

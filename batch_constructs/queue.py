@@ -44,6 +44,11 @@ class KnownQueue(Construct):
         raise NotImplementedError
 
     @property
+    def fair_share_known(self) -> bool:
+        """False when the queue's contract does not say whether it is fair-share (share checks are then skipped)."""
+        return True
+
+    @property
     def share_identifiers(self) -> tuple[str, ...]:
         """The share identifiers the queue's fair-share policy names (empty when not known)."""
         raise NotImplementedError
@@ -113,6 +118,10 @@ class ImportedQueue(KnownQueue):
     @property
     def fair_share(self) -> bool:
         return bool(self.queue_contract and self.queue_contract.fair_share)
+
+    @property
+    def fair_share_known(self) -> bool:
+        return self.queue_contract is not None and self.queue_contract.fair_share is not None
 
     @property
     def share_identifiers(self) -> tuple[str, ...]:

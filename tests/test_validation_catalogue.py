@@ -36,6 +36,8 @@ from batch_constructs import (
     FargateEnvironment,
     FargateSpotEnvironment,
     GpuEnvironment,
+    ImportedJob,
+    JobOverrides,
     LambdaSubmitter,
     MultiNodeJob,
     NodeGroup,
@@ -47,6 +49,9 @@ from batch_constructs import (
     ScheduledJob,
     SpotEnvironment,
     SpotFleetRole,
+    access_logs_bucket,
+    data_bucket,
+    testing,
 )
 from batch_constructs.model import registry
 
@@ -485,11 +490,28 @@ def upload(c: Ctx, **kwargs: Any) -> S3UploadTrigger:
     return S3UploadTrigger(c.stack, c.id("Upload"), bucket=s3.Bucket(c.stack, c.id("B")), job=c.job(), **kwargs)
 
 
+def ref_job(c: Ctx) -> ContainerJob:
+    """A job whose command reads ``Ref::input``, with no default for it."""
+    return c.job(command=["python", "-m", "work", "Ref::input"])
+
+
 def pipeline(c: Ctx, steps: list[PipelineStep]) -> BatchPipeline:
     return BatchPipeline(c.stack, c.id("Pipe"), steps=steps)
 
 
 Build = Callable[[Ctx], object]
+
+
+def logged_bucket(app: cdk.App) -> Callable[[Ctx], object]:
+    """A data bucket logging to an access-logs bucket, in its own stack of ``app`` (plain, or with the flags)."""
+
+    def build(c: Ctx) -> object:
+        stack = cdk.Stack(app, c.id("Logged"))
+        return data_bucket(stack, "Data", access_logs=access_logs_bucket(stack, "Logs"))
+
+    return build
+
+
 PAIRS: dict[str, tuple[Build, Build]] = {
     "network-existing-vpc": (
         lambda c: BatchNetwork(c.stack, c.id("N"), vpc=c.vpc, max_azs=2),
@@ -557,6 +579,26 @@ PAIRS: dict[str, tuple[Build, Build]] = {
     "efa-instance-type": (
         lambda c: EfaEnvironment(c.stack, c.id("E"), vpc=c.vpc, instance_type=ec2.InstanceType("t3.micro")),
         lambda c: EfaEnvironment(c.stack, c.id("E"), vpc=c.vpc, instance_type=ec2.InstanceType("c5n.18xlarge")),
+    ),
+    "efa-interfaces": (
+        lambda c: EfaEnvironment(
+            c.stack, c.id("E"), vpc=c.vpc, instance_type=ec2.InstanceType("p4d.24xlarge"), efa_interfaces=5
+        ),
+        lambda c: EfaEnvironment(
+            c.stack, c.id("E"), vpc=c.vpc, instance_type=ec2.InstanceType("p4d.24xlarge"), efa_interfaces=4
+        ),
+    ),
+    "launch-template-merge": (
+        lambda c: c.ec2_env(
+            launch_template=ec2.LaunchTemplate(c.stack, c.id("Lt"), http_tokens=ec2.LaunchTemplateHttpTokens.OPTIONAL)
+        ),
+        lambda c: c.ec2_env(
+            launch_template=ec2.LaunchTemplate(c.stack, c.id("Lt"), http_tokens=ec2.LaunchTemplateHttpTokens.REQUIRED)
+        ),
+    ),
+    "update-timeout": (
+        lambda c: c.ec2_env(job_execution_timeout=cdk.Duration.days(6)),
+        lambda c: c.ec2_env(job_execution_timeout=cdk.Duration.minutes(7200)),
     ),
     "queue-environments": (
         lambda c: c.queue_of(*(fargate_env(c) for _ in range(4))),
@@ -730,6 +772,25 @@ PAIRS: dict[str, tuple[Build, Build]] = {
         lambda c: ContainerJob(c.stack, c.id("J"), image=IMAGE, queue=imported_by_arn(c), platform="EC2"),
     ),
     "schedule-target": (schedule, lambda c: schedule(c, job=c.job())),
+    "imported-job": (
+        lambda c: ImportedJob(c.stack, c.id("Imp"), job_definition="legacy"),
+        lambda c: ImportedJob(
+            c.stack, c.id("Imp"), job_definition="arn:aws:batch:us-east-1:123456789012:job-definition/legacy:1"
+        ),
+    ),
+    "job-overrides": (
+        lambda c: BatchJobStateMachine(c.stack, c.id("Sm"), job=c.job(), overrides=JobOverrides(attempts=11)),
+        lambda c: BatchJobStateMachine(c.stack, c.id("Sm"), job=c.job(), overrides=JobOverrides(attempts=10)),
+    ),
+    "trigger-unread-parameter": (
+        lambda c: BatchJobStateMachine(c.stack, c.id("Sm"), job=ref_job(c), parameters={"inptu": "x"}),
+        lambda c: BatchJobStateMachine(c.stack, c.id("Sm"), job=ref_job(c), parameters={"input": "x"}),
+    ),
+    "trigger-unset-parameter": (
+        lambda c: schedule(c, job=ref_job(c)),
+        lambda c: schedule(c, job=ref_job(c), parameters={"input": "s3://b/k"}),
+    ),
+    "access-logs-flag": (logged_bucket(cdk.App()), logged_bucket(testing.new_app())),
 }
 
 
