@@ -20,7 +20,7 @@ infrastructure updates happen in place), min vCPUs 0 (nothing runs, nothing is b
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Literal
 
 from aws_cdk import aws_batch as batch
 from aws_cdk import aws_ec2 as ec2
@@ -223,8 +223,39 @@ class FargateSpotEnvironment(FargateEnvironment):
     Put it first in a queue and a :class:`FargateEnvironment` second for On-Demand fallback.
     """
 
-    def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
-        super().__init__(scope, construct_id, spot=True, **kwargs)
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        network: BatchNetwork | None = None,
+        vpc: ec2.IVpc | None = None,
+        vpc_subnets: ec2.SubnetSelection | None = None,
+        security_groups: Sequence[ec2.ISecurityGroup] | None = None,
+        max_vcpus: int = _defaults.MAX_VCPUS,
+        compute_environment_name: str | None = None,
+        service_role: iam.IRole | None = None,
+        enabled: bool = True,
+        container_insights: ContainerInsights | None = None,
+    ) -> None:
+        """Args:
+        network / vpc / vpc_subnets / security_groups / max_vcpus / compute_environment_name / service_role /
+            enabled / container_insights: as for :class:`FargateEnvironment` (max_vcpus default: 256).
+        """
+        super().__init__(
+            scope,
+            construct_id,
+            network=network,
+            vpc=vpc,
+            vpc_subnets=vpc_subnets,
+            security_groups=security_groups,
+            spot=True,
+            max_vcpus=max_vcpus,
+            compute_environment_name=compute_environment_name,
+            service_role=service_role,
+            enabled=enabled,
+            container_insights=container_insights,
+        )
 
 
 class Ec2Environment(BatchEnvironment):
@@ -390,8 +421,62 @@ class SpotEnvironment(Ec2Environment):
 
     _default_classes = SPOT_CLASSES
 
-    def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
-        super().__init__(scope, construct_id, spot=True, **kwargs)
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        network: BatchNetwork | None = None,
+        vpc: ec2.IVpc | None = None,
+        vpc_subnets: ec2.SubnetSelection | None = None,
+        security_groups: Sequence[ec2.ISecurityGroup] | None = None,
+        instance_types: Sequence[ec2.InstanceType] = (),
+        instance_classes: Sequence[ec2.InstanceClass] | None = None,
+        allocation_strategy: batch.AllocationStrategy | None = None,
+        spot_bid_percentage: int | None = None,
+        min_vcpus: int = 0,
+        max_vcpus: int = _defaults.MAX_VCPUS,
+        images: Sequence[batch.EcsMachineImage] | None = None,
+        launch_template: ec2.ILaunchTemplate | None = None,
+        placement_group: ec2.IPlacementGroup | None = None,
+        instance_role: iam.IRole | None = None,
+        spot_fleet_role: iam.IRole | None = None,
+        compute_environment_name: str | None = None,
+        service_role: iam.IRole | None = None,
+        enabled: bool = True,
+        container_insights: ContainerInsights | None = None,
+    ) -> None:
+        """Args:
+        instance_classes: Default: m5, m6i, m7i, c5, c6i, c7i, r5, r6i, r7i (many Spot pools to choose from).
+        allocation_strategy: Default: SPOT_PRICE_CAPACITY_OPTIMIZED (fewest interruptions at a low price).
+        network / vpc / vpc_subnets / security_groups / instance_types / spot_bid_percentage / min_vcpus / max_vcpus /
+            images / launch_template / placement_group / instance_role / spot_fleet_role / compute_environment_name /
+            service_role / enabled / container_insights: as for :class:`Ec2Environment`.
+        """
+        super().__init__(
+            scope,
+            construct_id,
+            network=network,
+            vpc=vpc,
+            vpc_subnets=vpc_subnets,
+            security_groups=security_groups,
+            instance_types=instance_types,
+            instance_classes=instance_classes,
+            spot=True,
+            allocation_strategy=allocation_strategy,
+            spot_bid_percentage=spot_bid_percentage,
+            min_vcpus=min_vcpus,
+            max_vcpus=max_vcpus,
+            images=images,
+            launch_template=launch_template,
+            placement_group=placement_group,
+            instance_role=instance_role,
+            spot_fleet_role=spot_fleet_role,
+            compute_environment_name=compute_environment_name,
+            service_role=service_role,
+            enabled=enabled,
+            container_insights=container_insights,
+        )
 
 
 class GpuEnvironment(Ec2Environment):
@@ -401,8 +486,64 @@ class GpuEnvironment(Ec2Environment):
     _default_image = batch.EcsMachineImageType.ECS_AL2023_NVIDIA
     _gpu_environment = True
 
-    def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
-        super().__init__(scope, construct_id, **kwargs)
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        network: BatchNetwork | None = None,
+        vpc: ec2.IVpc | None = None,
+        vpc_subnets: ec2.SubnetSelection | None = None,
+        security_groups: Sequence[ec2.ISecurityGroup] | None = None,
+        instance_types: Sequence[ec2.InstanceType] = (),
+        instance_classes: Sequence[ec2.InstanceClass] | None = None,
+        spot: bool = False,
+        allocation_strategy: batch.AllocationStrategy | None = None,
+        spot_bid_percentage: int | None = None,
+        min_vcpus: int = 0,
+        max_vcpus: int = _defaults.MAX_VCPUS,
+        images: Sequence[batch.EcsMachineImage] | None = None,
+        launch_template: ec2.ILaunchTemplate | None = None,
+        placement_group: ec2.IPlacementGroup | None = None,
+        instance_role: iam.IRole | None = None,
+        spot_fleet_role: iam.IRole | None = None,
+        compute_environment_name: str | None = None,
+        service_role: iam.IRole | None = None,
+        enabled: bool = True,
+        container_insights: ContainerInsights | None = None,
+    ) -> None:
+        """Args:
+        instance_classes: Default: g5, g6 (NVIDIA A10G, L4). Every type and family must have GPUs.
+        images: Default: ECS_AL2023_NVIDIA (the NVIDIA driver and container toolkit).
+        spot: Spot GPUs instead of On-Demand. Default: False (GPU Spot capacity is scarce).
+        network / vpc / vpc_subnets / security_groups / instance_types / allocation_strategy / spot_bid_percentage /
+            min_vcpus / max_vcpus / launch_template / placement_group / instance_role / spot_fleet_role /
+            compute_environment_name / service_role / enabled / container_insights: as for :class:`Ec2Environment`.
+        """
+        super().__init__(
+            scope,
+            construct_id,
+            network=network,
+            vpc=vpc,
+            vpc_subnets=vpc_subnets,
+            security_groups=security_groups,
+            instance_types=instance_types,
+            instance_classes=instance_classes,
+            spot=spot,
+            allocation_strategy=allocation_strategy,
+            spot_bid_percentage=spot_bid_percentage,
+            min_vcpus=min_vcpus,
+            max_vcpus=max_vcpus,
+            images=images,
+            launch_template=launch_template,
+            placement_group=placement_group,
+            instance_role=instance_role,
+            spot_fleet_role=spot_fleet_role,
+            compute_environment_name=compute_environment_name,
+            service_role=service_role,
+            enabled=enabled,
+            container_insights=container_insights,
+        )
 
 
 class EfaEnvironment(BatchEnvironment):
