@@ -17,6 +17,13 @@ __version__ = "0.1.0"
 
 #: Public name -> the module that defines it (relative to this package).
 _EXPORTS: dict[str, str] = {
+    "NetworkOptions": ".platform",
+    "MultiContainerJob": ".jobs",
+    "InstanceShape": ".model.capacity",
+    "FireLens": ".jobs",
+    "EnvironmentCapacity": ".model.capacity",
+    "DependencyCondition": ".jobs",
+    "Container": ".jobs",
     "BATCH_INTERFACE_ENDPOINTS": ".network",
     "BatchAlerts": ".monitoring",
     "BatchConfigurationError": ".errors",
@@ -67,18 +74,25 @@ __all__ = [
     "BatchPipeline",
     "BatchPlatform",
     "BatchQueue",
+    "Container",
     "ContainerJob",
     "CustomServiceRole",
+    "DependencyCondition",
     "Ec2Environment",
     "EfaEnvironment",
+    "EnvironmentCapacity",
     "ExecutionRole",
     "FargateEnvironment",
     "FargateSpotEnvironment",
+    "FireLens",
     "GpuEnvironment",
     "InstanceRole",
+    "InstanceShape",
     "JobRole",
     "LambdaSubmitter",
+    "MultiContainerJob",
     "MultiNodeJob",
+    "NetworkOptions",
     "NodeGroup",
     "PipelineStep",
     "RetryCondition",
@@ -106,10 +120,22 @@ if TYPE_CHECKING:  # what mypy and IDEs see; at run time __getattr__ below impor
         SpotEnvironment,
     )
     from .errors import BatchConfigurationError
-    from .jobs import BatchJob, ContainerJob, MultiNodeJob, NodeGroup, RetryCondition, RetryPolicy
+    from .jobs import (
+        BatchJob,
+        Container,
+        ContainerJob,
+        DependencyCondition,
+        FireLens,
+        MultiContainerJob,
+        MultiNodeJob,
+        NodeGroup,
+        RetryCondition,
+        RetryPolicy,
+    )
+    from .model.capacity import EnvironmentCapacity, InstanceShape
     from .monitoring import BatchAlerts, BatchJobMetrics
     from .network import BATCH_INTERFACE_ENDPOINTS, BatchNetwork
-    from .platform import BatchPlatform
+    from .platform import BatchPlatform, NetworkOptions
     from .queue import BatchQueue
     from .roles import CustomServiceRole, ExecutionRole, InstanceRole, JobRole, SpotFleetRole
     from .storage import (

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from aws_cdk import aws_batch as batch
 
     from .compute import BatchEnvironment
-    from .jobs import ContainerJob, MultiNodeJob
+    from .jobs import ContainerJob, MultiContainerJob, MultiNodeJob
     from .queue import BatchQueue
 
 __all__ = ["Environment", "Job", "JobPlatform", "Queue"]
@@ -22,6 +22,6 @@ Queue: TypeAlias = "BatchQueue | batch.IJobQueue"
 #: A compute environment: one of the library's (its capacity is known) or any L2 environment.
 Environment: TypeAlias = "BatchEnvironment | batch.IComputeEnvironment"
 #: A job the triggers can submit.
-Job: TypeAlias = "ContainerJob | MultiNodeJob"
+Job: TypeAlias = "ContainerJob | MultiNodeJob | MultiContainerJob"
 #: Where a container job runs.
 JobPlatform = Literal["FARGATE", "EC2"]

@@ -6,7 +6,19 @@ triggers accept any of its subclasses.
 
 from .base import BatchJob
 from .container import ContainerJob
+from .multicontainer import Container, DependencyCondition, FireLens, MultiContainerJob
 from .multinode import MultiNodeJob, NodeGroup
 from .retry import RetryCondition, RetryPolicy
 
-__all__ = ["BatchJob", "ContainerJob", "MultiNodeJob", "NodeGroup", "RetryCondition", "RetryPolicy"]
+__all__ = [
+    "BatchJob",
+    "Container",
+    "ContainerJob",
+    "DependencyCondition",
+    "FireLens",
+    "MultiContainerJob",
+    "MultiNodeJob",
+    "NodeGroup",
+    "RetryCondition",
+    "RetryPolicy",
+]

@@ -15,12 +15,14 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from .._internal import defaults as _defaults
+from .._internal.types_check import MapOf, SeqOf, check_types
 from .._internal.validation import is_known, raise_if_any, warn
 from ..model import registry
 from ..model import rules as _rules
 from ..model.rules import JobRequirements
 from ..queue import BatchQueue
 from ..types import Queue
+from . import _settings
 from .base import BatchJob
 from .retry import RetryPolicy
 
@@ -73,12 +75,19 @@ class MultiNodeJob(BatchJob):
         retry: RetryPolicy | None = None,
         timeout: Duration | None = _defaults.JOB_TIMEOUT,
         scheduling_priority: int | None = None,
+        ulimits: Sequence[batch.Ulimit] = (),
+        shared_memory_size: Size | None = None,
+        tmpfs: Sequence[batch.Tmpfs] = (),
+        init_process: bool = False,
+        enable_execute_command: bool = False,
+        consumable_resources: Mapping[batch.IConsumableResource | str, int] | None = None,
         job_role: iam.IRole | None = None,
         execution_role: iam.IRole | None = None,
         log_retention: logs.RetentionDays | None = None,
         log_encryption_key: kms.IKey | None = None,
         job_definition_name: str | None = None,
         propagate_tags: bool = True,
+        skip_deregister_on_update: bool = True,
     ) -> None:
         """Args:
         image / queue / command / parameters / environment / secrets / retry / timeout / scheduling_priority / roles /
@@ -91,7 +100,41 @@ class MultiNodeJob(BatchJob):
         efa: map the EFA device into every container. Default: True when the queue's environment is an
             EfaEnvironment.
         node_groups: per-range commands/environments; must cover 0..nodes-1. Default: one group for all nodes.
+        ulimits / shared_memory_size / tmpfs / init_process / enable_execute_command / consumable_resources /
+            skip_deregister_on_update: as for :class:`ContainerJob`, applied to every node's container (multi-node
+            jobs run on EC2, so all of them apply). With EFA, the EFA device comes first in every container's
+            devices. Default: none / Docker's / none / False / False / none / True.
         """
+        check_types(
+            f"{scope.node.path}/{construct_id}",
+            [
+                ("image", image, (ecs.ContainerImage, str)),
+                ("nodes", nodes, int),
+                ("main_node", main_node, int),
+                ("instance_type", instance_type, ec2.InstanceType),
+                ("vcpus", vcpus, float),
+                ("memory", memory, Size),
+                ("gpus", gpus, int),
+                ("efa", efa, bool),
+                ("command", command, SeqOf(str)),
+                ("parameters", parameters, MapOf(str, str)),
+                ("environment", environment, MapOf(str, str)),
+                ("secrets", secrets, MapOf(str, batch.Secret)),
+                ("node_groups", node_groups, SeqOf(NodeGroup)),
+                ("retry", retry, RetryPolicy),
+                ("timeout", timeout, Duration),
+                ("scheduling_priority", scheduling_priority, int),
+                ("ulimits", ulimits, SeqOf(batch.Ulimit)),
+                ("shared_memory_size", shared_memory_size, Size),
+                ("tmpfs", tmpfs, SeqOf(batch.Tmpfs)),
+                ("init_process", init_process, bool),
+                ("enable_execute_command", enable_execute_command, bool),
+                ("log_retention", log_retention, logs.RetentionDays),
+                ("job_definition_name", job_definition_name, str),
+                ("propagate_tags", propagate_tags, bool),
+                ("skip_deregister_on_update", skip_deregister_on_update, bool),
+            ],
+        )
         super().__init__(
             scope,
             construct_id,
@@ -105,6 +148,14 @@ class MultiNodeJob(BatchJob):
         memory_mib = int(memory.to_mebibytes())
         p = self.problems
         self._common_checks(retry_policy, timeout, scheduling_priority, job_definition_name, command, parameters)
+        p += _settings.settings_problems(
+            ulimits=ulimits,
+            shared_memory_size=shared_memory_size,
+            tmpfs=tmpfs,
+            init_process=init_process,
+            consumable_resources=consumable_resources or {},
+            user_linux_parameters=None,
+        )
         caps = queue.capacities() if isinstance(queue, BatchQueue) else []
         itype = instance_type
         if itype is None:
@@ -149,21 +200,30 @@ class MultiNodeJob(BatchJob):
         assert itype is not None
 
         containers = []
-        for index, group in enumerate(groups):
-            linux = None
-            if use_efa:
-                linux = batch.LinuxParameters(self, f"LinuxParameters{index}")
-                linux.add_devices(
-                    batch.Device(
-                        host_path=self.EFA_DEVICE,
-                        container_path=self.EFA_DEVICE,
-                        permissions=[
-                            batch.DevicePermission.READ,
-                            batch.DevicePermission.WRITE,
-                            batch.DevicePermission.MKNOD,
-                        ],
-                    )
+        efa_devices = (
+            [
+                batch.Device(
+                    host_path=self.EFA_DEVICE,
+                    container_path=self.EFA_DEVICE,
+                    permissions=[
+                        batch.DevicePermission.READ,
+                        batch.DevicePermission.WRITE,
+                        batch.DevicePermission.MKNOD,
+                    ],
                 )
+            ]
+            if use_efa
+            else []
+        )
+        for index, group in enumerate(groups):
+            linux = _settings.linux_parameters(
+                self,
+                f"LinuxParameters{index}",
+                init_process=init_process,
+                shared_memory_size=shared_memory_size,
+                tmpfs=tmpfs,
+                implied_devices=efa_devices,
+            )
             env = {**(environment or {}), **(group.environment or {})}
             group_command = group.command if group.command is not None else command
             containers.append(
@@ -184,6 +244,8 @@ class MultiNodeJob(BatchJob):
                         execution_role=self.execution_role,
                         logging=self._logging(),
                         linux_parameters=linux,
+                        ulimits=_settings.merge_ulimits(ulimits) or None,
+                        enable_execute_command=enable_execute_command or None,
                     ),
                 )
             )
@@ -201,7 +263,11 @@ class MultiNodeJob(BatchJob):
             scheduling_priority=scheduling_priority,
             job_definition_name=job_definition_name,
             propagate_tags=propagate_tags,
+            skip_deregister_on_update=skip_deregister_on_update,
         )
+        _settings.apply_consumable_resources(self.job_definition, consumable_resources or {})
+        if enable_execute_command:
+            _settings.acknowledge_execute_command(self.job_role)
         if use_efa:
             # The L2 writes the permissions in lower case; the Batch API (DeviceCgroupPermission) and the AWS Batch EFA
             # guide spell them READ, WRITE, MKNOD.
