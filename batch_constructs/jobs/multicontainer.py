@@ -25,7 +25,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from .._internal import defaults as _defaults
-from .._internal.types_check import MapOf, OneOf, SeqOf, check_types
+from .._internal.types_check import Expected, MapOf, OneOf, SeqOf, check_types
 from .._internal.validation import is_known, raise_if_any
 from ..model import registry
 from ..model import rules as _rules
@@ -223,41 +223,39 @@ class MultiContainerJob(BatchJob):
             1 hour, revisions kept on update).
         """
         path = f"{scope.node.path}/{construct_id}"
-        check_types(
-            path,
-            [
-                ("containers", containers, SeqOf(Container)),
-                ("platform", platform, OneOf(("FARGATE", "EC2"))),
-                ("architecture", architecture, ecs.CpuArchitecture),
-                ("fargate_platform_version", fargate_platform_version, ecs.FargatePlatformVersion),
-                ("ephemeral_storage", ephemeral_storage, Size),
-                ("parameters", parameters, MapOf(str, str)),
-                ("retry", retry, RetryPolicy),
-                ("timeout", timeout, Duration),
-                ("scheduling_priority", scheduling_priority, int),
-                ("enable_execute_command", enable_execute_command, bool),
-                ("log_retention", log_retention, logs.RetentionDays),
-                ("job_definition_name", job_definition_name, str),
-                ("propagate_tags", propagate_tags, bool),
-                ("skip_deregister_on_update", skip_deregister_on_update, bool),
-            ]
-            + [
-                check
-                for i, c in enumerate(containers or [])
-                if isinstance(c, Container)
-                for check in (
-                    (f"containers[{i}].image", c.image, (ecs.ContainerImage, str)),
-                    (f"containers[{i}].vcpus", c.vcpus, float),
-                    (f"containers[{i}].memory", c.memory, Size),
-                    (f"containers[{i}].command", c.command, SeqOf(str)),
-                    (f"containers[{i}].environment", c.environment, MapOf(str, str)),
-                    (f"containers[{i}].firelens", c.firelens, FireLens),
-                    (f"containers[{i}].ulimits", c.ulimits, SeqOf(batch.Ulimit)),
-                    (f"containers[{i}].shared_memory_size", c.shared_memory_size, Size),
-                    (f"containers[{i}].tmpfs", c.tmpfs, SeqOf(batch.Tmpfs)),
-                )
-            ],
-        )
+        checks: list[tuple[str, object, Expected]] = [
+            ("containers", containers, SeqOf(Container)),
+            ("platform", platform, OneOf(("FARGATE", "EC2"))),
+            ("architecture", architecture, ecs.CpuArchitecture),
+            ("fargate_platform_version", fargate_platform_version, ecs.FargatePlatformVersion),
+            ("ephemeral_storage", ephemeral_storage, Size),
+            ("parameters", parameters, MapOf(str, str)),
+            ("retry", retry, RetryPolicy),
+            ("timeout", timeout, Duration),
+            ("scheduling_priority", scheduling_priority, int),
+            ("enable_execute_command", enable_execute_command, bool),
+            ("log_retention", log_retention, logs.RetentionDays),
+            ("job_definition_name", job_definition_name, str),
+            ("propagate_tags", propagate_tags, bool),
+            ("skip_deregister_on_update", skip_deregister_on_update, bool),
+        ]
+        checks += [
+            check
+            for i, c in enumerate(containers or [])
+            if isinstance(c, Container)
+            for check in (
+                (f"containers[{i}].image", c.image, (ecs.ContainerImage, str)),
+                (f"containers[{i}].vcpus", c.vcpus, float),
+                (f"containers[{i}].memory", c.memory, Size),
+                (f"containers[{i}].command", c.command, SeqOf(str)),
+                (f"containers[{i}].environment", c.environment, MapOf(str, str)),
+                (f"containers[{i}].firelens", c.firelens, FireLens),
+                (f"containers[{i}].ulimits", c.ulimits, SeqOf(batch.Ulimit)),
+                (f"containers[{i}].shared_memory_size", c.shared_memory_size, Size),
+                (f"containers[{i}].tmpfs", c.tmpfs, SeqOf(batch.Tmpfs)),
+            )
+        ]
+        check_types(path, checks)
         super().__init__(
             scope,
             construct_id,
@@ -466,7 +464,6 @@ class MultiContainerJob(BatchJob):
             environment=props.environment,
             linux_parameters=props.linux_parameters,
             log_configuration=props.log_configuration,
-            mount_points=props.mount_points,
             privileged=props.privileged,
             readonly_root_filesystem=props.readonly_root_filesystem,
             resource_requirements=props.resource_requirements,
