@@ -78,7 +78,8 @@ def settings_problems(
     problems: list[str] = []
     seen: set[str] = set()
     for u in ulimits:
-        name = u.name.value if hasattr(u.name, "value") else str(u.name)
+        # the Python enum member is named NOFILE; the template (and docker) spell it nofile
+        name = str(getattr(u.name, "name", u.name)).lower()
         if name in seen:
             problems.append(registry.CONTAINER_SETTINGS.fix(f"ulimit {name} is set twice", "keep one Ulimit per name"))
         seen.add(name)
