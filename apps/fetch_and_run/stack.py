@@ -20,11 +20,15 @@ from constructs import Construct
 from batch_constructs import (
     BatchJobStateMachine,
     BatchPlatform,
+    Container,
+    FireLens,
+    MultiContainerJob,
     RetryPolicy,
     access_logs_bucket,
     data_bucket,
     grant_read_objects,
 )
+from batch_constructs.jobs import FLUENT_BIT_IMAGE
 
 JOB_DIR: Final = pathlib.Path(__file__).parent / "job"
 
@@ -62,21 +66,42 @@ class FetchAndRunStack(cdk.Stack):
         # Fargate On-Demand only, and one attempt: the runner cannot know whether a script is safe to run twice, and
         # a Fargate Spot interruption (or any retry) would run it again from the start.
         self.platform = BatchPlatform(self, "Platform", fargate=True, fargate_spot=False)
-        self.job = self.platform.add_job(
+        # Two containers in one task, 1 vCPU / 2 GiB in total (a Fargate size): the runner, and a FireLens log router
+        # (Fluent Bit) that ships the runner's output to the job's log group, one event per line. The router starts
+        # first and is not essential: the runner's exit ends the job. Created under the platform, where the previous
+        # single-container job lived, so the job's log group, roles and definition keep their logical ids.
+        self.job = MultiContainerJob(
+            self.platform,
             "RunScript",
-            image=ecs.ContainerImage.from_asset(str(JOB_DIR)),
-            vcpus=1,
-            memory=cdk.Size.gibibytes(2),
+            queue=self.platform.queue,
+            platform="FARGATE",
             timeout=JOB_TIMEOUT,
             retry=RetryPolicy.none(),
-            # No default for either parameter: `script` must be passed, and an `args` that was not passed reaches
-            # the runner as the literal Ref::args, which it reads as "no arguments".
-            command=["python", "/app/runner.py", "--script", "Ref::script", "--args", "Ref::args"],
-            environment={
-                "FETCH_AND_RUN_ALLOWED_PREFIX": f"s3://{self.scripts.bucket_name}/{SCRIPTS_PREFIX}",
-                "FETCH_AND_RUN_MAX_BYTES": str(MAX_SCRIPT_BYTES),
-                "FETCH_AND_RUN_TIMEOUT_SECONDS": str(int(SCRIPT_TIMEOUT.to_seconds())),
-            },
+            containers=[
+                Container(
+                    "runner",
+                    ecs.ContainerImage.from_asset(str(JOB_DIR)),
+                    vcpus=0.75,
+                    memory=cdk.Size.mebibytes(1536),
+                    depends_on={"log_router": "START"},
+                    # No default for either parameter: `script` must be passed, and an `args` that was not passed
+                    # reaches the runner as the literal Ref::args, which it reads as "no arguments".
+                    command=["python", "/app/runner.py", "--script", "Ref::script", "--args", "Ref::args"],
+                    environment={
+                        "FETCH_AND_RUN_ALLOWED_PREFIX": f"s3://{self.scripts.bucket_name}/{SCRIPTS_PREFIX}",
+                        "FETCH_AND_RUN_MAX_BYTES": str(MAX_SCRIPT_BYTES),
+                        "FETCH_AND_RUN_TIMEOUT_SECONDS": str(int(SCRIPT_TIMEOUT.to_seconds())),
+                    },
+                ),
+                Container(
+                    "log_router",
+                    FLUENT_BIT_IMAGE,
+                    vcpus=0.25,
+                    memory=cdk.Size.mebibytes(512),
+                    essential=False,
+                    firelens=FireLens(),
+                ),
+            ],
         )
         Annotations.of(self.job).acknowledge_warning(
             "batch-constructs:required-parameters",

@@ -6,11 +6,12 @@ triggers accept any of its subclasses.
 
 from .base import BatchJob
 from .container import ContainerJob
-from .multicontainer import Container, DependencyCondition, FireLens, MultiContainerJob
+from .multicontainer import FLUENT_BIT_IMAGE, Container, DependencyCondition, FireLens, MultiContainerJob
 from .multinode import MultiNodeJob, NodeGroup
 from .retry import RetryCondition, RetryPolicy
 
 __all__ = [
+    "FLUENT_BIT_IMAGE",
     "BatchJob",
     "Container",
     "ContainerJob",
