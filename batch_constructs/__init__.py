@@ -22,7 +22,7 @@ _EXPORTS: dict[str, str] = {
     "InstanceShape": ".model.capacity",
     "FireLens": ".jobs",
     "EnvironmentCapacity": ".model.capacity",
-    "DependencyCondition": ".jobs",
+    "DependencyCondition": ".types",
     "Container": ".jobs",
     "BATCH_INTERFACE_ENDPOINTS": ".network",
     "BatchAlerts": ".monitoring",
@@ -124,7 +124,6 @@ if TYPE_CHECKING:  # what mypy and IDEs see; at run time __getattr__ below impor
         BatchJob,
         Container,
         ContainerJob,
-        DependencyCondition,
         FireLens,
         MultiContainerJob,
         MultiNodeJob,
@@ -153,6 +152,7 @@ if TYPE_CHECKING:  # what mypy and IDEs see; at run time __getattr__ below impor
         S3UploadTrigger,
         ScheduledJob,
     )
+    from .types import DependencyCondition
 
 
 def __getattr__(name: str) -> object:

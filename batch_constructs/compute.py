@@ -31,6 +31,7 @@ from constructs import Construct
 from ._internal import defaults as _defaults
 from ._internal.compliance import acknowledge_in_packs
 from ._internal.limits import register_stack_checks
+from ._internal.types_check import OneOf, SeqOf, check_types
 from ._internal.validation import is_known, raise_if_any, warn
 from .model import registry
 from .model import rules as _rules
@@ -183,6 +184,18 @@ class FargateEnvironment(BatchEnvironment):
             the account's ECS ``containerInsights`` setting applies (off unless changed). Insights metrics are billed
             as custom metrics.
         """
+        check_types(
+            f"{scope.node.path}/{construct_id}",
+            [
+                ("network", network, BatchNetwork),
+                ("vpc_subnets", vpc_subnets, ec2.SubnetSelection),
+                ("spot", spot, bool),
+                ("max_vcpus", max_vcpus, int),
+                ("compute_environment_name", compute_environment_name, str),
+                ("enabled", enabled, bool),
+                ("container_insights", container_insights, OneOf(("ENABLED", "ENHANCED", "DISABLED"))),
+            ],
+        )
         super().__init__(scope, construct_id)
         vpc_, subnets, groups, problems = self._placement(self, network, vpc, vpc_subnets, security_groups)
         self._common_warnings(self, compute_environment_name, service_role, problems)
@@ -240,7 +253,8 @@ class FargateSpotEnvironment(FargateEnvironment):
     ) -> None:
         """Args:
         network / vpc / vpc_subnets / security_groups / max_vcpus / compute_environment_name / service_role /
-            enabled / container_insights: as for :class:`FargateEnvironment` (max_vcpus default: 256).
+            enabled / container_insights: as for :class:`FargateEnvironment`. Default: as there (max_vcpus 256, the
+            service-linked role, enabled, the account's Container Insights setting).
         """
         super().__init__(
             scope,
@@ -316,6 +330,24 @@ class Ec2Environment(BatchEnvironment):
         spot_fleet_role: Default: a new :class:`~batch_constructs.roles.SpotFleetRole` when Spot uses BEST_FIT.
         compute_environment_name / service_role / enabled / container_insights: as for :class:`FargateEnvironment`.
         """
+        check_types(
+            f"{scope.node.path}/{construct_id}",
+            [
+                ("network", network, BatchNetwork),
+                ("vpc_subnets", vpc_subnets, ec2.SubnetSelection),
+                ("instance_types", instance_types, SeqOf(ec2.InstanceType)),
+                ("instance_classes", instance_classes, SeqOf(ec2.InstanceClass)),
+                ("spot", spot, bool),
+                ("allocation_strategy", allocation_strategy, batch.AllocationStrategy),
+                ("spot_bid_percentage", spot_bid_percentage, int),
+                ("min_vcpus", min_vcpus, int),
+                ("max_vcpus", max_vcpus, int),
+                ("images", images, SeqOf(batch.EcsMachineImage)),
+                ("compute_environment_name", compute_environment_name, str),
+                ("enabled", enabled, bool),
+                ("container_insights", container_insights, OneOf(("ENABLED", "ENHANCED", "DISABLED"))),
+            ],
+        )
         super().__init__(scope, construct_id)
         vpc_, subnets, groups, problems = self._placement(self, network, vpc, vpc_subnets, security_groups)
         self._common_warnings(self, compute_environment_name, service_role, problems)

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from .jobs import ContainerJob, MultiContainerJob, MultiNodeJob
     from .queue import BatchQueue
 
-__all__ = ["Environment", "Job", "JobPlatform", "Queue"]
+__all__ = ["DependencyCondition", "Environment", "Job", "JobPlatform", "Queue"]
 
 #: A job queue: one of the library's (its environments are known, so jobs are checked against them) or any L2 queue.
 Queue: TypeAlias = "BatchQueue | batch.IJobQueue"
@@ -25,3 +25,5 @@ Environment: TypeAlias = "BatchEnvironment | batch.IComputeEnvironment"
 Job: TypeAlias = "ContainerJob | MultiNodeJob | MultiContainerJob"
 #: Where a container job runs.
 JobPlatform = Literal["FARGATE", "EC2"]
+#: When a container of a multi-container job may start, relative to one it depends on (API_TaskContainerDependency).
+DependencyCondition = Literal["START", "COMPLETE", "SUCCESS"]

@@ -165,3 +165,14 @@ def test_right_types_pass(stack: cdk.Stack) -> None:
         architecture=ecs.CpuArchitecture.ARM64,
     )
     assert job.platform == "FARGATE"
+
+
+def test_environments_check_their_arguments(stack: cdk.Stack) -> None:
+    with pytest.raises(BatchConfigurationError, match=r"\[argument-type\] max_vcpus is str '64', expected int"):
+        batch_constructs.Ec2Environment(stack, "BadEnv", max_vcpus="64")  # type: ignore[arg-type]
+    with pytest.raises(
+        BatchConfigurationError, match=r"\[argument-type\] instance_classes is str 'm7i', expected a sequence of"
+    ):
+        batch_constructs.SpotEnvironment(stack, "BadSpot", instance_classes="m7i")  # type: ignore[arg-type]
+    with pytest.raises(BatchConfigurationError, match=r"container_insights is str 'on', expected one of 'ENABLED'"):
+        batch_constructs.FargateSpotEnvironment(stack, "BadFargate", container_insights="on")  # type: ignore[arg-type]

@@ -1,12 +1,14 @@
-"""Job definitions: container jobs on Fargate or EC2, multi-node parallel jobs (optionally over EFA), retry policies.
+"""Job definitions: container jobs on Fargate or EC2, multi-container jobs (sidecars, FireLens), multi-node parallel
+jobs (optionally over EFA), retry policies.
 
 :class:`BatchJob` is the public base the job constructs share (log group, roles, queue binding, scoped submit grants);
 triggers accept any of its subclasses.
 """
 
+from ..types import DependencyCondition
 from .base import BatchJob
 from .container import ContainerJob
-from .multicontainer import FLUENT_BIT_IMAGE, Container, DependencyCondition, FireLens, MultiContainerJob
+from .multicontainer import FLUENT_BIT_IMAGE, Container, FireLens, MultiContainerJob
 from .multinode import MultiNodeJob, NodeGroup
 from .retry import RetryCondition, RetryPolicy
 

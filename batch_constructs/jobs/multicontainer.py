@@ -30,15 +30,12 @@ from .._internal.validation import is_known, raise_if_any
 from ..model import registry
 from ..model import rules as _rules
 from ..model.rules import JobRequirements
-from ..types import JobPlatform, Queue
+from ..types import DependencyCondition, JobPlatform, Queue
 from . import _settings
 from .base import BatchJob
 from .retry import RetryPolicy
 
 __all__ = ["Container", "DependencyCondition", "FireLens", "MultiContainerJob"]
-
-#: When a container may start, relative to a container it depends on (API_TaskContainerDependency).
-DependencyCondition = Literal["START", "COMPLETE", "SUCCESS"]
 
 #: AWS's Fluent Bit image for FireLens (the aws-for-fluent-bit project); pin a version tag in production.
 FLUENT_BIT_IMAGE = "public.ecr.aws/aws-observability/aws-for-fluent-bit:stable"

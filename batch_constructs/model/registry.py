@@ -284,7 +284,7 @@ MULTI_CONTAINER: Final = _rule(
     "multi-container",
     summary="a multi-container job has uniquely named containers, one essential, and dependencies that exist",
     checks=(
-        "container names unique and 1-255 of `[A-Za-z0-9_-]`; at least one essential container; `depends_on` names "
+        "container names unique (and valid names, rule `name`); at least one essential container; `depends_on` names "
         "another container of the job, no cycles; COMPLETE/SUCCESS only on non-essential containers; at most one "
         "FireLens router"
     ),
