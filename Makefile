@@ -42,8 +42,10 @@ test: lint typecheck unit
 bench: env
 	$(PY) benchmarks/run.py $(BENCH_ARGS)
 
-# The library's public modules, for the API reference (pdoc documents only what __all__ names otherwise).
-API_MODULES := batch_constructs $(subst /,.,$(basename $(filter-out batch_constructs/_%,$(wildcard batch_constructs/*.py))))
+# The library's public modules and packages (no _private path), for the API reference (each shows what its __all__ names).
+API_MODULES := $(shell find batch_constructs -name '*.py' -not -path '*/_*/*' -not -name '_*.py' | sed -e 's|/__init__.py$$||' \
+	-e 's|\.py$$||' -e 's|/|.|g' | sort)
+API_MODULES += $(shell find batch_constructs -name '__init__.py' -not -path '*/_*/*' | sed -e 's|/__init__.py$$||' -e 's|/|.|g' | sort)
 
 # Architecture diagrams and the compliance ledger from the synthesized templates, then the API reference (pdoc must
 # run the jsii kernel's Node process while importing aws_cdk: PDOC_ALLOW_EXEC). Fails on any pdoc warning.

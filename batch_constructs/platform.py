@@ -43,6 +43,9 @@ class NetworkOptions(TypedDict, total=False):
     flow_logs: bool
 
 
+__all__ = ["BatchPlatform"]
+
+
 class BatchPlatform(Construct):
     """Network + compute environments + queues, wired with the library's defaults, every part exposed.
 

@@ -17,7 +17,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-HANDLER = pathlib.Path(__file__).resolve().parents[1] / "batch_constructs" / "_lambda" / "submitter" / "index.py"
+HANDLER = pathlib.Path(__file__).resolve().parents[2] / "batch_constructs" / "_lambda" / "submitter" / "index.py"
 REGION = "us-east-1"
 
 

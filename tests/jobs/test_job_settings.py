@@ -28,8 +28,8 @@ from batch_constructs import (
     MultiNodeJob,
 )
 
-from .core_stacks import IMAGE, imported_vpc
-from .helpers import cfn_lint, nag_violations, new_app, synth_with_packs
+from ..core_stacks import IMAGE, imported_vpc
+from ..helpers import cfn_lint, nag_violations, new_app, synth_with_packs
 
 NOFILE = batch.Ulimit(name=batch.UlimitName.NOFILE, soft_limit=65536, hard_limit=65536)
 FLUENT_BIT = "public.ecr.aws/aws-observability/aws-for-fluent-bit:stable"
