@@ -176,3 +176,19 @@ def test_environments_check_their_arguments(stack: cdk.Stack) -> None:
         batch_constructs.SpotEnvironment(stack, "BadSpot", instance_classes="m7i")  # type: ignore[arg-type]
     with pytest.raises(BatchConfigurationError, match=r"container_insights is str 'on', expected one of 'ENABLED'"):
         batch_constructs.FargateSpotEnvironment(stack, "BadFargate", container_insights="on")  # type: ignore[arg-type]
+
+
+def test_help_shows_readable_defaults() -> None:
+    # GIVEN the signature help() prints WHEN a default is a Size or Duration THEN it reads as the code that makes it
+    for cls in (
+        ContainerJob,
+        MultiNodeJob,
+        MultiContainerJob,
+        batch_constructs.BatchQueue,
+        batch_constructs.ScheduledJob,
+    ):
+        text = str(inspect.signature(cls.__init__))
+        assert " object at 0x" not in text, (cls.__name__, text)
+    text = str(inspect.signature(ContainerJob.__init__))
+    assert "memory: 'Size' = Size.gibibytes(2)" in text or "memory: Size = Size.gibibytes(2)" in text
+    assert "Duration.hours(1)" in text
