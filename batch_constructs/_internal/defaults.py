@@ -17,8 +17,9 @@ def readable(value: _T, text: str) -> _T:
     """``value``, shown as ``text`` by ``repr`` (so ``help()`` prints ``memory: Size = Size.gibibytes(2)`` instead of
     an object address). The object becomes an instance of a subclass whose only addition is ``__repr__``; jsii passes
     it by reference as before."""
-    cls = type(value)
-    readable_cls = type(cls)(cls.__name__, (cls,), {"__repr__": lambda _self: text, "__module__": cls.__module__})
+    cls: type = type(value)
+    metaclass: type = type(cls)
+    readable_cls: type = metaclass(cls.__name__, (cls,), {"__repr__": lambda _self: text, "__module__": cls.__module__})
     value.__class__ = readable_cls
     return value
 
