@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from ..errors import BatchConfigurationError
 from ..model import registry
+from .validation import is_known
 
 __all__ = ["MapOf", "OneOf", "SeqOf", "check_types"]
 
@@ -115,7 +116,8 @@ def check_types(path: str, checks: Iterable[tuple[str, object, Expected]]) -> No
             _hint(name, value, expected),
         )
         for name, value, expected in checks
-        if value is not None and not _matches(value, expected)
+        # a token (a number token is a float, a string token a str) stands for any type until deploy
+        if value is not None and not _matches(value, expected) and is_known(value)
     ]
     if problems:
         raise BatchConfigurationError(path, problems)
