@@ -192,3 +192,12 @@ def test_help_shows_readable_defaults() -> None:
     text = str(inspect.signature(ContainerJob.__init__))
     assert "memory: 'Size' = Size.gibibytes(2)" in text or "memory: Size = Size.gibibytes(2)" in text
     assert "Duration.hours(1)" in text
+
+
+def test_subclass_environments_accept_every_parameter_of_their_base() -> None:
+    # a parameter added to Ec2Environment must reach SpotEnvironment and GpuEnvironment too (explicit signatures)
+    base = set(inspect.signature(batch_constructs.Ec2Environment.__init__).parameters)
+    assert base - set(inspect.signature(batch_constructs.SpotEnvironment.__init__).parameters) == {"spot"}
+    assert base - set(inspect.signature(batch_constructs.GpuEnvironment.__init__).parameters) == set()
+    fargate = set(inspect.signature(batch_constructs.FargateEnvironment.__init__).parameters)
+    assert fargate - set(inspect.signature(batch_constructs.FargateSpotEnvironment.__init__).parameters) == {"spot"}

@@ -557,6 +557,26 @@ PAIRS: dict[str, tuple[Build, Build]] = {
         lambda c: EfaEnvironment(c.stack, c.id("E"), vpc=c.vpc, instance_type=ec2.InstanceType("t3.micro")),
         lambda c: EfaEnvironment(c.stack, c.id("E"), vpc=c.vpc, instance_type=ec2.InstanceType("c5n.18xlarge")),
     ),
+    "efa-interfaces": (
+        lambda c: EfaEnvironment(
+            c.stack, c.id("E"), vpc=c.vpc, instance_type=ec2.InstanceType("p4d.24xlarge"), efa_interfaces=5
+        ),
+        lambda c: EfaEnvironment(
+            c.stack, c.id("E"), vpc=c.vpc, instance_type=ec2.InstanceType("p4d.24xlarge"), efa_interfaces=4
+        ),
+    ),
+    "launch-template-merge": (
+        lambda c: c.ec2_env(
+            launch_template=ec2.LaunchTemplate(c.stack, c.id("Lt"), http_tokens=ec2.LaunchTemplateHttpTokens.OPTIONAL)
+        ),
+        lambda c: c.ec2_env(
+            launch_template=ec2.LaunchTemplate(c.stack, c.id("Lt"), http_tokens=ec2.LaunchTemplateHttpTokens.REQUIRED)
+        ),
+    ),
+    "update-timeout": (
+        lambda c: c.ec2_env(job_execution_timeout=cdk.Duration.days(6)),
+        lambda c: c.ec2_env(job_execution_timeout=cdk.Duration.minutes(7200)),
+    ),
     "queue-environments": (
         lambda c: c.queue_of(*(fargate_env(c) for _ in range(4))),
         lambda c: c.queue_of(*(fargate_env(c) for _ in range(3))),
