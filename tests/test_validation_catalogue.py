@@ -30,6 +30,7 @@ from batch_constructs import (
     BatchPipeline,
     BatchPlatform,
     BatchQueue,
+    Container,
     ContainerJob,
     Ec2Environment,
     EfaEnvironment,
@@ -39,6 +40,7 @@ from batch_constructs import (
     ImportedJob,
     JobOverrides,
     LambdaSubmitter,
+    MultiContainerJob,
     MultiNodeJob,
     NodeGroup,
     PipelineStep,
@@ -56,6 +58,8 @@ from batch_constructs import (
 from batch_constructs.model import registry
 
 from .helpers import new_app
+
+_NOFILE = batch.Ulimit(name=batch.UlimitName.NOFILE, soft_limit=1024, hard_limit=1024)
 
 IMAGE = "public.ecr.aws/docker/library/python:3.12-slim"
 
@@ -648,6 +652,20 @@ PAIRS: dict[str, tuple[Build, Build]] = {
     "platform-props": (
         lambda c: c.job(queue=c.queue_of(c.ec2_env()), ephemeral_storage=Size.gibibytes(50)),
         lambda c: c.job(ephemeral_storage=Size.gibibytes(50)),
+    ),
+    "container-settings": (
+        lambda c: c.job(queue=c.queue_of(c.ec2_env()), ulimits=[_NOFILE, _NOFILE]),
+        lambda c: c.job(queue=c.queue_of(c.ec2_env()), ulimits=[_NOFILE]),
+    ),
+    "multi-container": (
+        lambda c: MultiContainerJob(c.stack, c.id("Multi"), containers=[Container("a", IMAGE, essential=False)]),
+        lambda c: MultiContainerJob(
+            c.stack, c.id("Multi"), containers=[Container("a", IMAGE, vcpus=0.25, memory=Size.mebibytes(512))]
+        ),
+    ),
+    "argument-type": (
+        lambda c: c.job(memory=2048),
+        lambda c: c.job(memory=Size.mebibytes(2048)),
     ),
     "job-resources": (
         lambda c: c.job(queue=c.queue_of(c.ec2_env()), vcpus=0.5, memory=Size.gibibytes(1)),
