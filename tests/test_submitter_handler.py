@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import pathlib
+import sys
 from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
@@ -25,6 +26,7 @@ def _load_handler() -> ModuleType:
     spec = importlib.util.spec_from_file_location("submitter_index", HANDLER)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
@@ -98,7 +100,7 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[BatchWorld]:
         monkeypatch.setenv("JOB_QUEUE", built.queue_arn)
         monkeypatch.setenv("JOB_DEFINITION", built.definition_arn)
         monkeypatch.setenv("JOB_NAME_PREFIX", "Convert")
-        monkeypatch.setattr(index, "_client", None)
+        monkeypatch.setattr(index, "_clients", {})
         yield built
 
 
