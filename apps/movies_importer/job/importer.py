@@ -42,8 +42,9 @@ The job then fails (exit code 3) only when rejected rows exceed ``MAX_MALFORMED_
 that many usually means a wrong or corrupted file; the good rows are written either way.
 
 **Whole-file problems are found before anything is written.** The importer reads the CSV twice, streaming both times:
-the first pass checks that it is UTF-8 and within ``MAX_UNCOMPRESSED_MB`` (the declared size in the zip is checked
-first, the bytes actually read are counted too); only the second pass writes. A file in another encoding is therefore
+the first pass checks that it is UTF-8, within ``MAX_UNCOMPRESSED_MB`` (the declared size in the zip is checked
+first, the bytes actually read are counted too), has the header and parses as CSV to its end (an unterminated quote,
+a bare carriage return in an unquoted field); only the second pass writes. A file in another encoding is therefore
 a clear error naming the line of the first invalid byte, with no partial import (rejecting rows one by one would
 write the rows that happen to be ASCII and drop the rest, which is worse than asking for the file again). Encrypted
 zips and compression methods Python cannot read (deflate64, which Windows' "Send to compressed folder" writes for
@@ -262,9 +263,12 @@ class _Columns:
 
 
 def _read_header(reader: Iterator[list[str]]) -> _Columns:
-    header = next(reader, None)
-    while header is not None and not any(cell.strip() for cell in header):
+    try:
         header = next(reader, None)
+        while header is not None and not any(cell.strip() for cell in header):
+            header = next(reader, None)
+    except csv.Error as error:
+        raise ImporterError(f"the CSV header cannot be parsed ({error}). Nothing was written.") from None
     if header is None:
         raise ImporterError(f"the CSV is empty: no header row. Expected a header naming {', '.join(REQUIRED_COLUMNS)}.")
     names = [cell.strip() for cell in header]
@@ -343,14 +347,27 @@ def parse_item(row: Sequence[str], columns: _Columns) -> dict[str, Any]:
 class BoundedLines:
     """The lines of a binary stream as text, each at most ``max_line`` bytes; longer lines are rejected unread.
 
-    Reads ``READ_BYTES`` at a time, so memory is bounded by ``max_line`` whatever the stream holds. ``number`` is the
-    physical line number of the last line yielded (1-based). The stream must be valid UTF-8 (checked by
-    :func:`check_text` first); a BOM at the start is dropped.
+    Reads ``READ_BYTES`` at a time, so memory is bounded by ``max_line`` whatever the stream holds; a BOM at the start
+    is dropped. ``number`` is the physical line number of the last line read (1-based). Raises ImporterError when a
+    line is not UTF-8 or the stream holds more than ``max_bytes``.
     """
 
-    def __init__(self, raw: IO[bytes], max_line: int, on_overlong: Any) -> None:
+    def __init__(
+        self, raw: IO[bytes], max_line: int, on_overlong: Any, *, max_bytes: int | None = None, where: str = "the CSV"
+    ) -> None:
         self.raw, self.max_line, self.on_overlong = raw, max_line, on_overlong
+        self.max_bytes, self.where = max_bytes, where
         self.number = 0
+        self.size = 0
+
+    def _text(self, line: bytes) -> str:
+        try:
+            return line.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise ImporterError(
+                f"{self.where}: the CSV is not UTF-8 (line {self.number}: {error.reason}). Nothing was written. "
+                "Save it as UTF-8 and upload it again."
+            ) from None
 
     def __iter__(self) -> Iterator[str]:
         buffer = b""
@@ -363,12 +380,19 @@ class BoundedLines:
                 first = False
             if not chunk:
                 break
+            self.size += len(chunk)
+            if self.max_bytes is not None and self.size > self.max_bytes:
+                raise ImporterError(
+                    f"{self.where}: the CSV is larger than MAX_UNCOMPRESSED_MB={self.max_bytes >> 20} uncompressed "
+                    "(its zip entry said otherwise). Nothing was written."
+                )
             buffer += chunk
+            start = 0
             while True:
-                end = buffer.find(b"\n")
+                end = buffer.find(b"\n", start)
                 if end < 0:
                     break
-                line, buffer = buffer[: end + 1], buffer[end + 1 :]
+                line, start = buffer[start : end + 1], end + 1
                 if skipping:
                     skipping = False
                     continue
@@ -376,7 +400,8 @@ class BoundedLines:
                 if len(line) > self.max_line:
                     self.on_overlong(self.number, line[:REJECT_TEXT_CHARACTERS].decode("utf-8", "replace"))
                     continue
-                yield line.decode("utf-8")
+                yield self._text(line)
+            buffer = buffer[start:]
             if len(buffer) > self.max_line:
                 if not skipping:
                     self.number += 1
@@ -385,7 +410,23 @@ class BoundedLines:
                 buffer = b""
         if buffer and not skipping:
             self.number += 1
-            yield buffer.decode("utf-8")
+            yield self._text(buffer)
+
+
+def check_file(raw: IO[bytes], where: str, max_bytes: int) -> None:
+    """First pass, before anything is written: the whole CSV is UTF-8, within ``max_bytes``, has the header and
+    parses as CSV to its end (rows are not validated: a bad row is rejected later, on its own)."""
+    lines = BoundedLines(raw, MAX_LINE_BYTES, lambda n, text: None, max_bytes=max_bytes, where=where)
+    csv.field_size_limit(MAX_LINE_BYTES)
+    reader = csv.reader(lines, strict=True)
+    _read_header(reader)
+    try:
+        for _ in reader:
+            pass
+    except csv.Error as error:
+        raise ImporterError(
+            f"{where}: line {lines.number}: the CSV cannot be parsed ({error}). Nothing was written."
+        ) from None
 
 
 def read_items(
@@ -498,38 +539,6 @@ def _open(archive: zipfile.ZipFile, member: zipfile.ZipInfo, where: str) -> IO[b
         raise ImporterError(f"{where}: {member.filename} cannot be read: {error}") from None
 
 
-def check_text(raw: IO[bytes], where: str, max_bytes: int) -> int:
-    """First pass: the whole member is UTF-8 and at most ``max_bytes``; returns its size. Nothing is written yet."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    size, lines = 0, 1
-    while True:
-        chunk = raw.read(READ_BYTES)
-        if not chunk:
-            break
-        size += len(chunk)
-        if size > max_bytes:
-            raise ImporterError(
-                f"{where}: the CSV is larger than MAX_UNCOMPRESSED_MB={max_bytes >> 20} uncompressed (its zip entry "
-                "said otherwise). Nothing was written."
-            )
-        try:
-            decoder.decode(chunk)
-        except UnicodeDecodeError as error:
-            line = lines + chunk.count(b"\n", 0, error.start)
-            raise ImporterError(
-                f"{where}: the CSV is not UTF-8 (line {line}: {error.reason}). Nothing was written. Save it as UTF-8 "
-                "and upload it again."
-            ) from None
-        lines += chunk.count(b"\n")
-    try:
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        raise ImporterError(f"{where}: the CSV is not UTF-8 (it ends inside a character). Nothing was written.") from (
-            None
-        )
-    return size
-
-
 def rejects_key(prefix: str, file_path: str) -> str:
     """Where the rejected rows of ``file_path`` go: ``<prefix><file_path>.rejects.jsonl``, within S3's 1,024 bytes
     (a longer path is cut and made unique with a hash of the whole path)."""
@@ -575,7 +584,7 @@ def import_movies(s3: Any, table: Any, settings: Settings) -> ImportReport:
             member = _csv_member(archive, where, settings.max_uncompressed_bytes)
             try:
                 with _open(archive, member, where) as raw:
-                    check_text(raw, where, settings.max_uncompressed_bytes)
+                    check_file(raw, where, settings.max_uncompressed_bytes)
                 with _open(archive, member, where) as raw:
                     lines = BoundedLines(raw, MAX_LINE_BYTES, lambda n, text: _overlong(report, n, text))
                     with table.batch_writer(overwrite_by_pkeys=["movieId"]) as writer:
