@@ -2,43 +2,65 @@
 
 Safe defaults, synth-time validation of what AWS would reject (or leave stuck in RUNNABLE), triggers and monitoring,
 built on aws-cdk-lib's ``aws_batch`` L2.
+
+The package is a lazy facade (PEP 562): ``from batch_constructs import BatchQueue`` imports the module that defines the
+name on first use, so importing a module that needs no CDK (``batch_constructs.errors``, ``batch_constructs.model``, the
+operations CLI) starts no jsii Node.js process.
 """
 
-from .compute import (
-    BatchEnvironment,
-    Ec2Environment,
-    EfaEnvironment,
-    FargateEnvironment,
-    FargateSpotEnvironment,
-    GpuEnvironment,
-    SpotEnvironment,
-)
-from .errors import BatchConfigurationError
-from .job_definition import ContainerJob, MultiNodeJob, NodeGroup, RetryCondition, RetryPolicy
-from .lambda_submitter import LambdaSubmitter
-from .monitoring import BatchAlerts, BatchJobMetrics
-from .network import BATCH_INTERFACE_ENDPOINTS, BatchNetwork
-from .platform import BatchPlatform
-from .queue import BatchQueue
-from .roles import CustomServiceRole, ExecutionRole, InstanceRole, JobRole, SpotFleetRole
-from .s3_trigger import S3UploadTrigger
-from .schedule import ScheduledJob
-from .stepfunctions import BatchJobStateMachine, BatchPipeline, PipelineStep
-from .storage import (
-    access_logs_bucket,
-    data_bucket,
-    grant_read_objects,
-    grant_write_objects,
-    stack_encryption_key,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
+
+#: Public name -> the module that defines it (relative to this package).
+_EXPORTS: dict[str, str] = {
+    "BATCH_INTERFACE_ENDPOINTS": ".network",
+    "BatchAlerts": ".monitoring",
+    "BatchConfigurationError": ".errors",
+    "BatchEnvironment": ".compute",
+    "BatchJob": ".jobs",
+    "BatchJobMetrics": ".monitoring",
+    "BatchJobStateMachine": ".triggers",
+    "BatchNetwork": ".network",
+    "BatchPipeline": ".triggers",
+    "BatchPlatform": ".platform",
+    "BatchQueue": ".queue",
+    "ContainerJob": ".jobs",
+    "CustomServiceRole": ".roles",
+    "Ec2Environment": ".compute",
+    "EfaEnvironment": ".compute",
+    "ExecutionRole": ".roles",
+    "FargateEnvironment": ".compute",
+    "FargateSpotEnvironment": ".compute",
+    "GpuEnvironment": ".compute",
+    "InstanceRole": ".roles",
+    "JobRole": ".roles",
+    "LambdaSubmitter": ".triggers",
+    "MultiNodeJob": ".jobs",
+    "NodeGroup": ".jobs",
+    "PipelineStep": ".triggers",
+    "RetryCondition": ".jobs",
+    "RetryPolicy": ".jobs",
+    "S3UploadTrigger": ".triggers",
+    "ScheduledJob": ".triggers",
+    "SpotEnvironment": ".compute",
+    "SpotFleetRole": ".roles",
+    "access_logs_bucket": ".storage",
+    "data_bucket": ".storage",
+    "grant_read_objects": ".storage",
+    "grant_write_objects": ".storage",
+    "stack_encryption_key": ".storage",
+}
 
 __all__ = [
     "BATCH_INTERFACE_ENDPOINTS",
     "BatchAlerts",
     "BatchConfigurationError",
     "BatchEnvironment",
+    "BatchJob",
     "BatchJobMetrics",
     "BatchJobStateMachine",
     "BatchNetwork",
@@ -72,3 +94,49 @@ __all__ = [
     "grant_write_objects",
     "stack_encryption_key",
 ]
+
+if TYPE_CHECKING:  # what mypy and IDEs see; at run time __getattr__ below imports on first use
+    from .compute import (
+        BatchEnvironment,
+        Ec2Environment,
+        EfaEnvironment,
+        FargateEnvironment,
+        FargateSpotEnvironment,
+        GpuEnvironment,
+        SpotEnvironment,
+    )
+    from .errors import BatchConfigurationError
+    from .jobs import BatchJob, ContainerJob, MultiNodeJob, NodeGroup, RetryCondition, RetryPolicy
+    from .monitoring import BatchAlerts, BatchJobMetrics
+    from .network import BATCH_INTERFACE_ENDPOINTS, BatchNetwork
+    from .platform import BatchPlatform
+    from .queue import BatchQueue
+    from .roles import CustomServiceRole, ExecutionRole, InstanceRole, JobRole, SpotFleetRole
+    from .storage import (
+        access_logs_bucket,
+        data_bucket,
+        grant_read_objects,
+        grant_write_objects,
+        stack_encryption_key,
+    )
+    from .triggers import (
+        BatchJobStateMachine,
+        BatchPipeline,
+        LambdaSubmitter,
+        PipelineStep,
+        S3UploadTrigger,
+        ScheduledJob,
+    )
+
+
+def __getattr__(name: str) -> object:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value  # later look-ups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

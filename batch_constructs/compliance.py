@@ -16,7 +16,7 @@ import pathlib
 
 import aws_cdk as cdk
 
-from ._compliance import CONTROL_PACKS, acknowledge, acknowledge_in_packs
+from ._internal.compliance import CONTROL_PACKS, acknowledge, acknowledge_in_packs
 
 __all__ = ["CONTROL_PACKS", "acknowledge", "acknowledge_in_packs", "add_compliance_packs", "unacknowledged_findings"]
 

@@ -28,11 +28,13 @@ from aws_cdk import aws_iam as iam
 from aws_cdk.interfaces.aws_batch import IComputeEnvironmentRef
 from constructs import Construct
 
-from . import _defaults, _rules
-from ._capacity import FARGATE_SHAPES, EnvironmentCapacity, architecture_of, shapes_of
-from ._compliance import acknowledge_in_packs
-from ._limits import register_stack_checks
-from ._validation import is_known, raise_if_any, warn
+from ._internal import defaults as _defaults
+from ._internal.compliance import acknowledge_in_packs
+from ._internal.limits import register_stack_checks
+from ._internal.validation import is_known, raise_if_any, warn
+from .model import registry
+from .model import rules as _rules
+from .model.capacity import FARGATE_SHAPES, EnvironmentCapacity, architecture_of, shapes_of
 from .network import BatchNetwork
 from .roles import InstanceRole, SpotFleetRole
 
@@ -86,8 +88,7 @@ class BatchEnvironment(Construct):
         problems: list[str] = []
         if (network is None) == (vpc is None):
             problems.append(
-                _rules.fix(
-                    "environment-network",
+                registry.ENVIRONMENT_NETWORK.fix(
                     "got " + ("both network and vpc" if network else "neither network nor vpc"),
                     "pass network=BatchNetwork(...) (or a BatchPlatform's network), or vpc= with your own VPC",
                 )
@@ -111,7 +112,7 @@ class BatchEnvironment(Construct):
         if name is not None:
             warn(
                 scope,
-                "physical-name",
+                registry.PHYSICAL_NAME_WARNING,
                 f"compute_environment_name={name!r}: CloudFormation cannot replace a custom-named resource, so a "
                 "later change that needs replacement fails the deploy. Leave it unset unless something outside "
                 "the stack needs the name.",
@@ -119,7 +120,7 @@ class BatchEnvironment(Construct):
         if service_role is not None:
             warn(
                 scope,
-                "custom-service-role",
+                registry.CUSTOM_SERVICE_ROLE_WARNING,
                 "a custom service_role disables in-place infrastructure updates: CloudFormation replaces the compute "
                 "environment instead. Leave it unset to use the AWSServiceRoleForBatch service-linked role.",
             )
@@ -133,7 +134,7 @@ class BatchEnvironment(Construct):
             if image.image_type in (batch.EcsMachineImageType.ECS_AL2, batch.EcsMachineImageType.ECS_AL2_NVIDIA):
                 warn(
                     scope,
-                    "al2-image",
+                    registry.AL2_IMAGE_WARNING,
                     f"image type {image.image_type.value}: Amazon Linux 2 ECS images are being retired. Fix: use "
                     "ECS_AL2023 (ECS_AL2023_NVIDIA for GPUs).",
                 )
@@ -186,7 +187,9 @@ class FargateEnvironment(BatchEnvironment):
         vpc_, subnets, groups, problems = self._placement(self, network, vpc, vpc_subnets, security_groups)
         self._common_warnings(self, compute_environment_name, service_role, problems)
         if is_known(max_vcpus):
-            problems += _rules.int_range("environment-vcpus", "max_vcpus", max_vcpus, 1, 1_000_000, "use at least 1")
+            problems += _rules.int_range(
+                registry.ENVIRONMENT_VCPUS, "max_vcpus", max_vcpus, 1, 1_000_000, "use at least 1"
+            )
         raise_if_any(self, problems)
         env = batch.FargateComputeEnvironment(
             self,
@@ -311,7 +314,7 @@ class Ec2Environment(BatchEnvironment):
         if strategy == batch.AllocationStrategy.BEST_FIT:
             warn(
                 self,
-                "best-fit",
+                registry.BEST_FIT_WARNING,
                 "allocation_strategy=BEST_FIT waits for the single best instance type and cannot update in place. "
                 "Fix: BEST_FIT_PROGRESSIVE (On-Demand) or SPOT_PRICE_CAPACITY_OPTIMIZED (Spot).",
             )
@@ -459,7 +462,7 @@ class EfaEnvironment(BatchEnvironment):
         if not selected:
             raise_if_any(
                 self,
-                [_rules.fix("environment-network", "the subnet selection matches no subnet", "pass vpc_subnets")],
+                [registry.ENVIRONMENT_NETWORK.fix("the subnet selection matches no subnet", "pass vpc_subnets")],
             )
         subnet = selected[0]
 

@@ -19,7 +19,6 @@ from collections.abc import Sequence
 
 import jsii
 from aws_cdk import ArnFormat, Aws, Duration, Stack
-from aws_cdk import aws_batch as batch
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_events as events
@@ -32,11 +31,12 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from . import _dlq, _logs, _rules
-from ._validation import raise_if_any
-from .queue import BatchQueue
-
-Queue = BatchQueue | batch.IJobQueue
+from ._internal import dlq as _dlq
+from ._internal import logs as _logs
+from ._internal.validation import raise_if_any
+from .model import registry
+from .model import rules as _rules
+from .types import Queue
 
 #: CloudWatch namespace of the job counts. Metrics are dimensioned by queue ARN, so stacks do not mix.
 METRIC_NAMESPACE = "BatchConstructs/Jobs"
@@ -51,8 +51,7 @@ def _queue_arns(scope: Construct, queues: Sequence[Queue]) -> list[str]:
         raise_if_any(
             scope,
             [
-                _rules.fix(
-                    "monitoring-queues",
+                registry.MONITORING_QUEUES.fix(
                     "no job queues given: the rules would watch nothing",
                     "pass queues=[platform.queue] (BatchQueue or batch.IJobQueue)",
                 )
@@ -122,14 +121,13 @@ class BatchAlerts(Construct):
         problems = []
         if email is not None and ("@" not in email or email.strip() != email):
             problems.append(
-                _rules.fix(
-                    "monitoring-options", f"email={email!r} is not an e-mail address", "pass e.g. ops@example.com"
+                registry.MONITORING_OPTIONS.fix(
+                    f"email={email!r} is not an e-mail address", "pass e.g. ops@example.com"
                 )
             )
         if topic is not None and encryption_key is not None:
             problems.append(
-                _rules.fix(
-                    "monitoring-options",
+                registry.MONITORING_OPTIONS.fix(
                     "got both topic and encryption_key (the key is for a new topic)",
                     "pass only one",
                 )
@@ -242,7 +240,7 @@ class BatchJobMetrics(Construct):
         self.queues = list(queues) if not isinstance(queues, (str, bytes)) else []
         arns = _queue_arns(self, queues)
         problems = _rules.int_range(
-            "monitoring-options", "failed_jobs_threshold", failed_jobs_threshold, 1, 1_000_000, "use 1 or more"
+            registry.MONITORING_OPTIONS, "failed_jobs_threshold", failed_jobs_threshold, 1, 1_000_000, "use 1 or more"
         )
         raise_if_any(self, problems)
         self._arns = arns

@@ -12,10 +12,11 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from . import _logs
-from ._compliance import acknowledge_in_packs
-from ._iam import ManagedPolicyRole
-from ._validation import raise_if_any, warn
+from ._internal import logs as _logs
+from ._internal.compliance import acknowledge_in_packs
+from ._internal.iam import ManagedPolicyRole
+from ._internal.validation import raise_if_any, warn
+from .model import registry
 
 #: Interface endpoints that let EC2 and Fargate jobs run in subnets without a NAT: the ECS agent and telemetry,
 #: image pulls (ECR API and Docker registry; layers come through the S3 gateway endpoint), logs and secrets.
@@ -90,30 +91,36 @@ class BatchNetwork(Construct):
             given = sorted(k for k, v in shaped.items() if v is not None)
             if given:
                 problems.append(
-                    f"[network-existing-vpc] got vpc together with {', '.join(given)}, which only shape a new VPC. "
-                    "Fix: drop those props, or drop vpc to have a new VPC created."
+                    registry.NETWORK_EXISTING_VPC.fix(
+                        f"got vpc together with {', '.join(given)}, which only shape a new VPC",
+                        "drop those props, or drop vpc to have a new VPC created",
+                    )
                 )
         azs = 2 if max_azs is None else max_azs
         nats = 1 if nat_gateways is None else nat_gateways
         if vpc is None:
             if not 1 <= azs <= 6:
-                problems.append(f"[network-azs] max_azs={azs}; allowed 1-6. Fix: use 2 or 3.")
+                problems.append(registry.NETWORK_AZS.fix(f"max_azs={azs}; allowed 1-6", "use 2 or 3"))
             if not 0 <= nats <= azs:
                 problems.append(
-                    f"[network-nat] nat_gateways={nats}; allowed 0 to max_azs ({azs}). Fix: 1 for cost, {azs} for AZ "
-                    "resilience, 0 with interface_endpoints=BATCH_INTERFACE_ENDPOINTS."
+                    registry.NETWORK_NAT.fix(
+                        f"nat_gateways={nats}; allowed 0 to max_azs ({azs})",
+                        f"1 for cost, {azs} for AZ resilience, 0 with interface_endpoints=BATCH_INTERFACE_ENDPOINTS",
+                    )
                 )
             if nats == 0 and not interface_endpoints:
                 problems.append(
-                    "[network-egress] nat_gateways=0 and no interface_endpoints: jobs in isolated subnets cannot pull "
-                    "images, reach ECS or write logs, so they stay in RUNNABLE or STARTING. Fix: pass "
-                    "interface_endpoints=BATCH_INTERFACE_ENDPOINTS, or nat_gateways=1."
+                    registry.NETWORK_EGRESS.fix(
+                        "nat_gateways=0 and no interface_endpoints: jobs in isolated subnets cannot pull images, reach "
+                        "ECS or write logs, so they stay in RUNNABLE or STARTING",
+                        "pass interface_endpoints=BATCH_INTERFACE_ENDPOINTS, or nat_gateways=1",
+                    )
                 )
         raise_if_any(self, problems)
         if vpc is None and azs > 2 and Token.is_unresolved(Stack.of(self).region):
             warn(
                 self,
-                "azs-without-env",
+                registry.AZS_WITHOUT_ENV_WARNING,
                 f"max_azs={azs} in an environment-agnostic stack: CDK knows only two Availability Zones without an "
                 "account and region, so the VPC spans 2. Give the stack env=Environment(account=..., region=...) "
                 "(and commit cdk.context.json) to span more.",

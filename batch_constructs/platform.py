@@ -9,8 +9,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from . import _defaults, _rules
-from ._validation import raise_if_any
+from ._internal import defaults as _defaults
+from ._internal.validation import raise_if_any
 from .compute import (
     BatchEnvironment,
     Ec2Environment,
@@ -19,7 +19,8 @@ from .compute import (
     GpuEnvironment,
     SpotEnvironment,
 )
-from .job_definition import ContainerJob
+from .jobs import ContainerJob
+from .model import registry
 from .network import BatchNetwork
 from .queue import BatchQueue
 
@@ -75,8 +76,7 @@ class BatchPlatform(Construct):
             raise_if_any(
                 self,
                 [
-                    _rules.fix(
-                        "queue-environments",
+                    registry.QUEUE_ENVIRONMENTS.fix(
                         "every environment kind is turned off",
                         "enable at least one of fargate, fargate_spot, on_demand, spot, gpu",
                     )

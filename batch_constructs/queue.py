@@ -10,13 +10,14 @@ from aws_cdk import aws_iam as iam
 from aws_cdk.interfaces.aws_batch import IComputeEnvironmentRef
 from constructs import Construct
 
-from . import _defaults, _rules
-from ._capacity import EnvironmentCapacity
-from ._limits import register_stack_checks
-from ._validation import is_known, raise_if_any, validate_later, warn
+from ._internal import defaults as _defaults
+from ._internal.limits import register_stack_checks
+from ._internal.validation import is_known, raise_if_any, validate_later, warn
 from .compute import BatchEnvironment, capacity_of
-
-Environment = BatchEnvironment | batch.IComputeEnvironment
+from .model import registry
+from .model import rules as _rules
+from .model.capacity import EnvironmentCapacity
+from .types import Environment
 
 
 class BatchQueue(Construct):
@@ -69,7 +70,7 @@ class BatchQueue(Construct):
         if job_queue_name is not None:
             warn(
                 self,
-                "physical-name",
+                registry.PHYSICAL_NAME_WARNING,
                 f"job_queue_name={job_queue_name!r}: CloudFormation cannot replace a custom-named queue. Leave it "
                 "unset unless something outside the stack needs the name.",
             )
@@ -77,8 +78,7 @@ class BatchQueue(Construct):
             problems += _rules.queue_priority(priority)
         if fair_share is not None and scheduling_policy is not None:
             problems.append(
-                _rules.fix(
-                    "fair-share-shares",
+                registry.FAIR_SHARE_SHARES.fix(
                     "got both fair_share and scheduling_policy",
                     "pass fair_share (a new policy) or scheduling_policy (an existing one), not both",
                 )

@@ -18,8 +18,8 @@ from __future__ import annotations
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from ._compliance import acknowledge, managed_policy_finding
-from ._iam import ManagedPolicyRole
+from ._internal.compliance import acknowledge, managed_policy_finding
+from ._internal.iam import ManagedPolicyRole
 
 _ECS_TASKS = "ecs-tasks.amazonaws.com"
 

@@ -27,11 +27,11 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct, IConstruct
 
-from . import _defaults
-from ._compliance import acknowledge, acknowledge_in_packs
-from ._iam import ManagedPolicyRole
-from ._logs import default_key
-from .s3_trigger import enable_event_bridge
+from ._internal import defaults as _defaults
+from ._internal.compliance import acknowledge, acknowledge_in_packs
+from ._internal.iam import ManagedPolicyRole
+from ._internal.logs import default_key
+from ._internal.s3 import enable_event_bridge
 
 __all__ = [
     "Listing",

@@ -12,7 +12,8 @@ import pytest
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 
-from batch_constructs import _compliance, compliance, stack_encryption_key
+from batch_constructs import compliance, stack_encryption_key
+from batch_constructs._internal import compliance as _compliance
 
 from .helpers import NAG_PACKS, new_app
 

@@ -9,7 +9,7 @@ import pytest
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
 
-from batch_constructs._iam import ManagedPolicyRole
+from batch_constructs._internal.iam import ManagedPolicyRole
 
 from .core_stacks import Built, _build
 from .helpers import new_app

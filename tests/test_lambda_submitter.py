@@ -16,14 +16,14 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
-
-from batch_constructs import BatchConfigurationError, BatchQueue, ContainerJob, FargateEnvironment, LambdaSubmitter
 from aws_cdk.aws_lambda_event_sources import SqsEventSource
 
-from batch_constructs import _dlq, _logs
-from batch_constructs._compliance import acknowledge
-from batch_constructs._compliance import nag_text as flatten_cfn_reference
-from batch_constructs.lambda_submitter import HANDLER_DIR, RUNTIME
+from batch_constructs import BatchConfigurationError, BatchQueue, ContainerJob, FargateEnvironment, LambdaSubmitter
+from batch_constructs._internal import dlq as _dlq
+from batch_constructs._internal import logs as _logs
+from batch_constructs._internal.compliance import acknowledge
+from batch_constructs._internal.compliance import nag_text as flatten_cfn_reference
+from batch_constructs.triggers.lambda_submitter import HANDLER_DIR, RUNTIME
 
 from .helpers import cfn_lint, nag_violations, new_app, synth_with_packs
 from .test_s3_trigger import COMMAND, IMAGE, fargate_queue, imported_vpc, logical_id

@@ -9,7 +9,7 @@ import pytest
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 
-from batch_constructs import _logs
+from batch_constructs._internal import logs as _logs
 
 from .core_stacks import Built, _build
 from .helpers import new_app

@@ -18,7 +18,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 
 from batch_constructs import BatchAlerts, BatchConfigurationError, BatchJobMetrics, BatchQueue
-from batch_constructs._logs import default_key
+from batch_constructs._internal.logs import default_key
 from batch_constructs.monitoring import METRIC_NAMESPACE, QUEUE_BLOCKED, QUEUE_DIMENSION, STATE_CHANGE
 
 from .helpers import cfn_lint, nag_violations, new_app, synth_with_packs

@@ -48,7 +48,7 @@ GIVEN_WHEEL = os.environ.get("BATCH_CONSTRUCTS_WHEEL")
 SMOKE = r"""
 import importlib.util, json, pathlib, sys
 import batch_constructs
-from batch_constructs import lambda_submitter
+from batch_constructs.triggers import lambda_submitter
 
 result = {
     "version": batch_constructs.__version__,

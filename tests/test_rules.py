@@ -1,4 +1,4 @@
-"""The rule functions of ``batch_constructs._rules`` on their own: every limit's last good and first bad value.
+"""The rule functions of ``batch_constructs.model.rules`` on their own: every limit's last good and first bad value.
 
 Pure functions, no CDK app: fast enough to cover every boundary. ``test_validation.py`` checks the wiring into the
 constructs, ``test_validation_catalogue.py`` configurations as a user writes them.
@@ -11,9 +11,11 @@ import re
 
 import pytest
 
-from batch_constructs import _capacity, _rules
-from batch_constructs._capacity import FARGATE_SHAPES, EnvironmentCapacity, InstanceShape
-from batch_constructs._rules import JobRequirements
+from batch_constructs.model import capacity as _capacity
+from batch_constructs.model import registry
+from batch_constructs.model import rules as _rules
+from batch_constructs.model.capacity import FARGATE_SHAPES, EnvironmentCapacity, InstanceShape
+from batch_constructs.model.rules import JobRequirements
 
 FIX = re.compile(r"^\[([a-z0-9-]+)\] .+\. Fix: .+\.$", re.S)
 
@@ -24,7 +26,7 @@ def ids(problems: list[str]) -> list[str]:
     for problem in problems:
         match = FIX.match(problem)
         assert match, problem
-        assert match.group(1) in _rules.RULES, problem
+        assert match.group(1) in registry.RULES, problem
         found.append(match.group(1))
     return found
 
@@ -54,14 +56,14 @@ FARGATE_SPOT = EnvironmentCapacity(platform="FARGATE", spot=True, max_vcpus=256,
 
 
 def test_fix_format() -> None:
-    assert _rules.fix("timeout", "timeout=1 s", "use more") == "[timeout] timeout=1 s. Fix: use more."
+    assert registry.TIMEOUT.fix("timeout=1 s", "use more") == "[timeout] timeout=1 s. Fix: use more."
 
 
 def test_int_range_boundaries() -> None:
-    assert _rules.int_range("queue-priority", "priority", 0, 0, 1000, "r") == []
-    assert _rules.int_range("queue-priority", "priority", 1000, 0, 1000, "r") == []
-    assert ids(_rules.int_range("queue-priority", "priority", 1001, 0, 1000, "r")) == ["queue-priority"]
-    assert "priority=-1; allowed 0-1000" in _rules.int_range("queue-priority", "priority", -1, 0, 1000, "r")[0]
+    assert _rules.int_range(registry.QUEUE_PRIORITY, "priority", 0, 0, 1000, "r") == []
+    assert _rules.int_range(registry.QUEUE_PRIORITY, "priority", 1000, 0, 1000, "r") == []
+    assert ids(_rules.int_range(registry.QUEUE_PRIORITY, "priority", 1001, 0, 1000, "r")) == ["queue-priority"]
+    assert "priority=-1; allowed 0-1000" in _rules.int_range(registry.QUEUE_PRIORITY, "priority", -1, 0, 1000, "r")[0]
 
 
 # ------------------------------------------------------------------------------------------------------ names, tags
@@ -640,39 +642,41 @@ def documented_ids(section: str) -> list[str]:
     return re.findall(r"^\| `([a-z0-9-]+)` \|", body, re.M)
 
 
-def test_every_rule_is_documented_once() -> None:
-    documented = documented_ids("Rules")
-    assert len(documented) == len(set(documented))
-    assert set(documented) == set(_rules.RULES)
-
-
-def test_every_warning_is_documented_once() -> None:
-    documented = documented_ids("Warnings")
-    assert len(documented) == len(set(documented))
-    assert set(documented) == set(_rules.WARNINGS)
+def test_the_documented_tables_are_generated_from_the_registry() -> None:
+    assert registry.markdown_tables() in DOC.read_text(), (
+        "docs/validation.md is out of step: paste `python -m batch_constructs.model.registry` under ## Rules"
+    )
+    assert len(documented_ids("Rules")) == len(registry.RULES)
+    assert len(documented_ids("Warnings")) == len(registry.WARNINGS)
 
 
 def package_sources() -> dict[str, str]:
     return {str(p.relative_to(ROOT)): p.read_text() for p in (ROOT / "batch_constructs").rglob("*.py")}
 
 
-def test_every_rule_id_used_in_the_package_is_in_rules() -> None:
-    used: dict[str, str] = {}
-    for path, text in package_sources().items():
-        for pattern in (r'\bfix\(\s*"([a-z0-9-]+)"', r'\bint_range\(\s*"([a-z0-9-]+)"', r'"\[([a-z0-9-]+)\] '):
-            for rule in re.findall(pattern, text):
-                used.setdefault(rule, path)
-    unknown = {rule: path for rule, path in used.items() if rule not in _rules.RULES}
-    assert not unknown, f"rule ids missing from _rules.RULES (and docs/validation.md): {unknown}"
+def test_call_sites_pass_rule_objects_never_id_strings() -> None:
+    # A rule id typed as a string at a call site can drift from its declaration: every problem and warning is
+    # reported through a registry object (registry.TIMEOUT.fix(...), warn(scope, registry.X_WARNING, ...)).
+    patterns = (r'\bfix\(\s*"[a-z0-9-]+",', r'\bint_range\(\s*"', r'"\[[a-z0-9-]+\] ', r'\bwarn\(\s*[\w.]+,\s*"')
+    offenders = {
+        path: pattern
+        for path, text in package_sources().items()
+        for pattern in patterns
+        if re.search(pattern, text) and not path.endswith("registry.py")
+    }
+    assert not offenders
 
 
-def test_every_warning_id_used_in_the_package_is_in_warnings() -> None:
-    used: dict[str, str] = {}
-    for path, text in package_sources().items():
-        for warning in re.findall(r'\bwarn\(\s*[\w.]+,\s*"([a-z0-9-]+)"', text):
-            used.setdefault(warning, path)
-    unknown = {w: path for w, path in used.items() if w not in _rules.WARNINGS}
-    assert not unknown, f"warning ids missing from _rules.WARNINGS (and docs/validation.md): {unknown}"
-    assert set(used) | {"memory-headroom", "stack-resources", "stack-template-size", "tags-replace"} >= set(
-        _rules.WARNINGS
-    ), "a WARNINGS entry no construct emits"
+def test_every_declared_rule_and_warning_is_used() -> None:
+    sources = "\n".join(text for path, text in package_sources().items() if not path.endswith("registry.py"))
+    declared = {r.id.upper().replace("-", "_") for r in registry.all_rules()}
+    declared |= {w.id.upper().replace("-", "_") + "_WARNING" for w in registry.all_warnings()}
+    unused = sorted(name for name in declared if not re.search(rf"\bregistry\.{name}\b", sources))
+    assert not unused, f"declared but never reported: {unused}"
+
+
+def test_ids_are_unique_and_well_formed() -> None:
+    for item in (*registry.all_rules(), *registry.all_warnings()):
+        assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", item.id), item
+    assert len({r.id for r in registry.all_rules()}) == len(registry.all_rules())
+    assert all(r.source for r in registry.all_rules()), "every rule names its source"

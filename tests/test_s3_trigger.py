@@ -25,10 +25,10 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Match, Template
 
 from batch_constructs import BatchConfigurationError, BatchQueue, ContainerJob, FargateEnvironment, S3UploadTrigger
-from batch_constructs._compliance import acknowledge
-from batch_constructs._compliance import nag_text as flatten_cfn_reference
-from batch_constructs._iam import ManagedPolicyRole
-from batch_constructs.s3_trigger import key_filter
+from batch_constructs._internal.compliance import acknowledge
+from batch_constructs._internal.compliance import nag_text as flatten_cfn_reference
+from batch_constructs._internal.iam import ManagedPolicyRole
+from batch_constructs.triggers.s3_upload import key_filter
 
 from .helpers import cfn_lint, nag_violations, new_app, synth_with_packs
 

@@ -18,11 +18,11 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_sqs as sqs
 
 from batch_constructs import BatchConfigurationError, BatchJobStateMachine, BatchQueue, ContainerJob, ScheduledJob
-from batch_constructs._compliance import acknowledge
-from batch_constructs._dlq import new_dead_letter_queue
-from batch_constructs._iam import ManagedPolicyRole
-from batch_constructs._logs import default_key
-from batch_constructs.schedule import MAX_EVENT_AGE, RETRY_ATTEMPTS
+from batch_constructs._internal.compliance import acknowledge
+from batch_constructs._internal.dlq import new_dead_letter_queue
+from batch_constructs._internal.iam import ManagedPolicyRole
+from batch_constructs._internal.logs import default_key
+from batch_constructs.triggers.schedule import MAX_EVENT_AGE, RETRY_ATTEMPTS
 
 from .helpers import cfn_lint, nag_violations, new_app, synth_with_packs
 from .test_stepfunctions import container_job, fargate_queue, imported_vpc
@@ -300,7 +300,7 @@ def test_direct_submission_validation(
 def test_job_without_queue(scratch: tuple[cdk.Stack, ContainerJob, BatchJobStateMachine]) -> None:
     stack, _, _ = scratch
     loose = container_job(stack, "Loose", None)
-    with pytest.raises(BatchConfigurationError, match=r"\[job-fits-queue\] ScheduledJob: job Scratch/Loose has no"):
+    with pytest.raises(BatchConfigurationError, match=r"\[trigger-queue\] ScheduledJob: job Scratch/Loose has no"):
         ScheduledJob(stack, "NoQueue", job=loose, schedule=DAILY)
 
 

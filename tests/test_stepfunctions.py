@@ -33,9 +33,9 @@ from batch_constructs import (
     PipelineStep,
     RetryPolicy,
 )
-from batch_constructs._iam import ManagedPolicyRole
-from batch_constructs._logs import default_key
-from batch_constructs.stepfunctions import job_state_timeout
+from batch_constructs._internal.iam import ManagedPolicyRole
+from batch_constructs._internal.logs import default_key
+from batch_constructs.triggers.stepfunctions import job_state_timeout
 
 from .helpers import cfn_lint, nag_violations, new_app, synth_with_packs
 
@@ -457,7 +457,7 @@ def test_too_many_dependencies(scratch: tuple[cdk.Stack, BatchQueue, ContainerJo
 def test_job_without_queue(scratch: tuple[cdk.Stack, BatchQueue, ContainerJob]) -> None:
     stack, _, _ = scratch
     loose = container_job(stack, "Loose", None)
-    with pytest.raises(BatchConfigurationError, match=r"\[job-fits-queue\].*Scratch/Loose has no queue.*Fix: pass"):
+    with pytest.raises(BatchConfigurationError, match=r"\[trigger-queue\].*Scratch/Loose has no queue.*Fix: pass"):
         BatchJobStateMachine(stack, "NoQueue", job=loose)
 
 
@@ -479,7 +479,7 @@ def imported_vpc_for(stack: cdk.Stack) -> ec2.IVpc:
 def test_timeout_out_of_range(scratch: tuple[cdk.Stack, BatchQueue, ContainerJob], timeout: Duration) -> None:
     stack, _, job = scratch
     seconds = int(timeout.to_seconds())
-    with pytest.raises(BatchConfigurationError, match=rf"\[timeout\] timeout={seconds} s; allowed 60 s"):
+    with pytest.raises(BatchConfigurationError, match=rf"\[state-machine-timeout\] timeout={seconds} s; allowed 60 s"):
         BatchJobStateMachine(stack, f"Timeout{seconds}", job=job, timeout=timeout)
 
 
@@ -487,7 +487,7 @@ def test_all_problems_of_one_machine_are_reported_together(scratch: tuple[cdk.St
     stack, _, job = scratch
     with pytest.raises(BatchConfigurationError) as err:
         BatchJobStateMachine(stack, "Many", job=job, array_size=1, timeout=Duration.seconds(1))
-    assert [p.split("]")[0] for p in err.value.problems] == ["[array-size", "[timeout"]
+    assert [p.split("]")[0] for p in err.value.problems] == ["[array-size", "[state-machine-timeout"]
 
 
 def test_pipeline_validation(scratch: tuple[cdk.Stack, BatchQueue, ContainerJob]) -> None:
@@ -504,14 +504,17 @@ def test_pipeline_validation(scratch: tuple[cdk.Stack, BatchQueue, ContainerJob]
         )
     problems = err.value.problems
     assert any(p.startswith("[array-size] steps[1].array_size=20000") for p in problems), problems
-    assert any(p.startswith("[timeout] steps[2].timeout=5 s") for p in problems), problems
-    assert any("steps[1] is named 'Job', like steps[0]" in p and "pass name=" in p for p in problems), problems
+    assert any(p.startswith("[state-machine-timeout] steps[2].timeout=5 s") for p in problems), problems
+    assert any(
+        p.startswith("[state-name]") and "steps[1] is named 'Job', like steps[0]" in p and "pass name=" in p
+        for p in problems
+    ), problems
     assert any("steps[2] is named 'Failed', like a state of the pipeline itself" in p for p in problems), problems
 
 
 def test_empty_pipeline(scratch: tuple[cdk.Stack, BatchQueue, ContainerJob]) -> None:
     stack, _, _ = scratch
-    with pytest.raises(BatchConfigurationError, match=r"a pipeline with no steps"):
+    with pytest.raises(BatchConfigurationError, match=r"\[pipeline-steps\] a pipeline with no steps"):
         BatchPipeline(stack, "Empty", steps=[])
 
 

@@ -40,8 +40,8 @@ from batch_constructs import (
     RetryPolicy,
     SpotEnvironment,
     SpotFleetRole,
-    _limits,
 )
+from batch_constructs._internal import limits as _limits
 
 from .helpers import new_app
 

@@ -18,8 +18,8 @@ from constructs import Construct
 
 from batch_constructs import BatchPlatform, access_logs_bucket, data_bucket, grant_read_objects, grant_write_objects
 from batch_constructs.compliance import acknowledge_in_packs
-from batch_constructs.schedule import ScheduledJob
-from batch_constructs.stepfunctions import BatchJobStateMachine
+from batch_constructs.triggers.schedule import ScheduledJob
+from batch_constructs.triggers.stepfunctions import BatchJobStateMachine
 
 JOB_DIR: Final = pathlib.Path(__file__).parent / "job"
 

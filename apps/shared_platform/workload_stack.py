@@ -16,7 +16,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from batch_constructs import ContainerJob, ScheduledJob, access_logs_bucket, data_bucket
-from batch_constructs.job_definition import Queue
+from batch_constructs.types import Queue
 
 from .platform_stack import QUEUE_ARN_EXPORT
 

@@ -11,7 +11,7 @@ import pytest
 from aws_cdk.assertions import Match, Template
 
 from apps.gpu_training.stack import EFA_AMI_PARAMETER_CONTEXT, EFA_INSTANCE_TYPE, NODES, GpuTrainingStack
-from batch_constructs._capacity import EFA_TYPES, GPU_TYPES
+from batch_constructs.model.capacity import EFA_TYPES, GPU_TYPES
 
 from ..conftest import SynthesizedApp
 from ..helpers import new_app, resources

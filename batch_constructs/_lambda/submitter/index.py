@@ -82,9 +82,10 @@ import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3  # type: ignore[import-untyped]
-from botocore.config import Config  # type: ignore[import-untyped]
-from botocore.exceptions import ParamValidationError  # type: ignore[import-untyped]
+# with or without boto3-stubs installed:
+import boto3  # type: ignore[import-untyped,unused-ignore]
+from botocore.config import Config  # type: ignore[import-untyped,unused-ignore]
+from botocore.exceptions import ParamValidationError  # type: ignore[import-untyped,unused-ignore]
 
 LOGGER = logging.getLogger()
 LOGGER.setLevel(logging.INFO)
@@ -112,7 +113,8 @@ def _client(service: str) -> Any:
     a failure.
     """
     if service not in _clients:
-        _clients[service] = boto3.client(service, config=Config(retries={"mode": "standard", "max_attempts": 5}))
+        new_client: Any = boto3.client  # any service name (the typed overloads want a literal)
+        _clients[service] = new_client(service, config=Config(retries={"mode": "standard", "max_attempts": 5}))
     return _clients[service]
 
 
@@ -286,13 +288,12 @@ def _plain_request(event: dict[str, Any], delivery: tuple[str, str] | None) -> R
 
 def requests_from(event: Any, config: dict[str, str], delivery: tuple[str, str] | None = None) -> list[Request]:
     """The job requests in ``event``. Raises :class:`BadRequest` at the first malformed part."""
-    return [r for r in parse(event, config, delivery) if _raise_if_bad(r)]
-
-
-def _raise_if_bad(item: Request | BadRequest) -> bool:
-    if isinstance(item, BadRequest):
-        raise item
-    return True
+    found: list[Request] = []
+    for item in parse(event, config, delivery):
+        if isinstance(item, BadRequest):
+            raise item
+        found.append(item)
+    return found
 
 
 def parse(event: Any, config: dict[str, str], delivery: tuple[str, str] | None = None) -> list[Request | BadRequest]:

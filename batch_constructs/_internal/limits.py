@@ -21,8 +21,9 @@ from aws_cdk import CfnResource, Stack
 from aws_cdk import aws_batch as batch
 from constructs import Construct, IConstruct
 
-from . import _rules
-from ._validation import validate_later, warn
+from ..model import registry
+from ..model import rules as _rules
+from .validation import validate_later, warn
 
 RESOURCES_WARNING: Final = 450
 RESOURCES_LIMIT: Final = 500
@@ -78,7 +79,7 @@ def check_stack(stack: Stack) -> list[str]:
     ]
     message = resources_warning(len(resources))
     if message:
-        warn(stack, "stack-resources", message)
+        warn(stack, registry.STACK_RESOURCES_WARNING, message)
     errors: list[str] = []
     for resource in resources:
         if not isinstance(resource, _BATCH_TAGGABLE):
@@ -87,7 +88,7 @@ def check_stack(stack: Stack) -> list[str]:
         if isinstance(resource, _REPLACED_BY_TAGS):
             message = tags_replace_warning(resource.cfn_resource_type, keys)
             if message:
-                warn(resource, "tags-replace", message)
+                warn(resource, registry.TAGS_REPLACE_WARNING, message)
         errors += [f"{resource.node.path}: {p}" for p in _rules.tags(resource.cfn_resource_type, len(keys))]
     return errors
 

@@ -31,16 +31,20 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from . import _dlq, _logs, _rules
-from ._compliance import acknowledge, acknowledge_in_packs
-from ._iam import ManagedPolicyRole
-from ._validation import is_known, raise_if_any
-from .job_definition import Queue, _Job
-from .queue import BatchQueue
-from .s3_trigger import parameter_problems
+from .._internal import dlq as _dlq
+from .._internal import logs as _logs
+from .._internal.compliance import acknowledge, acknowledge_in_packs
+from .._internal.iam import ManagedPolicyRole
+from .._internal.validation import is_known, raise_if_any
+from ..jobs import BatchJob
+from ..model import registry
+from ..model import rules as _rules
+from ..queue import BatchQueue
+from ..types import Queue
+from ._common import parameter_problems
 
 #: The default handler's directory (shipped as package data).
-HANDLER_DIR = pathlib.Path(__file__).parent / "_lambda" / "submitter"
+HANDLER_DIR = pathlib.Path(__file__).parents[1] / "_lambda" / "submitter"
 #: The newest Python runtime aws-cdk-lib 2.275 knows (checked against ``lambda_.Runtime``).
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 #: Default function timeout: one SubmitJob call takes well under a second; a batch of 10 records a few seconds.
@@ -80,7 +84,7 @@ class LambdaSubmitter(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        job: _Job,
+        job: BatchJob,
         queue: Queue | None = None,
         code: lambda_.Code | None = None,
         handler: str = "index.handler",
@@ -141,8 +145,7 @@ class LambdaSubmitter(Construct):
         problems: list[str] = []
         if target is None:
             problems.append(
-                _rules.fix(
-                    "trigger-queue",
+                registry.TRIGGER_QUEUE.fix(
                     f"job {job.node.path} has no queue and none was passed",
                     "pass queue= here, or queue= to the job",
                 )
@@ -151,22 +154,21 @@ class LambdaSubmitter(Construct):
         reserved = sorted(set(environment or {}) & set(RESERVED_ENVIRONMENT))
         if reserved:
             problems.append(
-                _rules.fix(
-                    "lambda-submitter",
+                registry.LAMBDA_SUBMITTER.fix(
                     f"environment sets {', '.join(reserved)}, which the construct sets",
                     "use the matching keyword arguments (queue=, job_name_prefix=, share_identifier=...)",
                 )
             )
         if is_known(timeout.to_seconds()):
             problems += _rules.int_range(
-                "lambda-submitter", "timeout (s)", timeout.to_seconds(), 1, 900, "use 1 second to 15 minutes"
+                registry.LAMBDA_SUBMITTER, "timeout (s)", timeout.to_seconds(), 1, 900, "use 1 second to 15 minutes"
             )
         problems += _rules.int_range(
-            "lambda-submitter", "memory_size (MiB)", memory_size, 128, 10240, "use 128-10240 MiB"
+            registry.LAMBDA_SUBMITTER, "memory_size (MiB)", memory_size, 128, 10240, "use 128-10240 MiB"
         )
         if reserved_concurrent_executions is not None:
             problems += _rules.int_range(
-                "lambda-submitter",
+                registry.LAMBDA_SUBMITTER,
                 "reserved_concurrent_executions",
                 reserved_concurrent_executions,
                 1,
@@ -175,12 +177,11 @@ class LambdaSubmitter(Construct):
             )
         if vpc is None and (vpc_subnets is not None or security_groups):
             problems.append(
-                _rules.fix("lambda-submitter", "vpc_subnets or security_groups without vpc", "pass vpc= as well")
+                registry.LAMBDA_SUBMITTER.fix("vpc_subnets or security_groups without vpc", "pass vpc= as well")
             )
         if isinstance(target, BatchQueue) and target.fair_share and share_identifier is None and code is None:
             problems.append(
-                _rules.fix(
-                    "share-identifier",
+                registry.SHARE_IDENTIFIER.fix(
                     f"queue {target.node.path} uses fair share and the submitter passes no share identifier",
                     "pass share_identifier= (one of the queue's shares)",
                 )
@@ -262,7 +263,7 @@ class LambdaSubmitter(Construct):
             # Role's GetAtt (cfn-lint W3005). The policy stays one: Lambda checks the dead-letter permission on create.
             cfn_function.add_override("DependsOn", [Stack.of(self).get_logical_id(cfn_policy)])
 
-    def _acknowledge(self, job: _Job, in_vpc: bool, deduplicate: bool) -> None:
+    def _acknowledge(self, job: BatchJob, in_vpc: bool, deduplicate: bool) -> None:
         policy = self.role.managed_policy
         assert policy is not None
         wildcard = ["X-Ray trace upload (xray:PutTraceSegments, xray:PutTelemetryRecords)"]
@@ -311,10 +312,10 @@ class LambdaSubmitter(Construct):
         Returns:
             the event source (its ``event_source_mapping_id`` once bound).
         """
-        problems = _rules.int_range("lambda-submitter", "batch_size", batch_size, 1, 10, "use 1-10 messages")
+        problems = _rules.int_range(registry.LAMBDA_SUBMITTER, "batch_size", batch_size, 1, 10, "use 1-10 messages")
         if max_concurrency is not None:
             problems += _rules.int_range(
-                "lambda-submitter", "max_concurrency", max_concurrency, 2, 1000, "use 2-1000, or None"
+                registry.LAMBDA_SUBMITTER, "max_concurrency", max_concurrency, 2, 1000, "use 2-1000, or None"
             )
         raise_if_any(self, problems)
         source = lambda_event_sources.SqsEventSource(

@@ -16,7 +16,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from ._capacity import (
+from . import registry
+from .capacity import (
     FARGATE_MEMORY,
     GPU_TYPES,
     EnvironmentCapacity,
@@ -28,91 +29,7 @@ from ._capacity import (
     smallest_fitting,
     usable_memory_mib,
 )
-
-#: Every rule id with a one-line summary. Ids are public: users search for them in error messages and docs.
-RULES: Final[dict[str, str]] = {
-    # network
-    "network-existing-vpc": "an existing VPC cannot be combined with props that shape a new VPC",
-    "network-azs": "a new VPC spans 1-6 Availability Zones",
-    "network-nat": "NAT gateways: 0 up to one per Availability Zone",
-    "network-egress": "isolated subnets need interface endpoints for ECR, ECS and CloudWatch Logs",
-    # compute environments
-    "environment-network": "a compute environment needs exactly one of network or vpc, and a subnet",
-    "environment-vcpus": "0 <= min vCPUs <= max vCPUs, max vCPUs >= 1",
-    "environment-instances": "an EC2 environment names at least one instance type or family",
-    "environment-architecture": "one environment launches one CPU architecture",
-    "spot-strategy": "SPOT_* allocation strategies only on Spot environments",
-    "spot-bid": "Spot bid percentage 1-100, only on Spot environments",
-    "spot-fleet-role": "a Spot Fleet role only on Spot environments",
-    "gpu-instances": "a GPU environment launches only GPU instance types",
-    "gpu-image": "GPU instances boot an NVIDIA image (ECS_AL2023_NVIDIA) or a custom AMI",
-    "efa-instance-type": "EFA needs an EFA-capable instance type",
-    # queues
-    "queue-environments": "a queue orders 1-3 compute environments",
-    "queue-order": "a queue's environments have distinct orders and appear once",
-    "queue-mixed-platform": "a queue cannot mix Fargate and EC2 environments",
-    "queue-mixed-architecture": "a queue's environments share one CPU architecture",
-    "queue-priority": "queue priority 0-1000",
-    "queue-time-limit": "job-state time limits 600-86400 seconds",
-    "fair-share-shares": "fair-share identifiers: 1-255 characters, optional trailing *, no overlap; weights "
-    "0.0001-999.9999; at most 500",
-    "fair-share-priority": "jobs on a fair-share queue carry a scheduling priority",
-    "share-identifier": "submissions to a fair-share queue carry a share identifier, and only those",
-    # jobs
-    "fargate-resources": "Fargate vCPU and memory form one of Fargate's combinations",
-    "fargate-gpu": "no GPUs on Fargate",
-    "platform-props": "Fargate-only props are not set on EC2 jobs and the reverse",
-    "job-resources": "vCPUs > 0 (>= 1 on EC2), memory >= 4 MiB, GPUs >= 0",
-    "job-fits-queue": "a job fits at least one compute environment behind its queue",
-    "scheduling-priority": "scheduling priority 0-9999",
-    "retry-attempts": "retry attempts 1-10",
-    "retry-conditions": "at most 5 retry conditions, each with an action and a pattern, and attempts > 1",
-    "retry-pattern": "retry patterns: <= 512 characters; exit codes digits, reasons letters, digits, spaces, '.' "
-    "and ':'; '*' only at the end",
-    "retry-catch-all": "retry conditions end with one catch-all EXIT (an unmatched failure is retried)",
-    "timeout": "job timeout at least 60 seconds",
-    "array-size": "array size 2-10000",
-    "dependencies": "at most 20 job dependencies",
-    "target-retry": "EventBridge target retries: 0-185 attempts, maximum event age 60 s to 24 h",
-    "name": "names: 1-128 letters, digits, hyphens and underscores (job names start alphanumeric)",
-    "tags": "at most 50 tags per resource",
-    "ephemeral-storage": "Fargate ephemeral storage 21-200 GiB",
-    # multi-node and EFA jobs
-    "multinode-environment": "multi-node jobs run on managed On-Demand EC2 environments, one instance type",
-    "multinode-nodes": "multi-node jobs: at least 1 node, at most 5 node groups",
-    "multinode-ranges": "node ranges cover 0..N-1 without gaps and stay inside it",
-    "multinode-main-node": "the main node is one of the job's nodes",
-    "efa-environment": "an EFA job runs only on EFA environments (EFA interface, placement group, self-referencing "
-    "security group)",
-    # triggers
-    "trigger-filters": "S3 trigger key filters are literal, non-empty lists within EventBridge's limits",
-    "trigger-parameters": "trigger parameter names are valid Ref:: names and distinct",
-    "trigger-queue": "a trigger knows the queue to submit to",
-    "lambda-submitter": "the submitter Lambda: timeout 1-900 s, memory 128-10240 MiB, reserved concurrency >= 1, "
-    "subnets only with a VPC, no reserved environment variables",
-    # monitoring
-    "monitoring-queues": "alerts and job metrics watch at least one job queue",
-    "monitoring-options": "alert and metric options are consistent (an e-mail address, a topic or a key, "
-    "threshold >= 1)",
-}
-
-#: Every warning id (emitted as ``batch-constructs:<id>``; acknowledge with
-#: ``Annotations.of(scope).acknowledge_warning("batch-constructs:<id>", reason)``).
-WARNINGS: Final[dict[str, str]] = {
-    "physical-name": "a custom physical name blocks replacement (or is shared between stacks)",
-    "azs-without-env": "a stack without account/region gets at most 2 Availability Zones, whatever max_azs says",
-    "custom-service-role": "a custom service role turns in-place updates into replacements",
-    "best-fit": "BEST_FIT waits for one instance type and cannot update in place",
-    "al2-image": "Amazon Linux 2 ECS images are being retired",
-    "vcpus-units": "vcpus above 192 looks like ECS CPU units (1024 per vCPU)",
-    "memory-headroom": "job memory above 95% of every fitting instance's nominal memory may never be placed",
-    "tags-replace": "tags on a compute environment force its replacement when they change",
-    "required-parameters": "a Ref:: in the command has no default parameter",
-    "stack-resources": "the stack nears CloudFormation's 500-resource limit",
-    "trigger-parameters": "the job's command does not read the parameters the trigger passes",
-    "trigger-unfiltered": "an unfiltered S3 trigger submits a job for every object, including the job's own output",
-    "imported-bucket-eventbridge": "an imported bucket's EventBridge notifications must be enabled by its owner",
-}
+from .registry import Rule
 
 NAME_MAX: Final = 128
 TAGS_MAX: Final = 50
@@ -141,9 +58,9 @@ _REASON_PATTERN: Final = re.compile(r"^[A-Za-z0-9.: \t]*\*?$")
 _NVIDIA_IMAGES: Final = frozenset({"ECS_AL2_NVIDIA", "ECS_AL2023_NVIDIA"})
 
 
-def fix(rule: str, problem: str, remedy: str) -> str:
-    """Format one problem: ``[rule] problem. Fix: remedy.``"""
-    return f"[{rule}] {problem}. Fix: {remedy}."
+def fix(rule: Rule, problem: str, remedy: str) -> str:
+    """Format one problem of ``rule``: ``[id] problem. Fix: remedy.``"""
+    return rule.fix(problem, remedy)
 
 
 def is_token_text(value: str) -> bool:
@@ -151,7 +68,7 @@ def is_token_text(value: str) -> bool:
     return "${Token[" in value
 
 
-def int_range(rule: str, what: str, value: float, low: float, high: float, remedy: str) -> list[str]:
+def int_range(rule: Rule, what: str, value: float, low: float, high: float, remedy: str) -> list[str]:
     """``low <= value <= high``, or one problem naming the value and the range."""
     if low <= value <= high:
         return []
@@ -174,8 +91,7 @@ def name(kind: str, value: str | None, *, first_alphanumeric: bool = False) -> l
     suggestion = suggestion[:NAME_MAX] or "my-name"
     first = ", first a letter or digit" if first_alphanumeric else ""
     return [
-        fix(
-            "name",
+        registry.NAME.fix(
             f"{kind}={value!r} ({len(value)} characters) is not a valid AWS Batch name (1-{NAME_MAX} letters, digits, "
             f"'-' and '_'{first})",
             f"use e.g. {suggestion!r}, or leave it unset so that CloudFormation names it (which also keeps the "
@@ -193,8 +109,7 @@ def tags(what: str, count: int) -> list[str]:
     if count <= TAGS_MAX:
         return []
     return [
-        fix(
-            "tags",
+        registry.TAGS.fix(
             f"{what} carries {count} tags; AWS allows at most {TAGS_MAX} per resource",
             "drop some tags (app-wide Tags.of(app).add(...) tags count too), or tag fewer scopes",
         )
@@ -217,8 +132,7 @@ def fargate_resources(vcpus: float, memory_mib: int) -> list[str]:
         elif memory_mib not in FARGATE_MEMORY[nearest]:
             hint += f" with memory={_nearest_memory(nearest, memory_mib)} MiB"
         return [
-            fix(
-                "fargate-resources",
+            registry.FARGATE_RESOURCES.fix(
                 f"vcpus={vcpus:g} is not a Fargate size (allowed: {', '.join(f'{v:g}' for v in FARGATE_MEMORY)})",
                 hint + ", or run the job on EC2",
             )
@@ -231,8 +145,7 @@ def fargate_resources(vcpus: float, memory_mib: int) -> list[str]:
     if fitting:
         hint += f", or vcpus={_or(f'{v:g}' for v in fitting)} for {memory_mib} MiB"
     return [
-        fix(
-            "fargate-resources",
+        registry.FARGATE_RESOURCES.fix(
             f"memory={memory_mib} MiB with vcpus={vcpus:g} is not a Fargate combination (allowed with "
             f"{vcpus:g} vCPU: {_describe_memory(allowed)})",
             hint,
@@ -262,12 +175,14 @@ def job_resources(vcpus: float, memory_mib: int, gpus: int, platform: str = "FAR
     if vcpus <= 0 or (platform == "EC2" and vcpus < 1):
         minimum = "1 on EC2" if platform == "EC2" else "0.25 on Fargate"
         problems.append(
-            fix("job-resources", f"vcpus={vcpus:g}; the minimum is {minimum}", f"ask for at least {minimum}")
+            registry.JOB_RESOURCES.fix(f"vcpus={vcpus:g}; the minimum is {minimum}", f"ask for at least {minimum}")
         )
     if memory_mib < 4:
-        problems.append(fix("job-resources", f"memory={memory_mib} MiB; Batch needs at least 4 MiB", "ask for more"))
+        problems.append(
+            registry.JOB_RESOURCES.fix(f"memory={memory_mib} MiB; Batch needs at least 4 MiB", "ask for more")
+        )
     if gpus < 0:
-        problems.append(fix("job-resources", f"gpus={gpus}; must be >= 0", "use 0 for CPU jobs"))
+        problems.append(registry.JOB_RESOURCES.fix(f"gpus={gpus}; must be >= 0", "use 0 for CPU jobs"))
     return problems
 
 
@@ -399,8 +314,7 @@ def job_fits_queue(job: JobRequirements, queue_path: str, envs: Sequence[tuple[s
         if found[1] not in remedies:
             remedies.append(found[1])
     return [
-        fix(
-            "job-fits-queue",
+        registry.JOB_FITS_QUEUE.fix(
             f"the job ({job.describe()}) fits no compute environment of queue {queue_path}, so it would stay "
             "RUNNABLE for ever (MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT): " + "; ".join(reasons),
             "; or ".join(remedies),
@@ -447,8 +361,7 @@ def queue_environments(envs: Sequence[tuple[str, EnvironmentCapacity]], *, allow
     problems = []
     if len(envs) > QUEUE_ENVIRONMENTS_MAX or (not envs and not allow_empty):
         problems.append(
-            fix(
-                "queue-environments",
+            registry.QUEUE_ENVIRONMENTS.fix(
                 f"{len(envs)} compute environments; a queue takes 1-{QUEUE_ENVIRONMENTS_MAX}",
                 "split the environments over several queues" if envs else "pass at least one environment",
             )
@@ -456,8 +369,7 @@ def queue_environments(envs: Sequence[tuple[str, EnvironmentCapacity]], *, allow
     platforms = {env.platform for _, env in envs}
     if len(platforms) > 1:
         problems.append(
-            fix(
-                "queue-mixed-platform",
+            registry.QUEUE_MIXED_PLATFORM.fix(
                 "the queue mixes Fargate and EC2 environments ("
                 + ", ".join(f"{path}: {env.kind}" for path, env in envs)
                 + "), which AWS rejects",
@@ -467,8 +379,7 @@ def queue_environments(envs: Sequence[tuple[str, EnvironmentCapacity]], *, allow
     archs = {a for _, env in envs for a in env.architectures}
     if len(archs) > 1:
         problems.append(
-            fix(
-                "queue-mixed-architecture",
+            registry.QUEUE_MIXED_ARCHITECTURE.fix(
                 "the queue's environments launch "
                 + ", ".join(f"{path}: {'/'.join(sorted(env.architectures))}" for path, env in envs if env.architectures)
                 + "; a queue runs one CPU architecture",
@@ -485,8 +396,7 @@ def queue_order(entries: Sequence[tuple[str, float]]) -> list[str]:
         if count > 1:
             paths = [p for p, o in entries if o == order]
             problems.append(
-                fix(
-                    "queue-order",
+                registry.QUEUE_ORDER.fix(
                     f"order {order:g} is given to {count} environments ({', '.join(paths)})",
                     "give each environment its own order (BatchQueue numbers them 1, 2, 3 in the order given)",
                 )
@@ -494,18 +404,20 @@ def queue_order(entries: Sequence[tuple[str, float]]) -> list[str]:
     for path, count in Counter(p for p, _ in entries).items():
         if count > 1:
             problems.append(
-                fix("queue-order", f"environment {path} is attached {count} times", "attach each environment once")
+                registry.QUEUE_ORDER.fix(
+                    f"environment {path} is attached {count} times", "attach each environment once"
+                )
             )
     return problems
 
 
 def queue_priority(priority: float) -> list[str]:
-    return int_range("queue-priority", "priority", priority, *QUEUE_PRIORITY, "use 0-1000 (higher runs first)")
+    return int_range(registry.QUEUE_PRIORITY, "priority", priority, *QUEUE_PRIORITY, "use 0-1000 (higher runs first)")
 
 
 def queue_time_limit(what: str, seconds: float) -> list[str]:
     return int_range(
-        "queue-time-limit",
+        registry.QUEUE_TIME_LIMIT,
         f"{what} time limit (s)",
         seconds,
         *TIME_LIMIT_SECONDS,
@@ -518,7 +430,9 @@ def fair_share_shares(shares: Mapping[str, float]) -> list[str]:
     problems = []
     if len(shares) > SHARES_MAX:
         problems.append(
-            fix("fair-share-shares", f"{len(shares)} share identifiers; at most {SHARES_MAX}", "use prefixes (a*)")
+            registry.FAIR_SHARE_SHARES.fix(
+                f"{len(shares)} share identifiers; at most {SHARES_MAX}", "use prefixes (a*)"
+            )
         )
     for share, weight in shares.items():
         if is_token_text(share):
@@ -526,16 +440,14 @@ def fair_share_shares(shares: Mapping[str, float]) -> list[str]:
         stem = share[:-1] if share.endswith("*") else share
         if not stem or len(stem) > SHARE_ID_MAX or "*" in stem:
             problems.append(
-                fix(
-                    "fair-share-shares",
+                registry.FAIR_SHARE_SHARES.fix(
                     f"share identifier {share!r}: 1-{SHARE_ID_MAX} characters, '*' only at the end",
                     "use e.g. 'teamA' or the prefix 'team*'",
                 )
             )
         if isinstance(weight, int | float) and not SHARE_WEIGHT[0] <= weight <= SHARE_WEIGHT[1]:
             problems.append(
-                fix(
-                    "fair-share-shares",
+                registry.FAIR_SHARE_SHARES.fix(
                     f"weight {weight:g} for share {share!r}; allowed {SHARE_WEIGHT[0]}-{SHARE_WEIGHT[1]}",
                     "use a positive weight (lower weights get more capacity; 1 is the default)",
                 )
@@ -545,8 +457,7 @@ def fair_share_shares(shares: Mapping[str, float]) -> list[str]:
         overlapping = sorted(s for s in shares if s != prefix + "*" and s.startswith(prefix))
         if overlapping:
             problems.append(
-                fix(
-                    "fair-share-shares",
+                registry.FAIR_SHARE_SHARES.fix(
                     f"share prefix {prefix + '*'!r} overlaps {', '.join(map(repr, overlapping))}",
                     "share identifiers in one policy must not overlap: drop one, or use a longer prefix",
                 )
@@ -560,8 +471,7 @@ def share_identifier(queue_path: str, fair_share: bool, value: str | None) -> li
         return []
     if fair_share and value is None:
         return [
-            fix(
-                "share-identifier",
+            registry.SHARE_IDENTIFIER.fix(
                 f"queue {queue_path} schedules by fair share and the submission passes no share_identifier; "
                 "SubmitJob fails",
                 "pass share_identifier= (one of the queue's fair_share identifiers, or any id for the default weight)",
@@ -569,8 +479,7 @@ def share_identifier(queue_path: str, fair_share: bool, value: str | None) -> li
         ]
     if not fair_share and value is not None:
         return [
-            fix(
-                "share-identifier",
+            registry.SHARE_IDENTIFIER.fix(
                 f"share_identifier={value!r} on queue {queue_path}, which has no scheduling policy; SubmitJob fails",
                 "drop share_identifier, or give the queue fair_share={...}",
             )
@@ -579,8 +488,7 @@ def share_identifier(queue_path: str, fair_share: bool, value: str | None) -> li
         stem = value[:-1] if value.endswith("*") else value
         if not stem or len(stem) > SHARE_ID_MAX or "*" in stem:
             return [
-                fix(
-                    "share-identifier",
+                registry.SHARE_IDENTIFIER.fix(
                     f"share_identifier={value!r}: 1-{SHARE_ID_MAX} characters, '*' only at the end",
                     "use e.g. 'teamA'",
                 )
@@ -592,8 +500,7 @@ def fair_share_priority(queue_path: str, fair_share: bool, scheduling_priority: 
     if not fair_share or scheduling_priority is not None:
         return []
     return [
-        fix(
-            "fair-share-priority",
+        registry.FAIR_SHARE_PRIORITY.fix(
             f"queue {queue_path} uses fair share and the job has no scheduling_priority",
             "set scheduling_priority (0-9999; higher runs first within a share)",
         )
@@ -602,7 +509,11 @@ def fair_share_priority(queue_path: str, fair_share: bool, scheduling_priority: 
 
 def scheduling_priority(value: float) -> list[str]:
     return int_range(
-        "scheduling-priority", "scheduling_priority", value, *SCHEDULING_PRIORITY, "use 0-9999 (higher runs first)"
+        registry.SCHEDULING_PRIORITY,
+        "scheduling_priority",
+        value,
+        *SCHEDULING_PRIORITY,
+        "use 0-9999 (higher runs first)",
     )
 
 
@@ -616,21 +527,21 @@ def retry(attempts: int | None, conditions: Sequence[tuple[str, Mapping[str, str
     """
     problems = []
     if attempts is not None:
-        problems += int_range("retry-attempts", "retry_attempts", attempts, *RETRY_ATTEMPTS, "use 1 (no retry) to 10")
+        problems += int_range(
+            registry.RETRY_ATTEMPTS, "retry_attempts", attempts, *RETRY_ATTEMPTS, "use 1 (no retry) to 10"
+        )
     if not conditions:
         return problems
     if len(conditions) > RETRY_CONDITIONS_MAX:
         problems.append(
-            fix(
-                "retry-conditions",
+            registry.RETRY_CONDITIONS.fix(
                 f"{len(conditions)} retry conditions; AWS takes at most {RETRY_CONDITIONS_MAX}",
                 "merge patterns (a trailing '*' matches a prefix)",
             )
         )
     if attempts is not None and attempts < 2:
         problems.append(
-            fix(
-                "retry-conditions",
+            registry.RETRY_CONDITIONS.fix(
                 f"retry conditions with retry_attempts={attempts}: conditions only act when attempts > 1",
                 "set retry_attempts to 2-10, or drop the conditions",
             )
@@ -639,12 +550,11 @@ def retry(attempts: int | None, conditions: Sequence[tuple[str, Mapping[str, str
     for index, (action, on) in enumerate(conditions):
         if action.upper() not in ("RETRY", "EXIT"):
             problems.append(
-                fix("retry-conditions", f"condition {index} has action={action!r}", "use 'RETRY' or 'EXIT'")
+                registry.RETRY_CONDITIONS.fix(f"condition {index} has action={action!r}", "use 'RETRY' or 'EXIT'")
             )
         if not on:
             problems.append(
-                fix(
-                    "retry-conditions",
+                registry.RETRY_CONDITIONS.fix(
                     f"condition {index} ({action}) matches on nothing",
                     "give it on_exit_code, on_reason or on_status_reason ('*' matches anything)",
                 )
@@ -656,8 +566,7 @@ def retry(attempts: int | None, conditions: Sequence[tuple[str, Mapping[str, str
     last = len(conditions) - 1
     if catch_all_at is None:
         problems.append(
-            fix(
-                "retry-catch-all",
+            registry.RETRY_CATCH_ALL.fix(
                 "the last retry condition is not a catch-all EXIT, so a failure that matches no condition is "
                 "retried (AWS's default): application bugs are retried like Spot interruptions",
                 "end with RetryCondition.exit_on_anything() (EXIT on reason '*')",
@@ -665,8 +574,7 @@ def retry(attempts: int | None, conditions: Sequence[tuple[str, Mapping[str, str
         )
     elif catch_all_at != last:
         problems.append(
-            fix(
-                "retry-catch-all",
+            registry.RETRY_CATCH_ALL.fix(
                 f"condition {catch_all_at} is a catch-all EXIT, so conditions {catch_all_at + 1}-{last} never match",
                 "move the catch-all EXIT to the end",
             )
@@ -681,8 +589,7 @@ def retry_pattern(index: int, key: str, pattern: str) -> list[str]:
     what = f"condition {index} {key}={pattern!r}"
     if not pattern or len(pattern) > RETRY_PATTERN_MAX:
         return [
-            fix(
-                "retry-pattern",
+            registry.RETRY_PATTERN.fix(
                 f"{what}: {len(pattern)} characters; allowed 1-{RETRY_PATTERN_MAX}",
                 "shorten it and end with '*' to match a prefix",
             )
@@ -690,8 +597,7 @@ def retry_pattern(index: int, key: str, pattern: str) -> list[str]:
     if key == "on_exit_code":
         if not _EXIT_CODE_PATTERN.match(pattern):
             return [
-                fix(
-                    "retry-pattern",
+                registry.RETRY_PATTERN.fix(
                     f"{what}: exit-code patterns are digits with an optional trailing '*'",
                     "use e.g. '137' or '1*' (one condition per code)",
                 )
@@ -701,8 +607,7 @@ def retry_pattern(index: int, key: str, pattern: str) -> list[str]:
         globbed = pattern.replace(".*", "*").lstrip("*")
         prefix = re.sub(r"[^A-Za-z0-9.: \t]", "*", globbed).split("*", maxsplit=1)[0]
         return [
-            fix(
-                "retry-pattern",
+            registry.RETRY_PATTERN.fix(
                 f"{what}: reason patterns may hold only letters, digits, spaces, '.' and ':', and '*' only at the end "
                 "(a glob matched from the start of the reason, not a regular expression)",
                 f"match a prefix, e.g. {(prefix or 'Reason') + '*'!r}",
@@ -715,8 +620,7 @@ def timeout(seconds: float) -> list[str]:
     if seconds >= TIMEOUT_MIN_SECONDS:
         return []
     return [
-        fix(
-            "timeout",
+        registry.TIMEOUT.fix(
             f"timeout={seconds:g} s; AWS Batch's minimum is {TIMEOUT_MIN_SECONDS} s",
             "use Duration.minutes(1) or more",
         )
@@ -726,7 +630,7 @@ def timeout(seconds: float) -> list[str]:
 def array_size(size: int) -> list[str]:
     """SubmitJob arrayProperties.size (2-10000; 1 is not an array)."""
     return int_range(
-        "array-size",
+        registry.ARRAY_SIZE,
         "array_size",
         size,
         *ARRAY_SIZE,
@@ -739,8 +643,7 @@ def dependencies(count: int) -> list[str]:
     if count <= DEPENDENCIES_MAX:
         return []
     return [
-        fix(
-            "dependencies",
+        registry.DEPENDENCIES.fix(
             f"{count} job dependencies; AWS Batch allows at most {DEPENDENCIES_MAX} per job",
             "chain the jobs in a BatchPipeline, or depend on one array job instead of its children",
         )
@@ -749,7 +652,11 @@ def dependencies(count: int) -> list[str]:
 
 def ephemeral_storage(gib: float) -> list[str]:
     return int_range(
-        "ephemeral-storage", "ephemeral_storage (GiB)", gib, *EPHEMERAL_STORAGE_GIB, "use 21-200 GiB, or leave it unset"
+        registry.EPHEMERAL_STORAGE,
+        "ephemeral_storage (GiB)",
+        gib,
+        *EPHEMERAL_STORAGE_GIB,
+        "use 21-200 GiB, or leave it unset",
     )
 
 
@@ -759,12 +666,11 @@ def ephemeral_storage(gib: float) -> list[str]:
 def multinode_ranges(nodes: int, ranges: Sequence[tuple[int, int]], main_node: int) -> list[str]:
     """``ranges`` are inclusive (start, end) node indexes; nested ranges are allowed (the inner one wins)."""
     if nodes < 1:
-        return [fix("multinode-nodes", f"nodes={nodes}", "use at least 1 node (usually 2 or more)")]
+        return [registry.MULTINODE_NODES.fix(f"nodes={nodes}", "use at least 1 node (usually 2 or more)")]
     problems = []
     if len(ranges) > NODE_GROUPS_MAX:
         problems.append(
-            fix(
-                "multinode-nodes",
+            registry.MULTINODE_NODES.fix(
                 f"{len(ranges)} node groups; AWS allows at most {NODE_GROUPS_MAX}",
                 "merge groups that share a command",
             )
@@ -772,11 +678,12 @@ def multinode_ranges(nodes: int, ranges: Sequence[tuple[int, int]], main_node: i
     covered: set[int] = set()
     for start, end in ranges:
         if start > end:
-            problems.append(fix("multinode-ranges", f"node range {start}:{end} ends before it starts", "swap them"))
+            problems.append(
+                registry.MULTINODE_RANGES.fix(f"node range {start}:{end} ends before it starts", "swap them")
+            )
         elif start < 0 or end >= nodes:
             problems.append(
-                fix(
-                    "multinode-ranges",
+                registry.MULTINODE_RANGES.fix(
                     f"node range {start}:{end} reaches outside nodes 0..{nodes - 1}",
                     f"keep ranges within 0..{nodes - 1}, or raise nodes to {max(end + 1, nodes)}",
                 )
@@ -786,15 +693,16 @@ def multinode_ranges(nodes: int, ranges: Sequence[tuple[int, int]], main_node: i
     if missing:
         shown = ", ".join(map(str, missing[:10])) + (" ..." if len(missing) > 10 else "")
         problems.append(
-            fix(
-                "multinode-ranges",
+            registry.MULTINODE_RANGES.fix(
                 f"node ranges {', '.join(f'{s}:{e}' for s, e in ranges)} leave nodes {shown} without a container",
                 f"cover 0..{nodes - 1}, e.g. 0:0 for the main node and 1:{nodes - 1} for the workers",
             )
         )
     if not 0 <= main_node < nodes:
         problems.append(
-            fix("multinode-main-node", f"main_node={main_node} with {nodes} nodes", f"use 0..{nodes - 1} (usually 0)")
+            registry.MULTINODE_MAIN_NODE.fix(
+                f"main_node={main_node} with {nodes} nodes", f"use 0..{nodes - 1} (usually 0)"
+            )
         )
     return problems
 
@@ -802,8 +710,7 @@ def multinode_ranges(nodes: int, ranges: Sequence[tuple[int, int]], main_node: i
 def multinode_environments(envs: Sequence[tuple[str, EnvironmentCapacity]]) -> list[str]:
     """Multi-node jobs run on managed On-Demand EC2 environments only (mnp-ce.html)."""
     return [
-        fix(
-            "multinode-environment",
+        registry.MULTINODE_ENVIRONMENT.fix(
             f"queue environment {path} is {env.kind if env.managed else 'UNMANAGED'}; multi-node jobs run only on "
             "managed On-Demand EC2",
             "submit to a queue of Ec2Environment or EfaEnvironment environments (spot=False)",
@@ -817,8 +724,7 @@ def efa_instance_type(instance_type: str) -> list[str]:
     if efa_support(instance_type) is not False:
         return []  # known EFA-capable, or unknown to the library (never rejected)
     return [
-        fix(
-            "efa-instance-type",
+        registry.EFA_INSTANCE_TYPE.fix(
             f"instance type {instance_type} does not support EFA",
             "use an EFA-capable type such as c5n.18xlarge, c6in.32xlarge, hpc7g.16xlarge, g5.48xlarge or "
             "p4d.24xlarge (aws ec2 describe-instance-types --filters Name=network-info.efa-supported,Values=true)",
@@ -829,8 +735,7 @@ def efa_instance_type(instance_type: str) -> list[str]:
 def efa_environments(envs: Sequence[tuple[str, EnvironmentCapacity]]) -> list[str]:
     """An EFA job maps /dev/infiniband/uverbs0, which exists only on instances launched with an EFA interface."""
     return [
-        fix(
-            "efa-environment",
+        registry.EFA_ENVIRONMENT.fix(
             f"the job uses EFA and queue environment {path} is not an EfaEnvironment (no EFA interface, cluster "
             "placement group or self-referencing security group), so its containers cannot start",
             "submit it to a queue of EfaEnvironment, or set efa=False",
@@ -847,8 +752,7 @@ def environment_vcpus(min_vcpus: float, max_vcpus: float) -> list[str]:
     if 0 <= min_vcpus <= max_vcpus and max_vcpus >= 1:
         return []
     return [
-        fix(
-            "environment-vcpus",
+        registry.ENVIRONMENT_VCPUS.fix(
             f"min_vcpus={min_vcpus:g}, max_vcpus={max_vcpus:g}",
             "use 0 <= min_vcpus <= max_vcpus and max_vcpus >= 1 (min_vcpus=0 scales to zero)",
         )
@@ -859,8 +763,7 @@ def environment_instances(type_names: Sequence[str], class_names: Sequence[str])
     problems = []
     if not type_names and not class_names:
         problems.append(
-            fix(
-                "environment-instances",
+            registry.ENVIRONMENT_INSTANCES.fix(
                 "no instance_types and instance_classes=[]",
                 "name at least one instance type or family",
             )
@@ -870,8 +773,7 @@ def environment_instances(type_names: Sequence[str], class_names: Sequence[str])
     }
     if len(archs) > 1:
         problems.append(
-            fix(
-                "environment-architecture",
+            registry.ENVIRONMENT_ARCHITECTURE.fix(
                 f"instance types/classes mix {' and '.join(sorted(archs))} ({', '.join((*type_names, *class_names))})",
                 "use one architecture per environment (and per queue): Graviton families (m7g, c7g...) in one, "
                 "x86_64 in another",
@@ -886,8 +788,7 @@ def spot_settings(
     problems = []
     if strategy_known and strategy.startswith("SPOT_") and not spot:
         problems.append(
-            fix(
-                "spot-strategy",
+            registry.SPOT_STRATEGY.fix(
                 f"allocation_strategy={strategy} on an On-Demand environment",
                 "set spot=True (SpotEnvironment), or use BEST_FIT_PROGRESSIVE",
             )
@@ -895,13 +796,14 @@ def spot_settings(
     if bid is not None:
         if not spot:
             problems.append(
-                fix("spot-bid", f"spot_bid_percentage={bid:g} on an On-Demand environment", "drop it, or spot=True")
+                registry.SPOT_BID.fix(
+                    f"spot_bid_percentage={bid:g} on an On-Demand environment", "drop it, or spot=True"
+                )
             )
-        problems += int_range("spot-bid", "spot_bid_percentage", bid, 1, 100, "use 1-100, or leave it unset")
+        problems += int_range(registry.SPOT_BID, "spot_bid_percentage", bid, 1, 100, "use 1-100, or leave it unset")
     if has_fleet_role and not spot:
         problems.append(
-            fix(
-                "spot-fleet-role",
+            registry.SPOT_FLEET_ROLE.fix(
                 "spot_fleet_role on an On-Demand environment",
                 "drop it (only Spot with BEST_FIT uses a Spot Fleet)",
             )
@@ -927,8 +829,7 @@ def gpu_instances(names: Sequence[str]) -> list[str]:
     if not cpu_only:
         return []
     return [
-        fix(
-            "gpu-instances",
+        registry.GPU_INSTANCES.fix(
             f"a GPU environment with instance types/classes without GPUs: {', '.join(cpu_only)}",
             "use GPU families only (g4dn, g5, g6, g6e, p3, p4d, p5), or an Ec2Environment for CPU jobs",
         )
@@ -943,8 +844,7 @@ def gpu_image(names: Sequence[str], images: Sequence[tuple[str | None, bool]]) -
         return []
     types = ", ".join(sorted({t for t, _ in images if t})) or "none"
     return [
-        fix(
-            "gpu-image",
+        registry.GPU_IMAGE.fix(
             f"GPU instances with image types {types}: without the NVIDIA driver ECS registers no GPUs, so GPU "
             "jobs stay RUNNABLE",
             "use batch.EcsMachineImage(image_type=EcsMachineImageType.ECS_AL2023_NVIDIA), or a custom AMI with the "

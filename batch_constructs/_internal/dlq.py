@@ -11,8 +11,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from . import _logs
-from ._compliance import acknowledge
+from . import logs as _logs
+from .compliance import acknowledge
 
 
 def allow_events(key: kms.IKey) -> None:

@@ -18,12 +18,15 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from . import _dlq, _rules
-from ._iam import ManagedPolicyRole
+from .._internal import dlq as _dlq
+from .._internal.iam import ManagedPolicyRole
+from .._internal.validation import is_known, raise_if_any
+from ..model import registry
+from ..model import rules as _rules
+from ..types import Job, Queue
+from ._common import array_size_problems, queue_problems
 from ._targets import BatchJobTarget
-from ._validation import is_known, raise_if_any
-from .job_definition import Queue
-from .stepfunctions import BatchJobStateMachine, Job, array_size_problems, queue_problems
+from .stepfunctions import BatchJobStateMachine
 
 #: Delivery retries of a scheduled event. EventBridge's default (185 over 24 hours) would start a run many hours late;
 #: a few attempts ride out throttling and short outages, and what still fails lands in the dead-letter queue.
@@ -38,12 +41,17 @@ def _retry_problems(retry_attempts: int, max_event_age: Duration) -> list[str]:
     problems: list[str] = []
     if is_known(retry_attempts):
         problems += _rules.int_range(
-            "target-retry", "retry_attempts", retry_attempts, 0, 185, "use 0 (no retry) to 185 (EventBridge's maximum)"
+            registry.TARGET_RETRY,
+            "retry_attempts",
+            retry_attempts,
+            0,
+            185,
+            "use 0 (no retry) to 185 (EventBridge's maximum)",
         )
     seconds = max_event_age.to_seconds()
     if is_known(seconds):
         problems += _rules.int_range(
-            "target-retry",
+            registry.TARGET_RETRY,
             "max_event_age (s)",
             seconds,
             60,
@@ -110,8 +118,7 @@ class ScheduledJob(Construct):
         if state_machine is not None:
             if job is not None and job is not state_machine.job:
                 problems.append(
-                    _rules.fix(
-                        "job-fits-queue",
+                    registry.SCHEDULE_TARGET.fix(
                         f"job {job.node.path} is not the job of state_machine {state_machine.node.path} "
                         f"({state_machine.job.node.path})",
                         "omit job= when passing state_machine=, or pass that state machine's job",
@@ -119,15 +126,14 @@ class ScheduledJob(Construct):
                 )
             if queue is not None or array_size is not None:
                 problems.append(
-                    _rules.fix(
-                        "job-fits-queue",
+                    registry.SCHEDULE_TARGET.fix(
                         "queue/array_size given together with state_machine; the state machine decides both",
                         "set queue/array_size on the BatchJobStateMachine, or drop state_machine to submit directly",
                     )
                 )
         elif job is None:
             problems.append(
-                _rules.fix("job-fits-queue", "neither job nor state_machine given", "pass job= (or state_machine=)")
+                registry.SCHEDULE_TARGET.fix("neither job nor state_machine given", "pass job= (or state_machine=)")
             )
         else:
             target_queue, pairing = queue_problems(job, queue, "ScheduledJob")

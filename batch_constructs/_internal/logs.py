@@ -8,7 +8,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from . import _defaults
+from . import defaults as _defaults
 
 #: Construct id of the per-stack default key (public API: changing it would replace the key).
 DEFAULT_KEY_ID = "BatchConstructsKey"

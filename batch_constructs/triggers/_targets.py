@@ -16,10 +16,11 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sqs as sqs
 
-from ._dlq import allow_rule_to_send
+from .._internal.dlq import allow_rule_to_send
 
 if TYPE_CHECKING:
-    from .job_definition import Queue, _Job
+    from ..jobs import BatchJob
+    from ..types import Queue
 
 
 def _job_name(rule: events.IRule) -> str:
@@ -48,7 +49,7 @@ class BatchJobTarget:
 
     def __init__(
         self,
-        job: _Job,
+        job: BatchJob,
         *,
         role: iam.IRole,
         dead_letter_queue: sqs.IQueue,

@@ -43,14 +43,14 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct, IConstruct
 
-from . import _logs, _rules
-from ._compliance import acknowledge
-from ._iam import ManagedPolicyRole
-from ._validation import is_known, raise_if_any
-from .job_definition import ContainerJob, MultiNodeJob, Queue
-from .queue import BatchQueue
-
-Job = ContainerJob | MultiNodeJob
+from .._internal import logs as _logs
+from .._internal.compliance import acknowledge
+from .._internal.iam import ManagedPolicyRole
+from .._internal.validation import is_known, raise_if_any
+from ..model import registry
+from ..model import rules as _rules
+from ..types import Job, Queue
+from ._common import array_size_problems, queue_problems
 
 #: How long a job may wait in its queue, per submission, before its state times out. It matches BatchQueue's default
 #: ``capacity_timeout`` (4 hours): the queue cancels a job starved of capacity before the state machine gives up on it.
@@ -366,41 +366,6 @@ class _JobStateMachineBase(Construct):
         return self.state_machine.state_machine_arn
 
 
-def queue_problems(job: Job, queue: Queue | None, what: str) -> tuple[Queue | None, list[str]]:
-    """The queue ``job`` is submitted to (``queue``, else the job's), and why that pairing can never work.
-
-    A :class:`~batch_constructs.queue.BatchQueue` is checked with the job-fits-queue rule (platform, size, multi-node);
-    an imported queue cannot be checked.
-    """
-    target = queue or job.queue
-    if target is None:
-        return None, [
-            _rules.fix(
-                "job-fits-queue",
-                f"{what}: job {job.node.path} has no queue, and none was passed",
-                "pass queue= to the job, or to this construct",
-            )
-        ]
-    problems: list[str] = []
-    if isinstance(target, BatchQueue):
-        for req in job.requirements:
-            problems += _rules.job_fits_queue(req, target.node.path, target.capacities())
-    return target, problems
-
-
-def array_size_problems(what: str, array_size: int | None) -> list[str]:
-    """The array-size rule (2-10,000) for ``array_size``, unless it is None or a token."""
-    if array_size is None or not is_known(array_size):
-        return []
-    return _rules.int_range(
-        "array-size",
-        f"{what}array_size",
-        array_size,
-        *_rules.ARRAY_SIZE,
-        "use 2-10000 children, or None for a single job (split larger work over several array jobs)",
-    )
-
-
 def _timeout_problems(what: str, timeout: Duration | None) -> list[str]:
     if timeout is None or not is_known(timeout.to_seconds()):
         return []
@@ -408,8 +373,7 @@ def _timeout_problems(what: str, timeout: Duration | None) -> list[str]:
     if 60 <= seconds <= MAX_EXECUTION_SECONDS:
         return []
     return [
-        _rules.fix(
-            "timeout",
+        registry.STATE_MACHINE_TIMEOUT.fix(
             f"{what}timeout={seconds:.0f} s; allowed 60 s (a job cannot be scheduled, run and finished faster) to one "
             "year (a standard workflow's longest execution)",
             "use Duration.minutes(1) to Duration.days(365), or leave it unset for the job's own timeout x attempts "
@@ -528,7 +492,7 @@ class BatchPipeline(_JobStateMachineBase):
         super().__init__(scope, construct_id)
         problems: list[str] = []
         if not steps:
-            problems.append(_rules.fix("dependencies", "a pipeline with no steps", "pass at least one PipelineStep"))
+            problems.append(registry.PIPELINE_STEPS.fix("a pipeline with no steps", "pass at least one PipelineStep"))
         problems += _timeout_problems("", timeout)
         seen: dict[str, int] = {}
         queues: list[Queue] = []
@@ -543,13 +507,14 @@ class BatchPipeline(_JobStateMachineBase):
             name = step.state_name
             if not 1 <= len(name) <= 80:
                 problems.append(
-                    _rules.fix("name", f"steps[{index}] state name {name!r} has {len(name)} characters", "use 1-80")
+                    registry.STATE_NAME.fix(
+                        f"steps[{index}] state name {name!r} has {len(name)} characters", "use 1-80"
+                    )
                 )
             if name in self.RESERVED_STATE_NAMES or name in seen:
                 other = f"steps[{seen[name]}]" if name in seen else "a state of the pipeline itself"
                 problems.append(
-                    _rules.fix(
-                        "name",
+                    registry.STATE_NAME.fix(
                         f"steps[{index}] is named {name!r}, like {other}; state names are unique in a state machine",
                         "pass name= to the PipelineStep (e.g. when the same job runs twice)",
                     )

@@ -1,6 +1,6 @@
 """Collecting problems and warnings the way every construct in the library reports them.
 
-Rules themselves are pure functions in ``_rules.py``; this module only turns their findings into one
+Rules themselves are pure functions in ``batch_constructs.model.rules``; this module only turns their findings into one
 :class:`~batch_constructs.errors.BatchConfigurationError` per construct, or acknowledgeable warnings.
 """
 
@@ -12,7 +12,8 @@ import jsii
 from aws_cdk import Annotations, Token
 from constructs import Construct, IValidation
 
-from .errors import BatchConfigurationError
+from ..errors import BatchConfigurationError
+from ..model.registry import Advice
 
 WARNING_PREFIX = "batch-constructs"
 
@@ -59,6 +60,6 @@ def validate_later(scope: Construct, check: Callable[[], list[str]]) -> None:
     scope.node.add_validation(_DeferredCheck(check))
 
 
-def warn(scope: Construct, warning_id: str, message: str) -> None:
+def warn(scope: Construct, warning: Advice, message: str) -> None:
     """A non-fatal, acknowledgeable warning: ``Annotations.of(scope).acknowledge_warning('batch-constructs:<id>')``."""
-    Annotations.of(scope).add_warning_v2(f"{WARNING_PREFIX}:{warning_id}", message)
+    Annotations.of(scope).add_warning_v2(f"{WARNING_PREFIX}:{warning.id}", message)

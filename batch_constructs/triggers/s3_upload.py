@@ -24,38 +24,26 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import jsii
-from aws_cdk import Annotations, AspectPriority, Aspects, Duration, IAspect
+from aws_cdk import Annotations, Duration
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
-from constructs import Construct, IConstruct
+from constructs import Construct
 
-from . import _dlq, _rules
-from ._iam import ManagedPolicyRole
+from .._internal import dlq as _dlq
+from .._internal.iam import ManagedPolicyRole
+from .._internal.s3 import enable_event_bridge
+from .._internal.validation import is_known, raise_if_any, warn
+from ..jobs import BatchJob
+from ..model import registry
+from ..model import rules as _rules
+from ..types import Queue
+from ._common import job_command, parameter_problems
 from ._targets import BatchJobTarget
-from ._validation import is_known, raise_if_any, warn
-from .job_definition import Queue, _Job
 
-#: Parameter names the job's command can reference as ``Ref::name``.
-_PARAMETER_NAME = re.compile(r"^[A-Za-z0-9_]+$")
 #: EventBridge allows at most this many values for one field of a pattern; more combinations should be a prefix.
 _MAX_KEY_FILTERS = 100
-
-
-def job_command(job: _Job) -> list[str] | None:
-    """The command(s) of ``job``'s containers joined, or None when no container has a known command."""
-    definition: Any = job.job_definition
-    containers = []
-    if hasattr(definition, "container"):
-        containers.append(definition.container)
-    for node in getattr(definition, "containers", None) or []:
-        containers.append(node.container)
-    commands = [c.command for c in containers if getattr(c, "command", None)]
-    if not commands:
-        return None
-    return [part for command in commands for part in command]
 
 
 def _escape_wildcard(text: str) -> str:
@@ -86,28 +74,26 @@ def filter_problems(prefixes: Sequence[str], suffixes: Sequence[str]) -> list[st
     for kind, values in (("prefixes", prefixes), ("suffixes", suffixes)):
         if isinstance(values, str):
             problems.append(
-                _rules.fix("trigger-filters", f"{kind}={values!r} is a string", f"pass a list: {kind}=[{values!r}]")
+                registry.TRIGGER_FILTERS.fix(f"{kind}={values!r} is a string", f"pass a list: {kind}=[{values!r}]")
             )
             continue
         for value in values:
             if not is_known(value):
                 problems.append(
-                    _rules.fix(
-                        "trigger-filters",
+                    registry.TRIGGER_FILTERS.fix(
                         f"{kind} contains a token; EventBridge patterns need literal text",
                         "pass literal strings",
                     )
                 )
             elif value == "":
                 problems.append(
-                    _rules.fix("trigger-filters", f"{kind} contains an empty string", "drop it (it matches every key)")
+                    registry.TRIGGER_FILTERS.fix(f"{kind} contains an empty string", "drop it (it matches every key)")
                 )
     if not isinstance(prefixes, str):
         for prefix in prefixes:
             if isinstance(prefix, str) and prefix.startswith("/"):
                 problems.append(
-                    _rules.fix(
-                        "trigger-filters",
+                    registry.TRIGGER_FILTERS.fix(
                         f"prefix {prefix!r} starts with '/'; S3 keys do not, so it never matches",
                         f"use {prefix.lstrip('/')!r}",
                     )
@@ -115,78 +101,13 @@ def filter_problems(prefixes: Sequence[str], suffixes: Sequence[str]) -> list[st
     combinations = max(len(prefixes), 1) * max(len(suffixes), 1)
     if not isinstance(prefixes, str) and not isinstance(suffixes, str) and combinations > _MAX_KEY_FILTERS:
         problems.append(
-            _rules.fix(
-                "trigger-filters",
+            registry.TRIGGER_FILTERS.fix(
                 f"{len(prefixes)} prefixes x {len(suffixes)} suffixes = {combinations} key patterns; "
                 f"at most {_MAX_KEY_FILTERS}",
                 "use a common prefix, or fewer suffixes",
             )
         )
     return problems
-
-
-def parameter_problems(names: Mapping[str, str]) -> list[str]:
-    """``trigger-parameters``: parameter names a job command can reference as ``Ref::name``, and no duplicates."""
-    problems = []
-    for prop, value in names.items():
-        if not _PARAMETER_NAME.match(value):
-            problems.append(
-                _rules.fix(
-                    "trigger-parameters",
-                    f"{prop}={value!r} cannot be referenced as Ref::{value} (letters, digits and '_' only)",
-                    f"use e.g. {re.sub(r'[^A-Za-z0-9_]', '_', value) or 'name'!r}",
-                )
-            )
-    seen: dict[str, str] = {}
-    for prop, value in names.items():
-        if value in seen:
-            problems.append(
-                _rules.fix(
-                    "trigger-parameters",
-                    f"{prop} and {seen[value]} are both {value!r}",
-                    "give every parameter its own name",
-                )
-            )
-        seen.setdefault(value, prop)
-    return problems
-
-
-@jsii.implements(IAspect)
-class _KeepEventBridgeOn:
-    """If anything else makes CDK manage the bucket's notifications (``add_event_notification``), its custom resource
-    replaces the bucket's whole notification configuration: ask it to keep EventBridge delivery on as well."""
-
-    def __init__(self, bucket: s3.Bucket) -> None:
-        self._bucket = bucket
-
-    def visit(self, node: IConstruct) -> None:
-        if node is self._bucket and self._bucket.node.try_find_child("Notifications") is not None:
-            self._bucket.enable_event_bridge_notification()
-
-
-def enable_event_bridge(scope: Construct, bucket: s3.IBucket) -> bool:
-    """Turn on S3 -> EventBridge delivery for ``bucket`` when this app owns it; return whether it could.
-
-    For an ``s3.Bucket`` the L1 ``NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled`` is set
-    directly: ``s3.Bucket(event_bridge_enabled=True)`` would deploy a custom-resource Lambda (and its role) only to
-    make the same API call. For an imported bucket it warns: the owner must enable it.
-    """
-    cfn = bucket.node.default_child if isinstance(bucket, s3.Bucket) else None
-    if isinstance(bucket, s3.Bucket) and isinstance(cfn, s3.CfnBucket):
-        cfn.add_property_override("NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled", True)
-        if not getattr(bucket, "_batch_constructs_keep_eventbridge", False):
-            bucket._batch_constructs_keep_eventbridge = True  # type: ignore[attr-defined]
-            Aspects.of(bucket).add(_KeepEventBridgeOn(bucket), priority=AspectPriority.MUTATING)
-        return True
-    warn(
-        scope,
-        "imported-bucket-eventbridge",
-        f"bucket {bucket.node.path} is imported: this stack cannot turn on its EventBridge notifications. The bucket's "
-        "owner must enable them (console: Properties > Amazon EventBridge > On; or "
-        "`aws s3api put-bucket-notification-configuration` with EventBridgeConfiguration), or no job is ever "
-        "submitted.",
-    )
-    return False
 
 
 class S3UploadTrigger(Construct):
@@ -213,7 +134,7 @@ class S3UploadTrigger(Construct):
         construct_id: str,
         *,
         bucket: s3.IBucket,
-        job: _Job,
+        job: BatchJob,
         queue: Queue | None = None,
         prefixes: Sequence[str] = (),
         suffixes: Sequence[str] = (),
@@ -254,8 +175,7 @@ class S3UploadTrigger(Construct):
         problems += _rules.job_name(job_name)
         if queue is None and job.queue is None:
             problems.append(
-                _rules.fix(
-                    "trigger-queue",
+                registry.TRIGGER_QUEUE.fix(
                     f"job {job.node.path} has no queue and none was passed",
                     "pass queue= here, or queue= to the job",
                 )
@@ -265,7 +185,7 @@ class S3UploadTrigger(Construct):
         if not prefixes and not suffixes:
             warn(
                 self,
-                "trigger-unfiltered",
+                registry.TRIGGER_UNFILTERED_WARNING,
                 "no prefixes or suffixes: every object created in the bucket submits a job, including any object the "
                 "job writes back to it (a loop). Filter the inputs with prefixes=[...] if the job writes to this "
                 "bucket.",
@@ -284,7 +204,7 @@ class S3UploadTrigger(Construct):
             if missing:
                 warn(
                     self,
-                    "trigger-parameters",
+                    registry.TRIGGER_PARAMETERS_WARNING,
                     f"job {job.node.path}'s command does not reference {' or '.join('Ref::' + m for m in missing)}: "
                     "the job will not see which object to process. Add them to the command, or rename "
                     "bucket_parameter / key_parameter to what the command uses.",

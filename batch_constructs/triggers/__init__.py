@@ -1,0 +1,15 @@
+"""Ways to start jobs: Step Functions state machines and pipelines, schedules, S3 uploads and a Lambda submitter."""
+
+from .lambda_submitter import LambdaSubmitter
+from .s3_upload import S3UploadTrigger
+from .schedule import ScheduledJob
+from .stepfunctions import BatchJobStateMachine, BatchPipeline, PipelineStep
+
+__all__ = [
+    "BatchJobStateMachine",
+    "BatchPipeline",
+    "LambdaSubmitter",
+    "PipelineStep",
+    "S3UploadTrigger",
+    "ScheduledJob",
+]
