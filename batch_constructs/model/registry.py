@@ -559,9 +559,12 @@ STACK_RESOURCES_WARNING: Final = _warning(
 )
 TRIGGER_PARAMETERS_WARNING: Final = _warning(
     "trigger-parameters",
-    summary="the job's command does not read the parameters the trigger passes",
-    when="the job's command does not read what a trigger passes",
-    why="the job cannot tell which object to process",
+    summary=(
+        "the job's command does not read the parameters the trigger passes, or version_parameter is set for a"
+        " bucket without versioning"
+    ),
+    when="the job's command does not read what a trigger passes; a version id is asked of an unversioned bucket",
+    why="the job cannot tell which object (or version) to process: S3 sends no version id for an unversioned bucket",
 )
 TRIGGER_UNFILTERED_WARNING: Final = _warning(
     "trigger-unfiltered",
