@@ -42,8 +42,10 @@ test: lint typecheck unit
 bench: env
 	$(PY) benchmarks/run.py $(BENCH_ARGS)
 
-# The library's public modules, for the API reference (pdoc documents only what __all__ names otherwise).
+# The library's public modules, for the API reference (each page shows what the module's __all__ names).
 API_MODULES := batch_constructs $(subst /,.,$(basename $(filter-out batch_constructs/_%,$(wildcard batch_constructs/*.py))))
+# Public subpackages (pdoc adds their public submodules itself).
+API_MODULES += $(subst /,.,$(patsubst %/__init__.py,%,$(filter-out batch_constructs/_%,$(wildcard batch_constructs/*/__init__.py))))
 
 # Architecture diagrams and the compliance ledger from the synthesized templates, then the API reference (pdoc must
 # run the jsii kernel's Node process while importing aws_cdk: PDOC_ALLOW_EXEC). Fails on any pdoc warning.

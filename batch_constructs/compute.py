@@ -20,7 +20,7 @@ infrastructure updates happen in place), min vCPUs 0 (nothing runs, nothing is b
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias
 
 from aws_cdk import aws_batch as batch
 from aws_cdk import aws_ec2 as ec2
@@ -37,6 +37,21 @@ from .model import rules as _rules
 from .model.capacity import FARGATE_SHAPES, EnvironmentCapacity, architecture_of, shapes_of
 from .network import BatchNetwork
 from .roles import InstanceRole, SpotFleetRole
+
+__all__ = [
+    "GPU_CLASSES",
+    "ON_DEMAND_CLASSES",
+    "SPOT_CLASSES",
+    "BatchEnvironment",
+    "ContainerInsights",
+    "Ec2Environment",
+    "EfaEnvironment",
+    "Environment",
+    "FargateEnvironment",
+    "FargateSpotEnvironment",
+    "GpuEnvironment",
+    "SpotEnvironment",
+]
 
 #: On-Demand default: current-generation general purpose, compute and memory optimised Intel families.
 ON_DEMAND_CLASSES: tuple[ec2.InstanceClass, ...] = (ec2.InstanceClass.M7I, ec2.InstanceClass.C7I, ec2.InstanceClass.R7I)
@@ -580,3 +595,7 @@ def family_of(instance_class: ec2.InstanceClass) -> str:
 
 def _known(value: float | None) -> float | None:
     return value if value is not None and is_known(value) else None
+
+
+#: A compute environment: one of the library's (its capacity is known) or any L2 environment.
+Environment: TypeAlias = BatchEnvironment | batch.IComputeEnvironment

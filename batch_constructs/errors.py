@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+__all__ = ["BatchConfigurationError"]
+
 
 class BatchConfigurationError(ValueError):
     """A batch-constructs configuration that AWS would reject at deploy time, or that would leave jobs stuck.

@@ -38,6 +38,8 @@ from .model import registry
 from .model import rules as _rules
 from .types import Queue
 
+__all__ = ["METRIC_NAMESPACE", "QUEUE_BLOCKED", "QUEUE_DIMENSION", "STATE_CHANGE", "BatchAlerts", "BatchJobMetrics"]
+
 #: CloudWatch namespace of the job counts. Metrics are dimensioned by queue ARN, so stacks do not mix.
 METRIC_NAMESPACE = "BatchConstructs/Jobs"
 #: Dimension holding the job queue ARN (``detail.jobQueue`` of the event).

@@ -18,6 +18,8 @@ from ._internal.iam import ManagedPolicyRole
 from ._internal.validation import raise_if_any, warn
 from .model import registry
 
+__all__ = ["BATCH_INTERFACE_ENDPOINTS", "BatchNetwork"]
+
 #: Interface endpoints that let EC2 and Fargate jobs run in subnets without a NAT: the ECS agent and telemetry,
 #: image pulls (ECR API and Docker registry; layers come through the S3 gateway endpoint), logs and secrets.
 BATCH_INTERFACE_ENDPOINTS: Final[tuple[ec2.InterfaceVpcEndpointAwsService, ...]] = (

@@ -24,6 +24,8 @@ from .model import registry
 from .network import BatchNetwork
 from .queue import BatchQueue
 
+__all__ = ["BatchPlatform"]
+
 
 class BatchPlatform(Construct):
     """Network + compute environments + queues, wired with the library's defaults, every part exposed.

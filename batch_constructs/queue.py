@@ -13,11 +13,12 @@ from constructs import Construct
 from ._internal import defaults as _defaults
 from ._internal.limits import register_stack_checks
 from ._internal.validation import is_known, raise_if_any, validate_later, warn
-from .compute import BatchEnvironment, capacity_of
+from .compute import BatchEnvironment, Environment, capacity_of
 from .model import registry
 from .model import rules as _rules
 from .model.capacity import EnvironmentCapacity
-from .types import Environment
+
+__all__ = ["BatchQueue"]
 
 
 class BatchQueue(Construct):

@@ -21,6 +21,8 @@ from constructs import Construct
 from ._internal.compliance import acknowledge, managed_policy_finding
 from ._internal.iam import ManagedPolicyRole
 
+__all__ = ["CustomServiceRole", "ExecutionRole", "InstanceRole", "JobRole", "SpotFleetRole"]
+
 _ECS_TASKS = "ecs-tasks.amazonaws.com"
 
 

@@ -1,15 +1,19 @@
-"""Session fixtures. Each example app is synthesized at most once per test session, with the five cdk-nag packs
-registered (so a finding fails the synthesis, as in ``make synth``), and shared by every test that needs it."""
+"""Session fixtures. Each example app is synthesized at most once per test run (across pytest-xdist workers too), with
+the five cdk-nag packs registered (so a finding fails the synthesis, as in ``make synth``), and shared by every test
+that needs it."""
 
 from __future__ import annotations
 
+import fcntl
 import pathlib
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import cx_api
 
 from .helpers import new_app
 
@@ -27,26 +31,44 @@ class SynthesizedApp:
 
 
 @pytest.fixture(scope="session")
-def synth_app(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], SynthesizedApp]:
-    """``synth_app("movies_importer")``: that app's stacks, synthesized once per session."""
-    from apps import add_app
-    from batch_constructs.compliance import add_compliance_packs, unacknowledged_findings
+def synth_app(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Callable[[str], SynthesizedApp]:
+    """``synth_app("movies_importer")``: that app's stacks, synthesized once per test run.
 
+    Under pytest-xdist the workers share one output folder per app: the first worker to need an app synthesizes it
+    (holding a file lock), the others read its cloud assembly from disk instead of synthesizing it again.
+    """
+    root = tmp_path_factory.getbasetemp()
+    shared = (root.parent if worker_id != "master" else root) / "synthesized-apps"
+    shared.mkdir(exist_ok=True)
     cache: dict[str, SynthesizedApp] = {}
 
     def get(module: str) -> SynthesizedApp:
         if module not in cache:
-            outdir = tmp_path_factory.mktemp(f"cdk.out.{module}")
-            app = new_app(outdir=str(outdir))
-            add_app(app, module)
-            add_compliance_packs(app)
-            assembly = app.synth()
-            findings = unacknowledged_findings(assembly.directory)
-            assert findings == [], f"cdk-nag findings in {module} (warnings included): {findings}"
+            outdir = shared / f"cdk.out.{module}"
+            with (shared / f"{module}.lock").open("w") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                if not (outdir / "synthesized.ok").exists():
+                    _synthesize(module, outdir)
+            assembly = cx_api.CloudAssembly(str(outdir))
             cache[module] = SynthesizedApp(module, outdir, {s.stack_name: s.template for s in assembly.stacks})
         return cache[module]
 
     return get
+
+
+def _synthesize(module: str, outdir: pathlib.Path) -> None:
+    """Synthesize one example app with the five cdk-nag packs; fail on any finding, warnings included."""
+    from apps import add_app
+    from batch_constructs.compliance import add_compliance_packs, unacknowledged_findings
+
+    shutil.rmtree(outdir, ignore_errors=True)
+    app = new_app(outdir=str(outdir))
+    add_app(app, module)
+    add_compliance_packs(app)
+    assembly = app.synth()
+    findings = unacknowledged_findings(assembly.directory)
+    assert findings == [], f"cdk-nag findings in {module} (warnings included): {findings}"
+    (outdir / "synthesized.ok").touch()
 
 
 @pytest.fixture(scope="session")

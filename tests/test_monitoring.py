@@ -22,7 +22,7 @@ from batch_constructs._internal.logs import default_key
 from batch_constructs.monitoring import METRIC_NAMESPACE, QUEUE_BLOCKED, QUEUE_DIMENSION, STATE_CHANGE
 
 from .helpers import cfn_lint, nag_violations, new_app, synth_with_packs
-from .test_s3_trigger import fargate_queue, imported_vpc, logical_id
+from .triggers.test_s3_upload import fargate_queue, imported_vpc, logical_id
 
 IMPORTED_QUEUE_ARN = "arn:aws:batch:us-east-1:123456789012:job-queue/legacy"
 

@@ -16,11 +16,18 @@ import pytest
 from aws_cdk import Duration, Size, Tags
 from aws_cdk import aws_batch as batch
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
 
 from batch_constructs import (
+    BATCH_INTERFACE_ENDPOINTS,
+    BatchAlerts,
     BatchConfigurationError,
+    BatchJobStateMachine,
     BatchNetwork,
+    BatchPipeline,
     BatchPlatform,
     BatchQueue,
     ContainerJob,
@@ -29,12 +36,18 @@ from batch_constructs import (
     FargateEnvironment,
     FargateSpotEnvironment,
     GpuEnvironment,
+    LambdaSubmitter,
     MultiNodeJob,
     NodeGroup,
+    PipelineStep,
     RetryCondition,
     RetryPolicy,
+    S3UploadTrigger,
+    ScheduledJob,
     SpotEnvironment,
+    SpotFleetRole,
 )
+from batch_constructs.model import registry
 
 from .helpers import new_app
 
@@ -405,3 +418,325 @@ def valid_stacks() -> dict[str, cdk.Stack]:
 def test_valid_boundary_configuration_synthesizes(valid_stacks: dict[str, cdk.Stack], name: str) -> None:
     template = Template.from_stack(valid_stacks[name]).to_json()
     assert any(r["Type"].startswith("AWS::Batch::") for r in template["Resources"].values())
+
+
+# ------------------------------------------------------------------------------ one pair per rule of the registry
+# For every rule declared in batch_constructs/model/registry.py: a configuration that breaks it (and must fail naming
+# the rule) and its nearest neighbour that keeps it (and must build). A rule without a pair fails the test below, so a
+# new rule cannot land untested.
+
+
+def fargate_env(c: Ctx, **kwargs: Any) -> FargateEnvironment:
+    return FargateEnvironment(c.stack, c.id("F"), vpc=c.vpc, **kwargs)
+
+
+def fair_share_queue(c: Ctx) -> BatchQueue:
+    return c.queue_of(fargate_env(c), fair_share={"analytics": 1})
+
+
+def synth_fresh(build: Callable[[cdk.Stack], object]) -> None:
+    """Build in a stack of its own and synthesize: for the rules that run at synth (tags, later add_* calls)."""
+    app = new_app()
+    build(cdk.Stack(app, "Catalogue"))
+    app.synth()
+
+
+def tagged_queue(count: int) -> Callable[[Ctx], object]:
+    def build(stack: cdk.Stack) -> None:
+        queue = BatchQueue(stack, "Queue", environments=[FargateEnvironment(stack, "F", vpc=existing_vpc(stack))])
+        for i in range(count):
+            Tags.of(queue).add(f"tag{i}", "value")
+
+    return lambda c: synth_fresh(build)
+
+
+def ordered_twice(second_order: int) -> Callable[[Ctx], object]:
+    """A second environment attached through the L2 with ``second_order`` (the first has order 1): checked at synth."""
+
+    def build(stack: cdk.Stack) -> None:
+        vpc = existing_vpc(stack)
+        queue = BatchQueue(stack, "Queue", environments=[FargateEnvironment(stack, "First", vpc=vpc)])
+        queue.job_queue.add_compute_environment(
+            FargateEnvironment(stack, "Second", vpc=vpc).compute_environment, second_order
+        )
+
+    return lambda c: synth_fresh(build)
+
+
+def granted(queue: bool) -> Callable[[Ctx], object]:
+    def build(c: Ctx) -> object:
+        job = ContainerJob(c.stack, c.id("Loose"), image=IMAGE, queue=c.platform.queue if queue else None)
+        return job.grant_submit_job(iam.Role(c.stack, c.id("R"), assumed_by=iam.AccountRootPrincipal()))
+
+    return build
+
+
+def schedule(c: Ctx, **kwargs: Any) -> ScheduledJob:
+    return ScheduledJob(c.stack, c.id("Sched"), schedule=events.Schedule.rate(Duration.hours(1)), **kwargs)
+
+
+def upload(c: Ctx, **kwargs: Any) -> S3UploadTrigger:
+    kwargs.setdefault("prefixes", ["in/"])
+    return S3UploadTrigger(c.stack, c.id("Upload"), bucket=s3.Bucket(c.stack, c.id("B")), job=c.job(), **kwargs)
+
+
+def pipeline(c: Ctx, steps: list[PipelineStep]) -> BatchPipeline:
+    return BatchPipeline(c.stack, c.id("Pipe"), steps=steps)
+
+
+Build = Callable[[Ctx], object]
+PAIRS: dict[str, tuple[Build, Build]] = {
+    "network-existing-vpc": (
+        lambda c: BatchNetwork(c.stack, c.id("N"), vpc=c.vpc, max_azs=2),
+        lambda c: BatchNetwork(c.stack, c.id("N"), vpc=c.vpc),
+    ),
+    "network-azs": (
+        lambda c: BatchNetwork(c.stack, c.id("N"), max_azs=7),
+        lambda c: BatchNetwork(c.stack, c.id("N"), max_azs=1),
+    ),
+    "network-nat": (
+        lambda c: BatchNetwork(c.stack, c.id("N"), max_azs=2, nat_gateways=3),
+        lambda c: BatchNetwork(c.stack, c.id("N"), max_azs=2, nat_gateways=2),
+    ),
+    "network-egress": (
+        lambda c: BatchNetwork(c.stack, c.id("N"), nat_gateways=0),
+        lambda c: BatchNetwork(c.stack, c.id("N"), nat_gateways=0, interface_endpoints=BATCH_INTERFACE_ENDPOINTS),
+    ),
+    "environment-network": (lambda c: FargateEnvironment(c.stack, c.id("F")), fargate_env),
+    "environment-vcpus": (
+        lambda c: c.ec2_env(min_vcpus=64, max_vcpus=32),
+        lambda c: c.ec2_env(min_vcpus=32, max_vcpus=32),
+    ),
+    "environment-instances": (
+        lambda c: c.ec2_env(instance_classes=[]),
+        lambda c: c.ec2_env(instance_classes=[ec2.InstanceClass.M7I]),
+    ),
+    "environment-architecture": (
+        lambda c: c.ec2_env(instance_types=[ec2.InstanceType("m7g.large"), ec2.InstanceType("m7i.large")]),
+        lambda c: c.ec2_env(instance_types=[ec2.InstanceType("m7g.large"), ec2.InstanceType("m7g.xlarge")]),
+    ),
+    "spot-strategy": (
+        lambda c: c.ec2_env(allocation_strategy=batch.AllocationStrategy.SPOT_CAPACITY_OPTIMIZED),
+        lambda c: c.ec2_env(spot=True, allocation_strategy=batch.AllocationStrategy.SPOT_CAPACITY_OPTIMIZED),
+    ),
+    "spot-bid": (
+        lambda c: SpotEnvironment(c.stack, c.id("S"), vpc=c.vpc, spot_bid_percentage=101),
+        lambda c: SpotEnvironment(c.stack, c.id("S"), vpc=c.vpc, spot_bid_percentage=100),
+    ),
+    "spot-fleet-role": (
+        lambda c: c.ec2_env(spot_fleet_role=SpotFleetRole(c.stack, c.id("Fleet"))),
+        lambda c: c.ec2_env(
+            spot=True,
+            allocation_strategy=batch.AllocationStrategy.BEST_FIT,
+            spot_fleet_role=SpotFleetRole(c.stack, c.id("Fleet")),
+        ),
+    ),
+    "gpu-instances": (
+        lambda c: GpuEnvironment(c.stack, c.id("G"), vpc=c.vpc, instance_classes=[ec2.InstanceClass.M7I]),
+        lambda c: GpuEnvironment(c.stack, c.id("G"), vpc=c.vpc, instance_classes=[ec2.InstanceClass.G5]),
+    ),
+    "gpu-image": (
+        lambda c: GpuEnvironment(
+            c.stack,
+            c.id("G"),
+            vpc=c.vpc,
+            images=[batch.EcsMachineImage(image_type=batch.EcsMachineImageType.ECS_AL2023)],
+        ),
+        lambda c: GpuEnvironment(
+            c.stack,
+            c.id("G"),
+            vpc=c.vpc,
+            images=[batch.EcsMachineImage(image_type=batch.EcsMachineImageType.ECS_AL2023_NVIDIA)],
+        ),
+    ),
+    "efa-instance-type": (
+        lambda c: EfaEnvironment(c.stack, c.id("E"), vpc=c.vpc, instance_type=ec2.InstanceType("t3.micro")),
+        lambda c: EfaEnvironment(c.stack, c.id("E"), vpc=c.vpc, instance_type=ec2.InstanceType("c5n.18xlarge")),
+    ),
+    "queue-environments": (
+        lambda c: c.queue_of(*(fargate_env(c) for _ in range(4))),
+        lambda c: c.queue_of(*(fargate_env(c) for _ in range(3))),
+    ),
+    "queue-order": (ordered_twice(second_order=1), ordered_twice(second_order=2)),
+    "queue-mixed-platform": (
+        lambda c: c.queue_of(fargate_env(c), c.ec2_env()),
+        lambda c: c.queue_of(fargate_env(c), fargate_env(c, spot=True)),
+    ),
+    "queue-mixed-architecture": (
+        lambda c: c.queue_of(c.ec2_env(instance_classes=[ec2.InstanceClass.M7G]), c.ec2_env()),
+        lambda c: c.queue_of(
+            c.ec2_env(instance_classes=[ec2.InstanceClass.M7G]), c.ec2_env(instance_classes=[ec2.InstanceClass.C7G])
+        ),
+    ),
+    "queue-priority": (
+        lambda c: c.queue_of(fargate_env(c), priority=1001),
+        lambda c: c.queue_of(fargate_env(c), priority=1000),
+    ),
+    "queue-time-limit": (
+        lambda c: c.queue_of(fargate_env(c), misconfiguration_timeout=Duration.seconds(599)),
+        lambda c: c.queue_of(fargate_env(c), misconfiguration_timeout=Duration.seconds(600)),
+    ),
+    "fair-share-shares": (
+        lambda c: c.queue_of(fargate_env(c), fair_share={"analytics": 0}),
+        lambda c: c.queue_of(fargate_env(c), fair_share={"analytics": 0.0001}),
+    ),
+    "fair-share-priority": (
+        lambda c: c.job(queue=fair_share_queue(c)),
+        lambda c: c.job(queue=fair_share_queue(c), scheduling_priority=1),
+    ),
+    "share-identifier": (
+        lambda c: LambdaSubmitter(c.stack, c.id("L"), job=c.job(queue=fair_share_queue(c), scheduling_priority=1)),
+        lambda c: LambdaSubmitter(
+            c.stack,
+            c.id("L"),
+            job=c.job(queue=fair_share_queue(c), scheduling_priority=1),
+            share_identifier="analytics",
+        ),
+    ),
+    "fargate-resources": (
+        lambda c: c.job(vcpus=1, memory=Size.gibibytes(1)),
+        lambda c: c.job(vcpus=1, memory=Size.gibibytes(2)),
+    ),
+    "fargate-gpu": (lambda c: c.job(gpus=1), lambda c: c.job(gpus=0)),
+    "platform-props": (
+        lambda c: c.job(queue=c.queue_of(c.ec2_env()), ephemeral_storage=Size.gibibytes(50)),
+        lambda c: c.job(ephemeral_storage=Size.gibibytes(50)),
+    ),
+    "job-resources": (
+        lambda c: c.job(queue=c.queue_of(c.ec2_env()), vcpus=0.5, memory=Size.gibibytes(1)),
+        lambda c: c.job(queue=c.queue_of(c.ec2_env()), vcpus=1, memory=Size.gibibytes(1)),
+    ),
+    "job-fits-queue": (
+        lambda c: c.job(queue=c.queue_of(c.ec2_env(instance_types=[ec2.InstanceType("m7i.large")])), vcpus=16),
+        lambda c: c.job(queue=c.queue_of(c.ec2_env(instance_types=[ec2.InstanceType("m7i.large")])), vcpus=2),
+    ),
+    "scheduling-priority": (
+        lambda c: c.job(scheduling_priority=10_000),
+        lambda c: c.job(scheduling_priority=9_999),
+    ),
+    "retry-attempts": (lambda c: c.job(retry=RetryPolicy(11)), lambda c: c.job(retry=RetryPolicy(10))),
+    "retry-conditions": (
+        lambda c: c.job(retry=RetryPolicy.spot_aware(attempts=1)),
+        lambda c: c.job(retry=RetryPolicy.spot_aware(attempts=2)),
+    ),
+    "retry-pattern": (
+        lambda c: c.job(
+            retry=RetryPolicy(3, [RetryCondition.retry(on_reason=".*OOM*"), RetryCondition.exit_on_anything()])
+        ),
+        lambda c: c.job(
+            retry=RetryPolicy(3, [RetryCondition.retry(on_reason="OOM*"), RetryCondition.exit_on_anything()])
+        ),
+    ),
+    "retry-catch-all": (
+        lambda c: c.job(retry=RetryPolicy(3, [RetryCondition.retry(on_status_reason="Host EC2*")])),
+        lambda c: c.job(
+            retry=RetryPolicy(
+                3, [RetryCondition.retry(on_status_reason="Host EC2*"), RetryCondition.exit_on_anything()]
+            )
+        ),
+    ),
+    "timeout": (lambda c: c.job(timeout=Duration.seconds(59)), lambda c: c.job(timeout=Duration.seconds(60))),
+    "array-size": (
+        lambda c: BatchJobStateMachine(c.stack, c.id("Sm"), job=c.job(), array_size=1),
+        lambda c: BatchJobStateMachine(c.stack, c.id("Sm"), job=c.job(), array_size=2),
+    ),
+    "dependencies": (
+        lambda c: BatchJobStateMachine(c.stack, c.id("Sm"), job=c.job(), depends_on=[f"job-{i}" for i in range(21)]),
+        lambda c: BatchJobStateMachine(c.stack, c.id("Sm"), job=c.job(), depends_on=[f"job-{i}" for i in range(20)]),
+    ),
+    "target-retry": (
+        lambda c: schedule(c, job=c.job(), retry_attempts=186),
+        lambda c: schedule(c, job=c.job(), retry_attempts=185),
+    ),
+    "name": (
+        lambda c: c.job(job_definition_name="nightly report"),
+        lambda c: c.job(job_definition_name="nightly-report"),
+    ),
+    "tags": (tagged_queue(51), tagged_queue(50)),
+    "ephemeral-storage": (
+        lambda c: c.job(ephemeral_storage=Size.gibibytes(201)),
+        lambda c: c.job(ephemeral_storage=Size.gibibytes(200)),
+    ),
+    "multinode-environment": (
+        lambda c: mnp_on(
+            c, SpotEnvironment(c.stack, c.id("S"), vpc=c.vpc), instance_type=ec2.InstanceType("c5.xlarge")
+        ),
+        lambda c: mnp_on(
+            c, c.ec2_env(instance_types=[ec2.InstanceType("c5.xlarge")]), instance_type=ec2.InstanceType("c5.xlarge")
+        ),
+    ),
+    "multinode-nodes": (
+        lambda c: mnp_on(c, EfaEnvironment(c.stack, c.id("E"), vpc=c.vpc), nodes=0),
+        lambda c: mnp_on(c, EfaEnvironment(c.stack, c.id("E"), vpc=c.vpc), nodes=1),
+    ),
+    "multinode-ranges": (
+        lambda c: mnp_on(
+            c, EfaEnvironment(c.stack, c.id("E"), vpc=c.vpc), nodes=4, node_groups=[NodeGroup(0, 0), NodeGroup(2, 3)]
+        ),
+        lambda c: mnp_on(
+            c, EfaEnvironment(c.stack, c.id("E"), vpc=c.vpc), nodes=4, node_groups=[NodeGroup(0, 1), NodeGroup(2, 3)]
+        ),
+    ),
+    "multinode-main-node": (
+        lambda c: mnp_on(c, EfaEnvironment(c.stack, c.id("E"), vpc=c.vpc), nodes=4, main_node=4),
+        lambda c: mnp_on(c, EfaEnvironment(c.stack, c.id("E"), vpc=c.vpc), nodes=4, main_node=3),
+    ),
+    "efa-environment": (
+        lambda c: mnp_on(c, c.ec2_env(), instance_type=ec2.InstanceType("m7i.48xlarge"), efa=True),
+        lambda c: mnp_on(c, EfaEnvironment(c.stack, c.id("E"), vpc=c.vpc), efa=True),
+    ),
+    "trigger-filters": (lambda c: upload(c, prefixes=["/in/"]), lambda c: upload(c, prefixes=["in/"])),
+    "trigger-parameters": (
+        lambda c: upload(c, bucket_parameter="the-bucket"),
+        lambda c: upload(c, bucket_parameter="the_bucket"),
+    ),
+    "trigger-queue": (
+        lambda c: schedule(c, job=ContainerJob(c.stack, c.id("Loose"), image=IMAGE)),
+        lambda c: schedule(c, job=ContainerJob(c.stack, c.id("Loose"), image=IMAGE), queue=c.platform.queue),
+    ),
+    "lambda-submitter": (
+        lambda c: LambdaSubmitter(c.stack, c.id("L"), job=c.job(), timeout=Duration.seconds(901)),
+        lambda c: LambdaSubmitter(c.stack, c.id("L"), job=c.job(), timeout=Duration.seconds(900)),
+    ),
+    "monitoring-queues": (
+        lambda c: BatchAlerts(c.stack, c.id("A"), queues=[]),
+        lambda c: BatchAlerts(c.stack, c.id("A"), queues=[c.platform.queue]),
+    ),
+    "monitoring-options": (
+        lambda c: BatchAlerts(c.stack, c.id("A"), queues=[c.platform.queue], email="ops at example.com"),
+        lambda c: BatchAlerts(c.stack, c.id("A"), queues=[c.platform.queue], email="ops@example.com"),
+    ),
+    "pipeline-steps": (lambda c: pipeline(c, []), lambda c: pipeline(c, [PipelineStep(c.job())])),
+    "state-machine-timeout": (
+        lambda c: BatchJobStateMachine(c.stack, c.id("Sm"), job=c.job(), timeout=Duration.seconds(59)),
+        lambda c: BatchJobStateMachine(c.stack, c.id("Sm"), job=c.job(), timeout=Duration.seconds(60)),
+    ),
+    "state-name": (
+        lambda c: pipeline(c, [PipelineStep(c.job(), name="s" * 81)]),
+        lambda c: pipeline(c, [PipelineStep(c.job(), name="s" * 80)]),
+    ),
+    "job-queue": (granted(queue=False), granted(queue=True)),
+    "schedule-target": (schedule, lambda c: schedule(c, job=c.job())),
+}
+
+
+def test_every_registered_rule_has_a_pair() -> None:
+    missing = sorted(set(registry.RULES) - set(PAIRS))
+    unknown = sorted(set(PAIRS) - set(registry.RULES))
+    assert not missing, f"rules without a failing and a passing case in PAIRS: {missing}"
+    assert not unknown, f"PAIRS names rules the registry does not declare: {unknown}"
+
+
+@pytest.mark.parametrize("rule", sorted(PAIRS))
+def test_the_rule_rejects_its_failing_case(ctx: Ctx, rule: str) -> None:
+    bad, _ = PAIRS[rule]
+    with pytest.raises((BatchConfigurationError, RuntimeError)) as caught:
+        bad(ctx)
+    assert f"[{rule}]" in str(caught.value), str(caught.value)
+    assert "Fix:" in str(caught.value)
+
+
+@pytest.mark.parametrize("rule", sorted(PAIRS))
+def test_the_rule_accepts_its_passing_case(ctx: Ctx, rule: str) -> None:
+    _, good = PAIRS[rule]
+    good(ctx)

@@ -3,3 +3,5 @@
 This layer imports neither aws_cdk, constructs and jsii nor boto3 (a test keeps it so), so the construct modules, the
 operations CLI and the Lambda-side code can all use it, and importing it starts no Node.js process.
 """
+
+__all__ = ["capacity", "registry", "rules"]

@@ -11,6 +11,25 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
+__all__ = [
+    "EFA_TYPES",
+    "FARGATE_MEMORY",
+    "FARGATE_SHAPES",
+    "GPU_TYPES",
+    "USABLE_MEMORY_FRACTION",
+    "Architecture",
+    "EnvironmentCapacity",
+    "InstanceShape",
+    "Platform",
+    "architecture_of",
+    "efa_support",
+    "shape_of",
+    "shapes_of",
+    "shapes_of_family",
+    "smallest_fitting",
+    "usable_memory_mib",
+]
+
 Platform = Literal["FARGATE", "EC2"]
 Architecture = Literal["X86_64", "ARM64"]
 

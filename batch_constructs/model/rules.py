@@ -31,6 +31,29 @@ from .capacity import (
 )
 from .registry import Rule
 
+__all__ = [
+    "ARRAY_SIZE",
+    "DEPENDENCIES_MAX",
+    "EPHEMERAL_STORAGE_GIB",
+    "NAME_MAX",
+    "NODE_GROUPS_MAX",
+    "QUEUE_ENVIRONMENTS_MAX",
+    "QUEUE_PRIORITY",
+    "RETRY_ATTEMPTS",
+    "RETRY_CONDITIONS_MAX",
+    "RETRY_PATTERN_MAX",
+    "SCHEDULING_PRIORITY",
+    "SHARES_MAX",
+    "SHARE_ID_MAX",
+    "SHARE_WEIGHT",
+    "TAGS_MAX",
+    "TIMEOUT_MIN_SECONDS",
+    "TIME_LIMIT_SECONDS",
+    "JobRequirements",
+    "fit_problem",
+    "job_fits_queue",
+]
+
 NAME_MAX: Final = 128
 TAGS_MAX: Final = 50
 QUEUE_ENVIRONMENTS_MAX: Final = 3

@@ -43,6 +43,8 @@ from ..queue import BatchQueue
 from ..types import Queue
 from ._common import parameter_problems
 
+__all__ = ["RUNTIME", "LambdaSubmitter"]
+
 #: The default handler's directory (shipped as package data).
 HANDLER_DIR = pathlib.Path(__file__).parents[1] / "_lambda" / "submitter"
 #: The newest Python runtime aws-cdk-lib 2.275 knows (checked against ``lambda_.Runtime``).

@@ -45,6 +45,8 @@ from ..types import Queue
 from ._common import job_command, parameter_problems
 from ._targets import BatchJobTarget
 
+__all__ = ["S3UploadTrigger"]
+
 #: EventBridge allows at most this many values for one field of a pattern; more combinations should be a prefix.
 _MAX_KEY_FILTERS = 100
 

@@ -21,12 +21,15 @@ from constructs import Construct
 from .._internal import dlq as _dlq
 from .._internal.iam import ManagedPolicyRole
 from .._internal.validation import is_known, raise_if_any
+from ..jobs import BatchJob
 from ..model import registry
 from ..model import rules as _rules
-from ..types import Job, Queue
+from ..types import Queue
 from ._common import array_size_problems, queue_problems
 from ._targets import BatchJobTarget
 from .stepfunctions import BatchJobStateMachine
+
+__all__ = ["MAX_EVENT_AGE", "RETRY_ATTEMPTS", "ScheduledJob"]
 
 #: Delivery retries of a scheduled event. EventBridge's default (185 over 24 hours) would start a run many hours late;
 #: a few attempts ride out throttling and short outages, and what still fails lands in the dead-letter queue.
@@ -78,7 +81,7 @@ class ScheduledJob(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        job: Job | None = None,
+        job: BatchJob | None = None,
         schedule: events.Schedule,
         queue: Queue | None = None,
         parameters: Mapping[str, str] | None = None,
@@ -141,7 +144,7 @@ class ScheduledJob(Construct):
         raise_if_any(self, problems)
 
         self.state_machine: BatchJobStateMachine | None = state_machine
-        self.job: Job = state_machine.job if state_machine is not None else job  # type: ignore[assignment]
+        self.job: BatchJob = state_machine.job if state_machine is not None else job  # type: ignore[assignment]
         self.role: iam.Role = ManagedPolicyRole(
             self,
             "Role",

@@ -47,10 +47,13 @@ from .._internal import logs as _logs
 from .._internal.compliance import acknowledge
 from .._internal.iam import ManagedPolicyRole
 from .._internal.validation import is_known, raise_if_any
+from ..jobs import BatchJob
 from ..model import registry
 from ..model import rules as _rules
-from ..types import Job, Queue
+from ..types import Queue
 from ._common import array_size_problems, queue_problems
+
+__all__ = ["THROTTLING_ERRORS", "BatchJobStateMachine", "BatchPipeline", "PipelineStep", "job_state_timeout"]
 
 #: How long a job may wait in its queue, per submission, before its state times out. It matches BatchQueue's default
 #: ``capacity_timeout`` (4 hours): the queue cancels a job starved of capacity before the state machine gives up on it.
@@ -74,7 +77,7 @@ THROTTLING_ERRORS: Final = ("Batch.AWSBatchException", "Batch.TooManyRequestsExc
 MAX_EXECUTION_SECONDS: Final = 365 * 24 * 3600
 
 
-def job_state_timeout(job: Job, array_size: int | None = None) -> Duration:
+def job_state_timeout(job: BatchJob, array_size: int | None = None) -> Duration:
     """The default timeout of a state that runs ``job``: attempts x the job's timeout, plus :data:`QUEUE_WAIT`.
 
     AWS Batch applies the job timeout to each attempt and makes up to ``retry_attempts`` attempts, so this is the
@@ -116,7 +119,7 @@ class PipelineStep:
         timeout: the state timeout. Default: :func:`job_state_timeout` of the job and array size.
     """
 
-    job: Job
+    job: BatchJob
     _: KW_ONLY
     array_size: int | None = None
     parameters: Mapping[str, str] | None = None
@@ -188,7 +191,7 @@ class _JobStateMachineBase(Construct):
         encryption_key: kms.IKey | None,
     ) -> None:
         self._granted: set[tuple[str, str]] = set()
-        self._jobs: dict[str, Job] = {}
+        self._jobs: dict[str, BatchJob] = {}
         self._sync_granted = False
         self.role = _BatchStatesRole(
             self,
@@ -240,7 +243,7 @@ class _JobStateMachineBase(Construct):
         construct_id: str,
         *,
         state_name: str,
-        job: Job,
+        job: BatchJob,
         queue: Queue,
         parameters: Mapping[str, str] | None,
         array_size: int | None,
@@ -285,7 +288,7 @@ class _JobStateMachineBase(Construct):
         self._grant_job(job, queue)
         return task
 
-    def _grant_job(self, job: Job, queue: Queue) -> None:
+    def _grant_job(self, job: BatchJob, queue: Queue) -> None:
         key = (job.node.path, queue.node.path)
         if key not in self._granted:
             self._granted.add(key)
@@ -401,7 +404,7 @@ class BatchJobStateMachine(_JobStateMachineBase):
         scope: Construct,
         construct_id: str,
         *,
-        job: Job,
+        job: BatchJob,
         queue: Queue | None = None,
         parameters: Mapping[str, str] | None = None,
         array_size: int | None = None,
@@ -436,7 +439,7 @@ class BatchJobStateMachine(_JobStateMachineBase):
             problems += _rules.dependencies(len(depends_on))
         raise_if_any(self, problems)
         assert target is not None
-        self.job: Job = job
+        self.job: BatchJob = job
         self.queue: Queue = target
         self._create_common(failure_topic=failure_topic, log_retention=log_retention, encryption_key=encryption_key)
         state_timeout = timeout or job_state_timeout(job, array_size)

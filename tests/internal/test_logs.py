@@ -11,8 +11,8 @@ from aws_cdk import aws_logs as logs
 
 from batch_constructs._internal import logs as _logs
 
-from .core_stacks import Built, _build
-from .helpers import new_app
+from ..core_stacks import Built, _build
+from ..helpers import new_app
 
 LOGS_SID = "AllowCloudWatchLogsInThisAccount"
 #: The shared key's logical id: stable, because changing it would replace the key (and orphan what it encrypted).

@@ -25,8 +25,8 @@ from batch_constructs import (
     RetryPolicy,
 )
 
-from .core_stacks import IMAGE, Built, _build, efa_stack, imported_vpc
-from .helpers import new_app
+from ..core_stacks import IMAGE, Built, _build, efa_stack, imported_vpc
+from ..helpers import new_app
 
 SPOT_AWARE_RETRY = {
     "Attempts": 5,

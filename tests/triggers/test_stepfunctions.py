@@ -37,7 +37,7 @@ from batch_constructs._internal.iam import ManagedPolicyRole
 from batch_constructs._internal.logs import default_key
 from batch_constructs.triggers.stepfunctions import job_state_timeout
 
-from .helpers import cfn_lint, nag_violations, new_app, synth_with_packs
+from ..helpers import cfn_lint, nag_violations, new_app, synth_with_packs
 
 IMAGE = "public.ecr.aws/docker/library/python:3.12-slim"
 

@@ -21,7 +21,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-HANDLER = pathlib.Path(__file__).resolve().parents[1] / "batch_constructs" / "_lambda" / "submitter" / "index.py"
+HANDLER = pathlib.Path(__file__).resolve().parents[2] / "batch_constructs" / "_lambda" / "submitter" / "index.py"
 REGION = "us-east-1"
 
 

@@ -11,8 +11,8 @@ from aws_cdk import aws_sns as sns
 
 from batch_constructs._internal.iam import ManagedPolicyRole
 
-from .core_stacks import Built, _build
-from .helpers import new_app
+from ..core_stacks import Built, _build
+from ..helpers import new_app
 
 TABLE = "arn:aws:dynamodb:us-east-1:123456789012:table/example"
 QUEUE = "arn:aws:sqs:us-east-1:123456789012:example"

@@ -30,7 +30,7 @@ from batch_constructs._internal.compliance import nag_text as flatten_cfn_refere
 from batch_constructs._internal.iam import ManagedPolicyRole
 from batch_constructs.triggers.s3_upload import key_filter
 
-from .helpers import cfn_lint, nag_violations, new_app, synth_with_packs
+from ..helpers import cfn_lint, nag_violations, new_app, synth_with_packs
 
 IMAGE = "public.ecr.aws/docker/library/python:3.13-slim"
 COMMAND = ["python", "-m", "convert", "--bucket", "Ref::bucket", "--key", "Ref::key"]

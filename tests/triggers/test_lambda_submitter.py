@@ -25,8 +25,8 @@ from batch_constructs._internal.compliance import acknowledge
 from batch_constructs._internal.compliance import nag_text as flatten_cfn_reference
 from batch_constructs.triggers.lambda_submitter import HANDLER_DIR, RUNTIME
 
-from .helpers import cfn_lint, nag_violations, new_app, synth_with_packs
-from .test_s3_trigger import COMMAND, IMAGE, fargate_queue, imported_vpc, logical_id
+from ..helpers import cfn_lint, nag_violations, new_app, synth_with_packs
+from .test_s3_upload import COMMAND, IMAGE, fargate_queue, imported_vpc, logical_id
 
 
 @dataclass

@@ -24,7 +24,7 @@ from batch_constructs._internal.iam import ManagedPolicyRole
 from batch_constructs._internal.logs import default_key
 from batch_constructs.triggers.schedule import MAX_EVENT_AGE, RETRY_ATTEMPTS
 
-from .helpers import cfn_lint, nag_violations, new_app, synth_with_packs
+from ..helpers import cfn_lint, nag_violations, new_app, synth_with_packs
 from .test_stepfunctions import container_job, fargate_queue, imported_vpc
 
 

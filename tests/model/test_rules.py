@@ -631,7 +631,7 @@ def test_fargate_shapes_match_the_memory_table() -> None:
 
 # ------------------------------------------------------------------------------------------------------ documentation
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "validation.md"
 
 
