@@ -50,9 +50,11 @@ only the failed ones are submitted. A plain request sent directly without an ``i
 
 This is at-least-once with de-duplication, not exactly-once: two concurrent deliveries of one request can both miss
 each other's job, and ListJobs lists finished jobs only for a limited time (AWS does not document a fixed period),
-so jobs should still be idempotent. Powertools for AWS Lambda's idempotency utility was considered and not used: it needs
-a DynamoDB table (a stateful resource, its permissions and its cost in every app), a dependency or layer in a handler
-that is otherwise boto3 only, and it still cannot make SubmitJob and the table write atomic; the queue itself already
+so jobs should still be idempotent.
+
+Powertools for AWS Lambda's idempotency utility was considered and not used: it needs a DynamoDB table (a stateful
+resource, its permissions and its cost in every app), a dependency or layer in a handler that is otherwise boto3
+only, and it still cannot make SubmitJob and the table write atomic; the queue itself already
 records what was submitted, under a name derived from the identity.
 
 **Malformed requests** (a type-confused field, a parameter Batch or ECS would reject, an unknown event shape) raise
