@@ -6,9 +6,11 @@ PY := $(VENV)/bin/python
 # The pinned Node 22 and CDK CLI from package-lock.json come first, so jsii prints no end-of-life banner.
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 PY_STAMP := $(VENV)/.installed
+BUILD_VENV := .venv-build
+BUILD_STAMP := $(BUILD_VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: env synth test lint typecheck unit bench docs wheel wheel-check clean
+.PHONY: env synth test lint typecheck unit bench docs wheel wheel-check integ integ-snapshots clean
 
 env: $(PY_STAMP) $(NODE_STAMP)
 
@@ -57,15 +59,35 @@ docs: synth
 	  if [ $$status -ne 0 ] || grep -q '^Warn' <<<"$$out"; then echo "pdoc failed or warned" >&2; exit 1; fi
 	@echo "docs/api/index.html: API reference of $(words $(API_MODULES)) modules"
 
-wheel: env
+# The build tools alone, in their own venv: build and setuptools (and their dependencies packaging and
+# pyproject_hooks), pinned by constraints.txt. No dev toolchain, no Node; --no-isolation: nothing is downloaded per
+# build (an isolated build would fetch setuptools from the index every time).
+$(BUILD_STAMP): constraints.txt
+	test -x $(BUILD_VENV)/bin/python || python3 -m venv $(BUILD_VENV)
+	$(BUILD_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -c constraints.txt build setuptools
+	touch $@
+
+wheel: $(BUILD_STAMP)
 	rm -rf dist
-	$(PY) -m build --wheel --outdir dist .
+	$(BUILD_VENV)/bin/python -m build --wheel --no-isolation --outdir dist .
 
 # The wheel installed from the package index (with its runtime dependencies only) into a clean venv, imported and
 # used there, as a user's pip install would: network, about a minute (pip alone 35-45 s). `make test` runs the
 # offline variant.
-wheel-check: wheel
+wheel-check: wheel env
 	BATCH_CONSTRUCTS_INSTALL_FROM_INDEX=1 BATCH_CONSTRUCTS_WHEEL="$$(ls dist/*.whl)" $(PY) -m pytest tests/test_packaging.py
 
+# Integration tests against the AWS account in the environment (credentials, region, `cdk bootstrap`, Docker; see the
+# README): each example app deployed, its job started and checked, everything destroyed. Fails within seconds without
+# credentials; prints the estimated cost before deploying. INTEG_TESTS: a subset, e.g. integ_movies_importer;
+# INTEG_GPU_JOB=1: also one single-GPU job (about 0.5 USD more); INTEG_ARGS=--yes: no question on a terminal.
+integ: env
+	BATCH_CONSTRUCTS_INTEG_GPU_JOB=$(INTEG_GPU_JOB) $(PY) -m integ.run $(INTEG_ARGS) $(INTEG_TESTS)
+
+# Rewrite the integration tests' snapshots (integ/integ_*.py.snapshot/) after a deliberate change; `make test` checks
+# them offline.
+integ-snapshots: env
+	$(PY) -m integ.snapshots
+
 clean:
-	rm -rf cdk.out dist build docs/api .mypy_cache .ruff_cache
+	rm -rf cdk.out cdk.integ.out dist build docs/api .mypy_cache .ruff_cache

@@ -26,9 +26,11 @@ _EXPORTS: dict[str, str] = {
     "BatchJobStateMachine": ".triggers",
     "BatchNetwork": ".network",
     "BatchPipeline": ".triggers",
+    "JobOverrides": ".triggers",
     "BatchPlatform": ".platform",
     "BatchQueue": ".queue",
     "ContainerJob": ".jobs",
+    "ImportedJob": ".jobs",
     "CustomServiceRole": ".roles",
     "Ec2Environment": ".compute",
     "EfaEnvironment": ".compute",
@@ -75,7 +77,9 @@ __all__ = [
     "FargateEnvironment",
     "FargateSpotEnvironment",
     "GpuEnvironment",
+    "ImportedJob",
     "InstanceRole",
+    "JobOverrides",
     "JobRole",
     "LambdaSubmitter",
     "MultiNodeJob",
@@ -106,7 +110,7 @@ if TYPE_CHECKING:  # what mypy and IDEs see; at run time __getattr__ below impor
         SpotEnvironment,
     )
     from .errors import BatchConfigurationError
-    from .jobs import BatchJob, ContainerJob, MultiNodeJob, NodeGroup, RetryCondition, RetryPolicy
+    from .jobs import BatchJob, ContainerJob, ImportedJob, MultiNodeJob, NodeGroup, RetryCondition, RetryPolicy
     from .monitoring import BatchAlerts, BatchJobMetrics
     from .network import BATCH_INTERFACE_ENDPOINTS, BatchNetwork
     from .platform import BatchPlatform
@@ -122,6 +126,7 @@ if TYPE_CHECKING:  # what mypy and IDEs see; at run time __getattr__ below impor
     from .triggers import (
         BatchJobStateMachine,
         BatchPipeline,
+        JobOverrides,
         LambdaSubmitter,
         PipelineStep,
         S3UploadTrigger,

@@ -22,6 +22,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Literal, TypeAlias
 
+import jsii
+from aws_cdk import Duration, IResolveContext, IStableNumberProducer, Lazy
 from aws_cdk import aws_batch as batch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
@@ -29,12 +31,14 @@ from aws_cdk.interfaces.aws_batch import IComputeEnvironmentRef
 from constructs import Construct
 
 from ._internal import defaults as _defaults
+from ._internal import launch_template as _lt
 from ._internal.compliance import acknowledge_in_packs
 from ._internal.limits import register_stack_checks
 from ._internal.validation import is_known, raise_if_any, warn
 from .model import registry
 from .model import rules as _rules
 from .model.capacity import FARGATE_SHAPES, EnvironmentCapacity, architecture_of, shapes_of
+from .model.capacity import efa_interfaces as _efa_interfaces_of
 from .network import BatchNetwork
 from .roles import InstanceRole, SpotFleetRole
 
@@ -158,6 +162,126 @@ class BatchEnvironment(Construct):
             [(i.image_type.value if i.image_type else None, i.image is not None) for i in images],
         )
 
+    def _update_controls(
+        self,
+        env: batch.ManagedEc2EcsComputeEnvironment,
+        terminate_jobs_on_update: bool,
+        job_execution_timeout: Duration | None,
+        update_to_latest_image_version: bool,
+    ) -> None:
+        """Write ``UpdatePolicy`` and ``UpdateToLatestImageVersion`` on the L1 (EC2 environments only).
+
+        Without ``job_execution_timeout`` the timeout is derived at synth time from the longest timeout of the jobs
+        submitted to queues that use this environment (:func:`~batch_constructs.model.rules.derived_update_timeout`).
+        """
+        cfn = env.node.default_child
+        assert isinstance(cfn, batch.CfnComputeEnvironment)
+        minutes: float | str
+        if job_execution_timeout is not None:
+            minutes = job_execution_timeout.to_minutes()
+        else:
+            minutes = Lazy.number(_DerivedUpdateTimeout(self))
+        cfn.add_property_override(
+            "UpdatePolicy",
+            {"TerminateJobsOnUpdate": terminate_jobs_on_update, "JobExecutionTimeoutMinutes": minutes},
+        )
+        cfn.add_property_override("ComputeResources.UpdateToLatestImageVersion", update_to_latest_image_version)
+
+    @staticmethod
+    def _update_checks(job_execution_timeout: Duration | None) -> list[str]:
+        if job_execution_timeout is None:
+            return []
+        seconds = job_execution_timeout.to_seconds()
+        if not is_known(seconds):
+            return []
+        return _rules.update_timeout(seconds / 60)
+
+    def job_timeouts_seconds(self) -> list[float]:
+        """Timeouts (seconds) of the app's jobs whose queue uses this environment: what the derived
+        ``job_execution_timeout`` is computed from. Jobs without a timeout do not count."""
+        found: list[float] = []
+        own = self.compute_environment.node.path
+        for construct in self.node.root.node.find_all():
+            queue = getattr(construct, "queue", None)
+            definition = getattr(construct, "job_definition", None)
+            job_queue = getattr(queue, "job_queue", None)
+            if definition is None or not isinstance(job_queue, batch.JobQueue):
+                continue
+            paths = {o.compute_environment.node.path for o in job_queue.compute_environments}
+            timeout = getattr(definition, "timeout", None)
+            if own in paths and isinstance(timeout, Duration) and is_known(timeout.to_seconds()):
+                found.append(timeout.to_seconds())
+        return found
+
+
+@jsii.implements(IStableNumberProducer)
+class _DerivedUpdateTimeout:
+    """Produces an environment's JobExecutionTimeoutMinutes when the template is resolved (every job exists then)."""
+
+    def __init__(self, environment: BatchEnvironment) -> None:
+        self._environment = environment
+
+    def produce(self, context: IResolveContext | None = None) -> float:
+        return _rules.derived_update_timeout(self._environment.job_timeouts_seconds())
+
+
+class _LockedLaunchTemplate:
+    """Merges the library's instance-metadata lock-down and user data with what the user passes (Ec2Environment)."""
+
+    @staticmethod
+    def check(
+        scope: Construct, launch_template: ec2.ILaunchTemplate | None, user_data: ec2.UserData | None
+    ) -> list[str]:
+        if launch_template is None:
+            return []
+        problems: list[str] = []
+        if isinstance(launch_template, ec2.LaunchTemplate):
+            data = _lt.resolved_data(launch_template)
+            conflicts = _lt.metadata_conflicts(data)
+            if conflicts:
+                problems.append(
+                    registry.LAUNCH_TEMPLATE_MERGE.fix(
+                        f"launch_template sets {', '.join(conflicts)}; every EC2 environment requires IMDSv2 with "
+                        "hop limit 1 so that job containers cannot read the instance role's credentials",
+                        "drop those metadata options from the launch template (the library sets them)",
+                    )
+                )
+            if user_data is not None and data.get("userData") is not None:
+                problems.append(
+                    registry.LAUNCH_TEMPLATE_MERGE.fix(
+                        "both user_data and a launch_template with its own user data",
+                        "put all commands in one place: user_data= (rendered as MIME multi-part) or the template",
+                    )
+                )
+        elif user_data is not None:
+            problems.append(
+                registry.LAUNCH_TEMPLATE_MERGE.fix(
+                    "user_data with an imported launch_template, which the library cannot add user data to",
+                    "put the commands in the imported template, or pass an ec2.LaunchTemplate of this app",
+                )
+            )
+        else:
+            warn(
+                scope,
+                registry.LAUNCH_TEMPLATE_UNVERIFIED_WARNING,
+                "an imported launch_template: the library cannot check or set its instance metadata options. Make "
+                "sure it requires IMDSv2 (HttpTokens required) with HttpPutResponseHopLimit 1.",
+            )
+        return problems
+
+    @staticmethod
+    def merge(launch_template: ec2.LaunchTemplate, user_data: ec2.UserData | None) -> None:
+        cfn = launch_template.node.default_child
+        assert isinstance(cfn, ec2.CfnLaunchTemplate)
+        cfn.add_property_override("LaunchTemplateData.MetadataOptions.HttpEndpoint", "enabled")
+        cfn.add_property_override("LaunchTemplateData.MetadataOptions.HttpTokens", "required")
+        cfn.add_property_override(
+            "LaunchTemplateData.MetadataOptions.HttpPutResponseHopLimit", _defaults.IMDS_HOP_LIMIT
+        )
+        encoded = _lt.encoded([], user_data)
+        if encoded is not None:
+            cfn.add_property_override("LaunchTemplateData.UserData", encoded)
+
 
 class FargateEnvironment(BatchEnvironment):
     """A Fargate compute environment (``FARGATE``, or ``FARGATE_SPOT`` with ``spot=True``).
@@ -279,6 +403,10 @@ class Ec2Environment(BatchEnvironment):
         service_role: iam.IRole | None = None,
         enabled: bool = True,
         container_insights: ContainerInsights | None = None,
+        user_data: ec2.UserData | None = None,
+        terminate_jobs_on_update: bool = False,
+        job_execution_timeout: Duration | None = None,
+        update_to_latest_image_version: bool = True,
     ) -> None:
         """Args:
         network / vpc / vpc_subnets / security_groups: as for :class:`FargateEnvironment`.
@@ -292,9 +420,25 @@ class Ec2Environment(BatchEnvironment):
             On-Demand), which interrupts least.
         min_vcpus: vCPUs kept running when idle. Default: 0 (scale to zero; nothing billed while idle).
         max_vcpus: the ceiling. Default: 256.
-        images: machine images. Default: ECS_AL2023 (ECS_AL2023_NVIDIA for GPUs); AL2 is being retired.
-        launch_template: a launch template; an ``ec2.LaunchTemplate``'s version is pinned to its latest version
-            number so that template changes roll the environment (the L2 passes none, aws-cdk #28137).
+        images: machine images. Default: ECS_AL2023; ECS_AL2023_NVIDIA when every instance type or family has NVIDIA
+            GPUs; both (Batch boots each instance with the image of its kind) when only some have. AL2 is being
+            retired.
+        launch_template: your launch template, merged with the library's: an ``ec2.LaunchTemplate`` gets IMDSv2
+            required with hop limit 1 (metadata options that contradict it are an error, rule launch-template-merge)
+            and ``user_data``, and its version is pinned to its latest version number so that template changes roll
+            the environment (the L2 passes none, aws-cdk #28137). An imported template is used as it is (a warning
+            says its metadata options are unchecked). Default: a new one (child ``LaunchTemplate``, attribute
+            ``launch_template``) with IMDSv2 required, hop limit 1 and ``user_data``, pinned the same way.
+        user_data: commands every instance runs at boot, rendered as the MIME multi-part document AWS Batch requires
+            (a ``MultipartUserData`` is used as it is). Default: none.
+        terminate_jobs_on_update: an infrastructure update (new image, instance types, launch template version...)
+            stops running jobs at once instead of waiting for them. Default: False (jobs keep running, up to
+            ``job_execution_timeout``).
+        job_execution_timeout: how long an infrastructure update waits for running jobs before it replaces their
+            instances (1 minute to 5 days). Default: the longest timeout of the jobs submitted to queues that use
+            this environment, at least AWS's 30 minutes (computed at synth; jobs without a timeout do not count).
+        update_to_latest_image_version: an infrastructure update also moves the instances to the latest ECS-optimized
+            image (ignored with a custom AMI). Default: True, so security patches arrive with every update.
         placement_group: Default: none.
         instance_role: Default: a new :class:`~batch_constructs.roles.InstanceRole`.
         spot_fleet_role: Default: a new :class:`~batch_constructs.roles.SpotFleetRole` when Spot uses BEST_FIT.
@@ -324,8 +468,10 @@ class Ec2Environment(BatchEnvironment):
         )
         if self._gpu_environment:
             problems += _rules.gpu_instances(type_names + class_names)
-        machine_images = list(images) if images is not None else [batch.EcsMachineImage(image_type=self._default_image)]
+        machine_images = list(images) if images is not None else self._default_images(type_names + class_names)
         self._image_checks(self, machine_images, type_names + class_names, problems)
+        problems += self._update_checks(job_execution_timeout)
+        problems += _LockedLaunchTemplate.check(self, launch_template, user_data)
         if strategy == batch.AllocationStrategy.BEST_FIT:
             warn(
                 self,
@@ -341,6 +487,7 @@ class Ec2Environment(BatchEnvironment):
             fleet_role = SpotFleetRole(self, "SpotFleetRole")
         self.spot_fleet_role: iam.IRole | None = fleet_role
 
+        locked = launch_template is None or isinstance(launch_template, ec2.LaunchTemplate)
         env = batch.ManagedEc2EcsComputeEnvironment(
             self,
             "Resource",
@@ -357,16 +504,30 @@ class Ec2Environment(BatchEnvironment):
             minv_cpus=min_vcpus,
             maxv_cpus=max_vcpus,
             images=machine_images,
-            launch_template=launch_template,
+            launch_template=launch_template if launch_template is not None and not locked else None,
             placement_group=placement_group,
             instance_role=self.instance_role,
             compute_environment_name=compute_environment_name,
             service_role=service_role,
             enabled=enabled,
         )
+        self.launch_template: ec2.ILaunchTemplate | ec2.CfnLaunchTemplate | None = launch_template
         if isinstance(launch_template, ec2.LaunchTemplate):
+            _LockedLaunchTemplate.merge(launch_template, user_data)
             self._pin_launch_template(env, launch_template.launch_template_id, launch_template.latest_version_number)
+        elif launch_template is None:
+            template = ec2.CfnLaunchTemplate(
+                self,
+                "LaunchTemplate",
+                launch_template_data=ec2.CfnLaunchTemplate.LaunchTemplateDataProperty(
+                    metadata_options=_lt.metadata_options(),
+                    user_data=_lt.encoded([], user_data),
+                ),
+            )
+            self.launch_template = template
+            self._pin_launch_template(env, template.ref, template.attr_latest_version_number)
         self.compute_environment: batch.ManagedEc2EcsComputeEnvironment = env
+        self._update_controls(env, terminate_jobs_on_update, job_execution_timeout, update_to_latest_image_version)
         self._set_container_insights(container_insights)
         archs = {architecture_of(n) for n in type_names + class_names}
         self.capacity = EnvironmentCapacity(
@@ -379,6 +540,16 @@ class Ec2Environment(BatchEnvironment):
             instance_types=frozenset(type_names),
             instance_families=frozenset(class_names),
         )
+
+    def _default_images(self, names: Sequence[str]) -> list[batch.EcsMachineImage]:
+        """ECS_AL2023_NVIDIA for NVIDIA GPU instances, ECS_AL2023 for the others (both when the kinds mix)."""
+        gpu = [_rules.is_gpu_instance(n) is True for n in names]
+        kinds = [self._default_image]
+        if gpu and all(gpu):
+            kinds = [batch.EcsMachineImageType.ECS_AL2023_NVIDIA]
+        elif any(gpu) and self._default_image != batch.EcsMachineImageType.ECS_AL2023_NVIDIA:
+            kinds = [self._default_image, batch.EcsMachineImageType.ECS_AL2023_NVIDIA]
+        return [batch.EcsMachineImage(image_type=k) for k in kinds]
 
     @staticmethod
     def _pin_launch_template(env: batch.ManagedEc2EcsComputeEnvironment, template_id: str | None, version: str) -> None:
@@ -423,10 +594,19 @@ class GpuEnvironment(Ec2Environment):
 class EfaEnvironment(BatchEnvironment):
     """On-Demand EC2 for multi-node parallel jobs over the Elastic Fabric Adapter (EFA).
 
-    Builds what EFA needs and the L2 cannot express: a cluster placement group; a security group allowing all traffic
-    to and from itself (child ``EfaSecurityGroup``, attribute ``efa_security_group``); an L1 launch template whose
-    primary interface is ``InterfaceType: efa`` in one subnet (child ``LaunchTemplate``), pinned to its latest version
-    number so that changes roll the environment; and the environment restricted to that subnet.
+    Builds what EFA needs and the L2 cannot express (AWS Batch User Guide, "Run an MNP job with EFA"; EC2 User Guide,
+    "Elastic Fabric Adapter"):
+
+    * a cluster placement group (child ``PlacementGroup``), so every node is in one network spine;
+    * a security group allowing all traffic in from and out to itself, plus outbound to anywhere for images and AWS
+      APIs (child ``EfaSecurityGroup``, attribute ``efa_security_group``);
+    * an L1 launch template (child ``LaunchTemplate``) with one EFA interface per network card of the instance type
+      (e.g. 4 on p4d.24xlarge, 32 on p5.48xlarge), all in one subnet and carrying the security group; IMDSv2 required
+      with hop limit 1; and, unless the image is your own AMI, MIME multi-part user data that installs the EFA
+      software (pinned version, GPG-verified). Its version is pinned so that changes roll the environment;
+    * the environment itself restricted to that subnet, with **no** ``SecurityGroupIds``: AWS Batch rejects security
+      groups on an environment whose launch template has network interfaces (aws-cdk #21577), so the groups live on
+      each interface.
 
     Attributes:
         placement_group, efa_security_group, launch_template: the parts above.
@@ -447,27 +627,41 @@ class EfaEnvironment(BatchEnvironment):
         compute_environment_name: str | None = None,
         enabled: bool = True,
         container_insights: ContainerInsights | None = None,
+        efa_interfaces: int | None = None,
+        user_data: ec2.UserData | None = None,
+        terminate_jobs_on_update: bool = False,
+        job_execution_timeout: Duration | None = None,
+        update_to_latest_image_version: bool = True,
     ) -> None:
         """Args:
         instance_type: one EFA-capable type. Default: c5n.18xlarge (72 vCPUs, 100 Gbps EFA; the type AWS's Batch EFA
             walkthrough uses).
         network / vpc / vpc_subnets: as for :class:`Ec2Environment`; the first selected subnet is used.
         max_vcpus: Default: 512 (seven c5n.18xlarge nodes).
-        images / instance_role / compute_environment_name / enabled / container_insights: as for
-            :class:`Ec2Environment`. Use an image
-            with the EFA driver (the ECS AL2023 images need it installed, e.g. from user data or a custom AMI).
+        images: Default: ECS_AL2023_NVIDIA for NVIDIA GPU types, ECS_AL2023 otherwise; the EFA software is installed
+            at boot from user data. An image with a custom AMI (``EcsMachineImage(image=...)``) is taken to have the
+            EFA software already (no EFA user data is added).
+        efa_interfaces: EFA interfaces to attach, one per network card. Default: every one the instance type has
+            (``model.capacity.efa_interfaces``: 4 on p4d.24xlarge, 32 on p5.48xlarge, 1 on most types), for the
+            type's full network bandwidth.
+        user_data: your own boot commands, run after the EFA installation. Default: none.
+        instance_role / compute_environment_name / enabled / container_insights / terminate_jobs_on_update /
+            job_execution_timeout / update_to_latest_image_version: as for :class:`Ec2Environment`.
         """
         super().__init__(scope, construct_id)
         itype = instance_type or ec2.InstanceType("c5n.18xlarge")
+        type_name = itype.to_string()
         vpc_, subnets, _, problems = self._placement(self, network, vpc, vpc_subnets, None)
-        problems += _rules.efa_instance_type(itype.to_string())
+        problems += _rules.efa_instance_type(type_name)
+        interfaces = efa_interfaces if efa_interfaces is not None else _efa_interfaces_of(type_name)
+        if is_known(interfaces):
+            problems += _rules.efa_interface_count(type_name, interfaces)
         self._common_warnings(self, compute_environment_name, None, problems)
-        machine_images = (
-            list(images)
-            if images is not None
-            else [batch.EcsMachineImage(image_type=batch.EcsMachineImageType.ECS_AL2023)]
-        )
-        self._image_checks(self, machine_images, [itype.to_string()], problems)
+        gpu = _rules.is_gpu_instance(type_name) is True
+        default_image = batch.EcsMachineImageType.ECS_AL2023_NVIDIA if gpu else batch.EcsMachineImageType.ECS_AL2023
+        machine_images = list(images) if images is not None else [batch.EcsMachineImage(image_type=default_image)]
+        self._image_checks(self, machine_images, [type_name], problems)
+        problems += self._update_checks(job_execution_timeout)
         raise_if_any(self, problems)
         selected = vpc_.select_subnets(
             subnet_type=subnets.subnet_type if subnets else None,
@@ -492,6 +686,16 @@ class EfaEnvironment(BatchEnvironment):
         self.efa_security_group.add_ingress_rule(
             self.efa_security_group, ec2.Port.all_traffic(), "EFA: all traffic between the job's nodes"
         )
+        # The L2 drops egress rules once all outbound traffic is allowed, but EFA's OS-bypass traffic only matches
+        # rules that name the group itself (EC2 User Guide, "Prepare an EFA-enabled security group"): an L1 rule.
+        ec2.CfnSecurityGroupEgress(
+            self.efa_security_group,
+            "EfaSelfEgress",
+            group_id=self.efa_security_group.security_group_id,
+            ip_protocol="-1",
+            destination_security_group_id=self.efa_security_group.security_group_id,
+            description="EFA: all traffic between the job's nodes",
+        )
         for rule in self.efa_security_group.node.children:
             if isinstance(rule, ec2.CfnSecurityGroupIngress):
                 acknowledge_in_packs(
@@ -500,20 +704,26 @@ class EfaEnvironment(BatchEnvironment):
                     "EFA requires all traffic to and from the security group itself; the source is this group "
                     "(the job's own nodes), never an address range.",
                 )
+        custom_ami = any(i.image is not None for i in machine_images)
+        parts = [] if custom_ami else [_lt.efa_install_script()]
+        group_ids = [self.efa_security_group.security_group_id]
         self.launch_template = ec2.CfnLaunchTemplate(
             self,
             "LaunchTemplate",
             launch_template_data=ec2.CfnLaunchTemplate.LaunchTemplateDataProperty(
                 network_interfaces=[
                     ec2.CfnLaunchTemplate.NetworkInterfaceProperty(
-                        device_index=0,
+                        network_card_index=card,
+                        device_index=0 if card == 0 else 1,
                         interface_type="efa",
-                        groups=[self.efa_security_group.security_group_id],
+                        groups=group_ids,
                         subnet_id=subnet.subnet_id,
                         delete_on_termination=True,
                     )
+                    for card in range(interfaces if is_known(interfaces) else 1)
                 ],
-                metadata_options=ec2.CfnLaunchTemplate.MetadataOptionsProperty(http_tokens="required"),
+                metadata_options=_lt.metadata_options(),
+                user_data=_lt.encoded(parts, user_data),
             ),
         )
         self.instance_role: iam.IRole = instance_role or InstanceRole(self, "InstanceRole")
@@ -535,20 +745,25 @@ class EfaEnvironment(BatchEnvironment):
             compute_environment_name=compute_environment_name,
             enabled=enabled,
         )
+        cfn = env.node.default_child
+        assert isinstance(cfn, batch.CfnComputeEnvironment)
+        # Groups are on every interface of the launch template; Batch rejects them on the environment as well.
+        cfn.add_property_deletion_override("ComputeResources.SecurityGroupIds")
         Ec2Environment._pin_launch_template(
             env, self.launch_template.ref, self.launch_template.attr_latest_version_number
         )
         self.compute_environment: batch.ManagedEc2EcsComputeEnvironment = env
+        self._update_controls(env, terminate_jobs_on_update, job_execution_timeout, update_to_latest_image_version)
         self._set_container_insights(container_insights)
         self.capacity = EnvironmentCapacity(
             platform="EC2",
             spot=False,
             max_vcpus=max_vcpus if is_known(max_vcpus) else None,
-            shapes=shapes_of([itype.to_string()], []),
-            architectures=frozenset({architecture_of(itype.to_string())}),
-            single_instance_type=itype.to_string(),
+            shapes=shapes_of([type_name], []),
+            architectures=frozenset({architecture_of(type_name)}),
+            single_instance_type=type_name,
             efa=True,
-            instance_types=frozenset({itype.to_string()}),
+            instance_types=frozenset({type_name}),
         )
 
 

@@ -20,6 +20,7 @@ from batch_constructs import (
     GpuEnvironment,
     SpotEnvironment,
 )
+from batch_constructs._internal.defaults import EFA_INSTALLER_KEY_FINGERPRINT, EFA_INSTALLER_VERSION
 
 from .core_stacks import SUBNET_IDS, Built, _build, imported_vpc
 from .helpers import new_app
@@ -192,7 +193,9 @@ def test_efa_launch_template_has_an_efa_interface_in_the_one_subnet(kinds: Built
     assert interface["DeviceIndex"] == 0
     assert interface["Groups"] == [{"Fn::GetAtt": [kinds.logical_id(efa.efa_security_group), "GroupId"]}]
     assert [interface["SubnetId"]] == _resources(kinds, "Efa")["Subnets"]
-    assert data["MetadataOptions"] == {"HttpTokens": "required"}
+    assert interface["NetworkCardIndex"] == 0
+    locked = {"HttpEndpoint": "enabled", "HttpTokens": "required", "HttpPutResponseHopLimit": 1}
+    assert data["MetadataOptions"] == locked
 
 
 def test_efa_environment_pins_the_launch_template_version(kinds: Built) -> None:
@@ -204,10 +207,36 @@ def test_efa_environment_pins_the_launch_template_version(kinds: Built) -> None:
     }
 
 
+def test_efa_environment_has_no_security_groups_beside_the_interfaces(kinds: Built) -> None:
+    # AWS Batch rejects SecurityGroupIds together with a launch template that has NetworkInterfaces (aws-cdk #21577)
+    assert "SecurityGroupIds" not in _resources(kinds, "Efa")
+
+
+def test_efa_security_group_allows_all_traffic_out_to_itself(kinds: Built) -> None:
+    efa: EfaEnvironment = kinds.parts["Efa"]
+    group = {"Fn::GetAtt": [kinds.logical_id(efa.efa_security_group), "GroupId"]}
+    (egress,) = [
+        r["Properties"]
+        for r in kinds.of_type("AWS::EC2::SecurityGroupEgress").values()
+        if r["Properties"]["GroupId"] == group
+    ]
+    assert egress["DestinationSecurityGroupId"] == group
+    assert egress["IpProtocol"] == "-1"
+
+
+def test_efa_user_data_installs_the_pinned_verified_efa_software(kinds: Built) -> None:
+    efa: EfaEnvironment = kinds.parts["Efa"]
+    user_data = kinds.resource(efa.launch_template)["Properties"]["LaunchTemplateData"]["UserData"]["Fn::Base64"]
+    assert user_data.startswith('Content-Type: multipart/mixed; boundary="')
+    assert f"aws-efa-installer-{EFA_INSTALLER_VERSION}.tar.gz" in user_data
+    assert EFA_INSTALLER_KEY_FINGERPRINT in user_data
+    verify, install = user_data.index("gpg --batch --verify"), user_data.index("./efa_installer.sh -y")
+    assert verify < install
+
+
 def test_efa_security_group_allows_all_traffic_from_itself_only(kinds: Built) -> None:
     efa: EfaEnvironment = kinds.parts["Efa"]
     group = {"Fn::GetAtt": [kinds.logical_id(efa.efa_security_group), "GroupId"]}
-    assert _resources(kinds, "Efa")["SecurityGroupIds"] == [group]
     rules = [
         r["Properties"]
         for r in kinds.of_type("AWS::EC2::SecurityGroupIngress").values()

@@ -36,6 +36,8 @@ from batch_constructs import (
     FargateEnvironment,
     FargateSpotEnvironment,
     GpuEnvironment,
+    ImportedJob,
+    JobOverrides,
     LambdaSubmitter,
     MultiNodeJob,
     NodeGroup,
@@ -480,6 +482,11 @@ def upload(c: Ctx, **kwargs: Any) -> S3UploadTrigger:
     return S3UploadTrigger(c.stack, c.id("Upload"), bucket=s3.Bucket(c.stack, c.id("B")), job=c.job(), **kwargs)
 
 
+def ref_job(c: Ctx) -> ContainerJob:
+    """A job whose command reads ``Ref::input``, with no default for it."""
+    return c.job(command=["python", "-m", "work", "Ref::input"])
+
+
 def pipeline(c: Ctx, steps: list[PipelineStep]) -> BatchPipeline:
     return BatchPipeline(c.stack, c.id("Pipe"), steps=steps)
 
@@ -552,6 +559,26 @@ PAIRS: dict[str, tuple[Build, Build]] = {
     "efa-instance-type": (
         lambda c: EfaEnvironment(c.stack, c.id("E"), vpc=c.vpc, instance_type=ec2.InstanceType("t3.micro")),
         lambda c: EfaEnvironment(c.stack, c.id("E"), vpc=c.vpc, instance_type=ec2.InstanceType("c5n.18xlarge")),
+    ),
+    "efa-interfaces": (
+        lambda c: EfaEnvironment(
+            c.stack, c.id("E"), vpc=c.vpc, instance_type=ec2.InstanceType("p4d.24xlarge"), efa_interfaces=5
+        ),
+        lambda c: EfaEnvironment(
+            c.stack, c.id("E"), vpc=c.vpc, instance_type=ec2.InstanceType("p4d.24xlarge"), efa_interfaces=4
+        ),
+    ),
+    "launch-template-merge": (
+        lambda c: c.ec2_env(
+            launch_template=ec2.LaunchTemplate(c.stack, c.id("Lt"), http_tokens=ec2.LaunchTemplateHttpTokens.OPTIONAL)
+        ),
+        lambda c: c.ec2_env(
+            launch_template=ec2.LaunchTemplate(c.stack, c.id("Lt"), http_tokens=ec2.LaunchTemplateHttpTokens.REQUIRED)
+        ),
+    ),
+    "update-timeout": (
+        lambda c: c.ec2_env(job_execution_timeout=cdk.Duration.days(6)),
+        lambda c: c.ec2_env(job_execution_timeout=cdk.Duration.minutes(7200)),
     ),
     "queue-environments": (
         lambda c: c.queue_of(*(fargate_env(c) for _ in range(4))),
@@ -717,6 +744,24 @@ PAIRS: dict[str, tuple[Build, Build]] = {
     ),
     "job-queue": (granted(queue=False), granted(queue=True)),
     "schedule-target": (schedule, lambda c: schedule(c, job=c.job())),
+    "imported-job": (
+        lambda c: ImportedJob(c.stack, c.id("Imp"), job_definition="legacy"),
+        lambda c: ImportedJob(
+            c.stack, c.id("Imp"), job_definition="arn:aws:batch:us-east-1:123456789012:job-definition/legacy:1"
+        ),
+    ),
+    "job-overrides": (
+        lambda c: BatchJobStateMachine(c.stack, c.id("Sm"), job=c.job(), overrides=JobOverrides(attempts=11)),
+        lambda c: BatchJobStateMachine(c.stack, c.id("Sm"), job=c.job(), overrides=JobOverrides(attempts=10)),
+    ),
+    "trigger-unread-parameter": (
+        lambda c: BatchJobStateMachine(c.stack, c.id("Sm"), job=ref_job(c), parameters={"inptu": "x"}),
+        lambda c: BatchJobStateMachine(c.stack, c.id("Sm"), job=ref_job(c), parameters={"input": "x"}),
+    ),
+    "trigger-unset-parameter": (
+        lambda c: schedule(c, job=ref_job(c)),
+        lambda c: schedule(c, job=ref_job(c), parameters={"input": "s3://b/k"}),
+    ),
 }
 
 

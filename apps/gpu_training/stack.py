@@ -7,11 +7,12 @@ Network                BatchNetwork: 2 AZs, 1 NAT gateway, flow logs, S3/DynamoD
 GpuEnvironment         g5/g6 On-Demand, ECS_AL2023_NVIDIA, 0-64 vCPUs
 GpuQueue               -> GpuEnvironment
 SingleGpuJob           1 GPU, 4 vCPUs, 12 GiB, 8 GiB /dev/shm: ``python -m job.launch --steps Ref::steps``
-EfaEnvironment         g5.48xlarge (8 A10G GPUs, 100 Gbps EFA) On-Demand, ECS_AL2023_NVIDIA (or your AMI with the EFA
-                       driver: context ``gpuTraining:efaAmiParameter``), cluster placement group, EFA launch template,
-                       0-768 vCPUs (one 4-node job at a time)
+EfaEnvironment         g5.48xlarge (8 A10G GPUs, 100 Gbps EFA) On-Demand, ECS_AL2023_NVIDIA chosen for the GPU type,
+                       the EFA software installed at boot from launch-template user data, cluster placement group,
+                       security group open to itself only (in and out), 0-768 vCPUs (one 4-node job at a time)
 EfaQueue               -> EfaEnvironment
-DistributedTrainingJob multi-node: 4 nodes x 8 GPUs, main node 0, EFA device, memlock unlimited
+DistributedTrainingJob multi-node: 4 nodes x 8 GPUs, main node 0; the library adds the EFA device, memlock
+                       unlimited and /dev/shm
 DistributedTraining    Step Functions state machine: submitJob.sync of DistributedTrainingJob, failures to SNS
 =====================  ==============================================================================================
 """
@@ -52,9 +53,6 @@ NODES: Final = 4
 EFA_NODE_VCPUS: Final = 192
 #: Default optimizer steps, a job parameter (override at submission: ``--parameters steps=1000``).
 DEFAULT_STEPS: Final = "200"
-#: Context key: the name of an SSM parameter holding the ID of an AMI with the EFA driver (see README.md). Unset, the
-#: EFA nodes run the stock ECS_AL2023_NVIDIA AMI.
-EFA_AMI_PARAMETER_CONTEXT: Final = "gpuTraining:efaAmiParameter"
 
 
 class GpuTrainingStack(cdk.Stack):
@@ -70,14 +68,6 @@ class GpuTrainingStack(cdk.Stack):
     def __init__(self, scope: Construct, construct_id: str, **kwargs: object) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
         image = ecs.ContainerImage.from_asset(str(JOB_DIRECTORY), exclude=["__pycache__", "*.pyc"])
-        nvidia_type = batch.EcsMachineImageType.ECS_AL2023_NVIDIA
-        efa_ami_parameter = self.node.try_get_context(EFA_AMI_PARAMETER_CONTEXT)
-        efa_images = [
-            batch.EcsMachineImage(
-                image_type=nvidia_type,
-                image=ec2.MachineImage.from_ssm_parameter(efa_ami_parameter) if efa_ami_parameter else None,
-            )
-        ]
         command = ["python", "-m", "job.launch", "--steps", "Ref::steps"]
 
         self.network = BatchNetwork(self, "Network")
@@ -102,13 +92,14 @@ class GpuTrainingStack(cdk.Stack):
             timeout=cdk.Duration.hours(2),
         )
 
-        # Multi-node training over EFA: one instance type, one subnet, one cluster placement group.
+        # Multi-node training over EFA: one instance type, one subnet, one cluster placement group. The library picks
+        # ECS_AL2023_NVIDIA for the GPU type and installs the EFA software from user data (pass images= with your own
+        # AMI to skip the installation).
         self.efa_environment = EfaEnvironment(
             self,
             "EfaEnvironment",
             network=self.network,
             instance_type=ec2.InstanceType(EFA_INSTANCE_TYPE),
-            images=efa_images,
             max_vcpus=NODES * EFA_NODE_VCPUS,
         )
         self.efa_queue = BatchQueue(self, "EfaQueue", environments=[self.efa_environment])
@@ -131,13 +122,6 @@ class GpuTrainingStack(cdk.Stack):
             },
             timeout=cdk.Duration.hours(4),
         )
-        # libfabric registers (pins) the buffers EFA reads and writes: the containers need unlimited locked memory.
-        # MultiNodeJob maps the EFA device but sets no ulimit, so add it through the L2 containers it exposes.
-        for node_range in self.distributed_job.job_definition.containers:
-            container = node_range.container
-            assert isinstance(container, batch.EcsEc2ContainerDefinition)
-            container.add_ulimit(name=batch.UlimitName.MEMLOCK, soft_limit=-1, hard_limit=-1)
-
         # Started through Step Functions (submitJob.sync): the execution ends when the main node's container ends, and
         # a failure is published to the state machine's encrypted SNS topic. Input: {"parameters": {"steps": "1000"}}.
         self.training_state_machine = BatchJobStateMachine(self, "DistributedTraining", job=self.distributed_job)

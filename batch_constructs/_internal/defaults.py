@@ -52,3 +52,18 @@ DATA_NONCURRENT_EXPIRATION: Final = Duration.days(90)
 #: The parts of a multipart upload that never completed are billed as storage but invisible in listings; a week is
 #: longer than any upload that is still running.
 ABORT_INCOMPLETE_UPLOADS_AFTER: Final = Duration.days(7)
+
+#: The EFA software installed on EFA nodes from launch-template user data (EC2 User Guide, "Get started with EFA and
+#: MPI/NCCL", step "Install the EFA software", which names 1.50.0 as the current release). Pinned, not ``latest``, so a
+#: new installer reaches instances only through a library release (a new launch-template version, an infrastructure
+#: update). Change it here only.
+EFA_INSTALLER_VERSION: Final = "1.50.0"
+#: The fingerprint AWS publishes for the EFA installer's GPG key; the user data refuses to install a tarball whose
+#: signature does not verify against a key with this fingerprint (EC2 User Guide, same step, "verify the EFA tarball").
+EFA_INSTALLER_KEY_FINGERPRINT: Final = "4E9091BCBB97A96B26B15E59A05480B1DD2D3CCC"
+
+#: Instance metadata (IMDS) of every EC2 instance the library launches: IMDSv2 only (session tokens, so a server-side
+#: request forgery cannot read credentials with one GET) and a response hop limit of 1, so a container on the bridge
+#: network (one hop further) cannot reach the instance role's credentials. ECS gives job containers their own role
+#: credentials and region, so jobs lose nothing (ECS developer guide, "Amazon ECS environment variables").
+IMDS_HOP_LIMIT: Final = 1

@@ -29,19 +29,56 @@ __all__ = ["MultiNodeJob", "NodeGroup"]
 
 @dataclass(frozen=True)
 class NodeGroup:
-    """A range of nodes of a multi-node job (inclusive) that runs its own command or environment."""
+    """A range of nodes of a multi-node job (inclusive) with its own container: command, environment, and optionally
+    its own image, instance type and size (e.g. a small CPU main node and GPU workers).
+
+    Every field left None takes the job's value. Each group is validated like a job: its vCPUs, memory and GPUs must
+    fit its instance type and an environment behind the queue.
+    """
 
     start_node: int
     end_node: int
     command: Sequence[str] | None = None
     environment: Mapping[str, str] | None = None
+    image: ecs.ContainerImage | str | None = None
+    instance_type: ec2.InstanceType | None = None
+    vcpus: float | None = None
+    memory: Size | None = None
+    gpus: int | None = None
+
+
+#: The locked-memory limit EFA needs: libfabric pins (registers) every buffer the adapter reads or writes, so the
+#: container's memlock ulimit must be unlimited (-1) (AWS Batch User Guide, "Run an MNP job with EFA").
+EFA_MEMLOCK = batch.Ulimit(name=batch.UlimitName.MEMLOCK, soft_limit=-1, hard_limit=-1)
+
+
+def efa_shared_memory(memory: Size) -> Size:
+    """``/dev/shm`` of an EFA container: half its memory. NCCL and libfabric exchange data between the processes of a
+    node through shared memory, and Docker's 64 MiB default stops them; the pages count against the container's own
+    memory, so half leaves the rest to the processes."""
+    return Size.mebibytes(int(memory.to_mebibytes()) // 2)
+
+
+def _efa_linux_parameters(scope: Construct, construct_id: str, memory: Size, device: str) -> batch.LinuxParameters:
+    """The EFA device (read, write, mknod) and the shared memory an EFA container needs."""
+    linux = batch.LinuxParameters(scope, construct_id, shared_memory_size=efa_shared_memory(memory))
+    linux.add_devices(
+        batch.Device(
+            host_path=device,
+            container_path=device,
+            permissions=[batch.DevicePermission.READ, batch.DevicePermission.WRITE, batch.DevicePermission.MKNOD],
+        )
+    )
+    return linux
 
 
 class MultiNodeJob(BatchJob):
-    """A multi-node parallel job: ``nodes`` EC2 instances of one type, node 0 (by default) the main node.
+    """A multi-node parallel job: ``nodes`` EC2 instances, node 0 (by default) the main node.
 
-    With ``efa=True`` every container gets ``/dev/infiniband/uverbs0`` (read, write, mknod), as EFA requires. Runs only
-    on managed On-Demand EC2 environments (an :class:`~batch_constructs.compute.EfaEnvironment` for EFA).
+    With EFA (``efa=True``, or the queue's environment is an :class:`~batch_constructs.compute.EfaEnvironment`) every
+    container gets what AWS's EFA guide requires, without the user writing it: the device ``/dev/infiniband/uverbs0``
+    (read, write, mknod), memlock unlimited (ulimit -1) and a shared memory size of half the container's memory. Runs
+    only on managed On-Demand EC2 environments.
 
     Attributes:
         job_definition: the L2 ``batch.MultiNodeJobDefinition`` (child ``Resource``).
@@ -90,7 +127,9 @@ class MultiNodeJob(BatchJob):
         vcpus / memory / gpus: per node container. Default: 1 vCPU, 2 GiB, 0 GPUs.
         efa: map the EFA device into every container. Default: True when the queue's environment is an
             EfaEnvironment.
-        node_groups: per-range commands/environments; must cover 0..nodes-1. Default: one group for all nodes.
+        node_groups: per-range containers (command, environment, image, instance type, vCPUs, memory, GPUs); must
+            cover 0..nodes-1. Default: one group for all nodes. Groups with different instance types are written as
+            each range's ``InstanceTypes`` (the job-level instance type is then left out).
         """
         super().__init__(
             scope,
@@ -107,6 +146,8 @@ class MultiNodeJob(BatchJob):
         self._common_checks(retry_policy, timeout, scheduling_priority, job_definition_name, command, parameters)
         caps = queue.capacities() if isinstance(queue, BatchQueue) else []
         itype = instance_type
+        if itype is None and node_groups and all(g.instance_type is not None for g in node_groups):
+            itype = node_groups[0].instance_type
         if itype is None:
             single = next((c.single_instance_type for _, c in caps if c.single_instance_type), None)
             itype = ec2.InstanceType(single) if single else None
@@ -126,23 +167,32 @@ class MultiNodeJob(BatchJob):
         groups = list(node_groups) if node_groups else [NodeGroup(0, nodes - 1)]
         if is_known(nodes, main_node):
             p += _rules.multinode_ranges(nodes, [(g.start_node, g.end_node) for g in groups], main_node)
-        if is_known(vcpus, memory_mib, gpus):
-            p += _rules.job_resources(vcpus, memory_mib, gpus, "EC2")
-            units = _rules.vcpus_units_warning(vcpus)
-            if units:
-                warn(self, registry.VCPUS_UNITS_WARNING, units)
-        self.requirements = [
-            JobRequirements(
-                "EC2",
-                vcpus,
-                memory_mib,
-                gpus,
-                None,
-                itype.to_string() if itype else None,
-                multinode=True,
-                nodes=nodes if is_known(nodes) else 1,
+        self.requirements = []
+        for group in groups:
+            g_type = group.instance_type or itype
+            g_vcpus = group.vcpus if group.vcpus is not None else vcpus
+            g_memory_mib = int(group.memory.to_mebibytes()) if group.memory is not None else memory_mib
+            g_gpus = group.gpus if group.gpus is not None else gpus
+            if use_efa and group.instance_type is not None:
+                p += _rules.efa_instance_type(group.instance_type.to_string())
+            if is_known(g_vcpus, g_memory_mib, g_gpus):
+                p += _rules.job_resources(g_vcpus, g_memory_mib, g_gpus, "EC2")
+                units = _rules.vcpus_units_warning(g_vcpus)
+                if units:
+                    warn(self, registry.VCPUS_UNITS_WARNING, units)
+            size = group.end_node - group.start_node + 1 if node_groups else nodes
+            self.requirements.append(
+                JobRequirements(
+                    "EC2",
+                    g_vcpus,
+                    g_memory_mib,
+                    g_gpus,
+                    None,
+                    g_type.to_string() if g_type else None,
+                    multinode=True,
+                    nodes=size if is_known(size) and size > 0 else 1,
+                )
             )
-        ]
         if not any("multinode-environment" in x for x in p):
             self._check_fit()
         raise_if_any(self, p)
@@ -150,22 +200,13 @@ class MultiNodeJob(BatchJob):
 
         containers = []
         for index, group in enumerate(groups):
-            linux = None
-            if use_efa:
-                linux = batch.LinuxParameters(self, f"LinuxParameters{index}")
-                linux.add_devices(
-                    batch.Device(
-                        host_path=self.EFA_DEVICE,
-                        container_path=self.EFA_DEVICE,
-                        permissions=[
-                            batch.DevicePermission.READ,
-                            batch.DevicePermission.WRITE,
-                            batch.DevicePermission.MKNOD,
-                        ],
-                    )
-                )
+            g_memory = group.memory if group.memory is not None else memory
+            linux = (
+                _efa_linux_parameters(self, f"LinuxParameters{index}", g_memory, self.EFA_DEVICE) if use_efa else None
+            )
             env = {**(environment or {}), **(group.environment or {})}
             group_command = group.command if group.command is not None else command
+            g_gpus = group.gpus if group.gpus is not None else gpus
             containers.append(
                 batch.MultiNodeContainer(
                     start_node=group.start_node,
@@ -173,10 +214,10 @@ class MultiNodeJob(BatchJob):
                     container=batch.EcsEc2ContainerDefinition(
                         self,
                         f"Container{index}",
-                        image=self._image(image),
-                        cpu=vcpus,
-                        memory=memory,
-                        gpu=gpus or None,
+                        image=self._image(group.image if group.image is not None else image),
+                        cpu=group.vcpus if group.vcpus is not None else vcpus,
+                        memory=g_memory,
+                        gpu=g_gpus or None,
                         command=list(group_command) if group_command else None,
                         environment=env or None,
                         secrets=dict(secrets) if secrets else None,
@@ -184,6 +225,7 @@ class MultiNodeJob(BatchJob):
                         execution_role=self.execution_role,
                         logging=self._logging(),
                         linux_parameters=linux,
+                        ulimits=[EFA_MEMLOCK] if use_efa else None,
                     ),
                 )
             )
@@ -202,6 +244,18 @@ class MultiNodeJob(BatchJob):
             job_definition_name=job_definition_name,
             propagate_tags=propagate_tags,
         )
+        group_types = [(g.instance_type or itype).to_string() for g in groups]
+        cfn_definition = self.job_definition.node.default_child
+        assert isinstance(cfn_definition, batch.CfnJobDefinition)
+        if any(g.instance_type is not None for g in groups) and len(set(group_types)) > 1:
+            # Per-group instance types: each range's InstanceTypes (one element, botocore NodeRangeProperty); the
+            # container-level InstanceType means "every group uses this type", so it is left out.
+            for index, name in enumerate(group_types):
+                prefix = f"NodeProperties.NodeRangeProperties.{index}"
+                cfn_definition.add_property_override(f"{prefix}.InstanceTypes", [name])
+                cfn_definition.add_property_deletion_override(
+                    f"NodeProperties.NodeRangeProperties.{index}.Container.InstanceType"
+                )
         if use_efa:
             # The L2 writes the permissions in lower case; the Batch API (DeviceCgroupPermission) and the AWS Batch EFA
             # guide spell them READ, WRITE, MKNOD.

@@ -159,7 +159,9 @@ GPU_TYPES: Final[dict[str, dict[str, InstanceShape]]] = {
     "g6e": _gpu_family("g6e", [(s, v, gib * 2, g) for s, v, gib, g in _G_SIZES]),
     "p3": _gpu_family("p3", [("2xlarge", 8, 61, 1), ("8xlarge", 32, 244, 4), ("16xlarge", 64, 488, 8)]),
     "p4d": _gpu_family("p4d", [("24xlarge", 96, 1152, 8)]),
+    "p4de": _gpu_family("p4de", [("24xlarge", 96, 1152, 8)]),
     "p5": _gpu_family("p5", [("48xlarge", 192, 2048, 8)]),
+    "p5e": _gpu_family("p5e", [("48xlarge", 192, 2048, 8)]),
 }
 
 #: Instance types known to support EFA (EC2 User Guide, "Elastic Fabric Adapter: supported instance types").
@@ -196,9 +198,34 @@ EFA_TYPES: Final[frozenset[str]] = frozenset(
         "g6.48xlarge",
         "p3dn.24xlarge",
         "p4d.24xlarge",
+        "p4de.24xlarge",
         "p5.48xlarge",
+        "p5e.48xlarge",
+        "trn1.32xlarge",
+        "trn1n.32xlarge",
     }
 )
+
+#: EFA interfaces an instance type can carry, one per network card, for the types with more than one (EC2 User Guide,
+#: "Maximize network bandwidth on Amazon EC2 instances with multiple network cards" (efa-acc-inst-types.html) and the
+#: accelerated-computing "Network specifications" table; the Neuron SDK guide "How to prepare trn1.32xlarge for
+#: multi-node execution" for Trn1). ``aws ec2 describe-instance-types --instance-types TYPE --query
+#: 'InstanceTypes[].NetworkInfo.EfaInfo.MaximumEfaInterfaces'`` answers for any other type. Every other EFA-capable type
+#: has one EFA interface, on network card 0.
+EFA_INTERFACES: Final[dict[str, int]] = {
+    "p4d.24xlarge": 4,
+    "p4de.24xlarge": 4,
+    "p5.48xlarge": 32,
+    "p5e.48xlarge": 32,
+    "trn1.32xlarge": 8,
+    "trn1n.32xlarge": 16,
+}
+
+
+def efa_interfaces(instance_type: str) -> int:
+    """How many EFA interfaces (network cards) an EFA-capable instance type takes: all of them, for full bandwidth."""
+    return EFA_INTERFACES.get(instance_type, 1)
+
 
 #: Families with no EFA-capable size at all (EFA came to the 5th generation with the "n" variants: c5n, m5n, r5n).
 _NO_EFA_FAMILIES: Final[frozenset[str]] = frozenset(

@@ -164,6 +164,33 @@ GPU_IMAGE: Final = _rule(
     limit="NVIDIA driver present",
     source="API_Ec2Configuration imageType",
 )
+LAUNCH_TEMPLATE_MERGE: Final = _rule(
+    "launch-template-merge",
+    summary="a supplied launch template or user data can be merged with the library's locked-down instance metadata",
+    checks=(
+        "a supplied launch template keeps IMDSv2 required and hop limit 1; user data goes either in `user_data` or in "
+        "the template, not both; an imported template cannot take `user_data`"
+    ),
+    limit="HttpTokens required, HttpPutResponseHopLimit 1, one source of user data",
+    source=(
+        "EC2 User Guide: Configure the instance metadata options (IMDSv2, hop limit); AWS Batch User Guide: Use "
+        "Amazon EC2 launch templates (user data in MIME multi-part format)"
+    ),
+)
+UPDATE_TIMEOUT: Final = _rule(
+    "update-timeout",
+    summary="the job execution timeout of an infrastructure update is 1-7200 minutes",
+    checks="`job_execution_timeout` of an EC2 environment (UpdatePolicy.JobExecutionTimeoutMinutes)",
+    limit="1-7200 minutes",
+    source="botocore Batch model: JobExecutionTimeoutMinutes (min 1, max 7200); API_UpdatePolicy",
+)
+EFA_INTERFACES: Final = _rule(
+    "efa-interfaces",
+    summary="an EFA environment attaches 1 to the instance type's maximum EFA interfaces",
+    checks="`efa_interfaces` of an EfaEnvironment against the instance type's network cards",
+    limit="1 to MaximumEfaInterfaces of the type",
+    source="EC2 User Guide: Maximize network bandwidth on Amazon EC2 instances with multiple network cards",
+)
 EFA_INSTANCE_TYPE: Final = _rule(
     "efa-instance-type",
     summary="EFA needs an EFA-capable instance type",
@@ -426,6 +453,34 @@ TRIGGER_QUEUE: Final = _rule(
     limit="a queue",
     source="library API",
 )
+TRIGGER_UNREAD_PARAMETER: Final = _rule(
+    "trigger-unread-parameter",
+    summary="a trigger passes only parameters the job declares (a `Ref::` in its command, or a default)",
+    checks="parameter names a trigger passes, against the job's `Ref::` names and default parameters",
+    limit="declared parameters only",
+    source="API_SubmitJob parameters (an undeclared name is silently ignored)",
+)
+TRIGGER_UNSET_PARAMETER: Final = _rule(
+    "trigger-unset-parameter",
+    summary="a trigger that fixes the parameters gives every `Ref::` without a default a value",
+    checks="`Ref::` names with no default that a trigger with a fixed parameter set leaves out",
+    limit="a value or a default for each",
+    source="Batch User Guide: job definition parameters (an unset `Ref::name` reaches the container as text)",
+)
+JOB_OVERRIDES: Final = _rule(
+    "job-overrides",
+    summary="per-submission overrides are within SubmitJob's limits (attempts 1-10, timeout >= 60 s, tags <= 50)",
+    checks="`JobOverrides` of Step Functions submissions",
+    limit="attempts 1-10, timeout >= 60 s, <= 50 tags, environment names not `AWS_BATCH*`",
+    source="API_SubmitJob (retryStrategy, timeout, tags, containerOverrides)",
+)
+IMPORTED_JOB: Final = _rule(
+    "imported-job",
+    summary="an imported job definition is given as a job definition ARN (or an L2 definition)",
+    checks="`job_definition=` of `ImportedJob`",
+    limit="`arn:...:batch:REGION:ACCOUNT:job-definition/NAME[:REVISION]`",
+    source="Batch API reference: job definition ARN format",
+)
 LAMBDA_SUBMITTER: Final = _rule(
     "lambda-submitter",
     summary=(
@@ -520,6 +575,15 @@ BEST_FIT_WARNING: Final = _warning(
     summary="BEST_FIT waits for one instance type and cannot update in place",
     when="`allocation_strategy=BEST_FIT`",
     why="waits for one instance type, cannot update in place (Spot also needs a Spot Fleet role, created for you)",
+)
+LAUNCH_TEMPLATE_UNVERIFIED_WARNING: Final = _warning(
+    "launch-template-unverified",
+    summary="an imported launch template's instance metadata settings cannot be checked",
+    when="`launch_template=` is an imported template (not an `ec2.LaunchTemplate` of the app)",
+    why=(
+        "the library cannot see or lock down its metadata options; without IMDSv2 and hop limit 1 a job container "
+        "can read the instance role's credentials"
+    ),
 )
 AL2_IMAGE_WARNING: Final = _warning(
     "al2-image",

@@ -10,6 +10,7 @@ tokens are also recognised here (:func:`is_token_text`), so a rule never rejects
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -18,11 +19,14 @@ from typing import Final
 
 from . import registry
 from .capacity import (
+    EFA_INTERFACES,
+    EFA_TYPES,
     FARGATE_MEMORY,
     GPU_TYPES,
     EnvironmentCapacity,
     InstanceShape,
     architecture_of,
+    efa_interfaces,
     efa_support,
     shape_of,
     shapes_of_family,
@@ -874,3 +878,44 @@ def gpu_image(names: Sequence[str], images: Sequence[tuple[str | None, bool]]) -
             "driver",
         )
     ]
+
+
+# ------------------------------------------------------------------------------------- launch templates and updates
+
+#: AWS Batch's bounds and default for UpdatePolicy.JobExecutionTimeoutMinutes (botocore Batch model; CloudFormation
+#: schema default 30).
+UPDATE_TIMEOUT_MINUTES: Final = (1, 7200)
+UPDATE_TIMEOUT_DEFAULT_MINUTES: Final = 30
+
+
+def update_timeout(minutes: float) -> list[str]:
+    """``job_execution_timeout`` of an EC2 environment, in minutes (JobExecutionTimeoutMinutes)."""
+    return int_range(
+        registry.UPDATE_TIMEOUT,
+        "job_execution_timeout (minutes)",
+        minutes,
+        *UPDATE_TIMEOUT_MINUTES,
+        "use Duration.minutes(1) to Duration.days(5), or leave it unset to derive it from the jobs' timeouts",
+    )
+
+
+def derived_update_timeout(job_timeouts_seconds: Iterable[float]) -> int:
+    """The execution timeout (minutes) an infrastructure update grants running jobs: the longest job timeout among
+    the jobs of the queues using the environment, rounded up to whole minutes, never below AWS's default of 30 and
+    never above AWS's maximum of 7200 (five days)."""
+    longest = max((math.ceil(s / 60) for s in job_timeouts_seconds), default=0)
+    return min(max(longest, UPDATE_TIMEOUT_DEFAULT_MINUTES), UPDATE_TIMEOUT_MINUTES[1])
+
+
+def efa_interface_count(instance_type: str, count: int) -> list[str]:
+    """1 to the instance type's EFA interfaces (network cards); unknown types are only checked for at least 1."""
+    known = instance_type in EFA_INTERFACES or instance_type in EFA_TYPES
+    high = efa_interfaces(instance_type) if known else 1_000
+    return int_range(
+        registry.EFA_INTERFACES,
+        f"efa_interfaces for {instance_type}",
+        count,
+        1,
+        high,
+        f"use 1-{high} (leave it unset for all of the type's EFA interfaces)" if known else "use at least 1",
+    )

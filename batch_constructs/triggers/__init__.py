@@ -3,11 +3,12 @@
 from .lambda_submitter import LambdaSubmitter
 from .s3_upload import S3UploadTrigger
 from .schedule import ScheduledJob
-from .stepfunctions import BatchJobStateMachine, BatchPipeline, PipelineStep
+from .stepfunctions import BatchJobStateMachine, BatchPipeline, JobOverrides, PipelineStep
 
 __all__ = [
     "BatchJobStateMachine",
     "BatchPipeline",
+    "JobOverrides",
     "LambdaSubmitter",
     "PipelineStep",
     "S3UploadTrigger",

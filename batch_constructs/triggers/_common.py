@@ -3,23 +3,35 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeAlias
 
 from .._internal.validation import is_known
-from ..jobs import BatchJob
+from ..jobs import BatchJob, ImportedJob
 from ..model import registry
 from ..model import rules as _rules
 from ..queue import BatchQueue
 from ..types import Queue
 
-__all__ = ["array_size_problems", "job_command", "parameter_problems", "queue_problems"]
+#: Any job the triggers submit: one of the library's, or a definition it did not create.
+AnyJob: TypeAlias = BatchJob | ImportedJob
+
+__all__ = [
+    "AnyJob",
+    "array_size_problems",
+    "declared_parameters",
+    "job_command",
+    "job_parameter_problems",
+    "parameter_problems",
+    "queue_problems",
+    "share_problems",
+]
 
 #: Parameter names the job's command can reference as ``Ref::name``.
 _PARAMETER_NAME = re.compile(r"^[A-Za-z0-9_]+$")
 
 
-def job_command(job: BatchJob) -> list[str] | None:
+def job_command(job: AnyJob) -> list[str] | None:
     """The command(s) of ``job``'s containers joined, or None when no container has a known command."""
     definition: Any = job.job_definition
     containers = []
@@ -57,7 +69,7 @@ def parameter_problems(names: Mapping[str, str]) -> list[str]:
     return problems
 
 
-def queue_problems(job: BatchJob, queue: Queue | None, what: str) -> tuple[Queue | None, list[str]]:
+def queue_problems(job: AnyJob, queue: Queue | None, what: str) -> tuple[Queue | None, list[str]]:
     """The queue ``job`` is submitted to (``queue``, else the job's), and why that pairing can never work.
 
     A :class:`~batch_constructs.queue.BatchQueue` is checked with the job-fits-queue rule (platform, size, multi-node);
@@ -89,3 +101,92 @@ def array_size_problems(what: str, array_size: int | None) -> list[str]:
         *_rules.ARRAY_SIZE,
         "use 2-10000 children, or None for a single job (split larger work over several array jobs)",
     )
+
+
+def declared_parameters(job: AnyJob) -> tuple[set[str], set[str]] | None:
+    """``(referenced, defaults)``: the ``Ref::`` names of the job's command and its default parameters.
+
+    None when the job declares nothing checkable (no known command, or a command that is a token, as for a
+    definition imported by ARN): then no parameter rule applies.
+    """
+    command = job_command(job)
+    if command is None or not is_known(*command):
+        return None
+    defaults = getattr(job.job_definition, "parameters", None) or {}
+    referenced = set(re.findall(r"Ref::([A-Za-z0-9_]+)", " ".join(command)))
+    return referenced, {str(k) for k in defaults}
+
+
+def job_parameter_problems(
+    job: AnyJob,
+    what: str,
+    supplied: Mapping[str, object] | None,
+    *,
+    complete: bool,
+    may_be_unread: Sequence[str] = (),
+) -> list[str]:
+    """``trigger-unread-parameter`` and ``trigger-unset-parameter`` for the parameters a trigger passes to ``job``.
+
+    Args:
+        supplied: the parameter names the trigger passes (values are not inspected). None: the parameters come from
+            somewhere the construct cannot see (an execution input), so nothing is checked.
+        complete: True when ``supplied`` is every parameter of every submission (a fixed mapping); then each
+            ``Ref::`` with no default must be in it. False when the submission may add more at run time.
+        may_be_unread: supplied names exempt from the unread check (a trigger's own names that a warning covers).
+    """
+    declared = declared_parameters(job)
+    if declared is None or supplied is None:
+        return []
+    referenced, defaults = declared
+    known = referenced | defaults
+    listing = ", ".join(sorted(known)) or "none"
+    problems = []
+    unread = sorted(n for n in supplied if is_known(n) and n not in known and n not in may_be_unread)
+    if unread:
+        problems.append(
+            registry.TRIGGER_UNREAD_PARAMETER.fix(
+                f"{what} passes {', '.join(map(repr, unread))} to job {job.node.path}, which declares no such "
+                f"parameter (declared: {listing}); AWS Batch ignores it",
+                "correct the name to one the job declares, or add Ref::<name> to the job's command",
+            )
+        )
+    if complete:
+        unset = sorted(referenced - defaults - set(supplied))
+        if unset:
+            problems.append(
+                registry.TRIGGER_UNSET_PARAMETER.fix(
+                    f"{what} leaves {', '.join('Ref::' + n for n in unset)} of job {job.node.path} without a value "
+                    f"and the job has no default for it (declared: {listing}); the literal text reaches the container",
+                    "pass it in parameters=, or give the job a default parameter",
+                )
+            )
+    return problems
+
+
+def share_problems(
+    queue: Queue | None, what: str, share_identifier: str | None, scheduling_priority_override: int | None
+) -> list[str]:
+    """The ``share-identifier`` rule for one submitter, plus the scheduling-priority override's range (0-9999).
+
+    A :class:`~batch_constructs.queue.BatchQueue` knows whether it is fair-share: the identifier is then required,
+    and refused on any other queue. An imported queue cannot be checked beyond the identifier's syntax.
+    """
+    problems: list[str] = []
+    if isinstance(queue, BatchQueue):
+        problems += [
+            p.replace("the submission", f"{what}", 1)
+            for p in _rules.share_identifier(queue.node.path, queue.fair_share, share_identifier)
+        ]
+        if scheduling_priority_override is not None and not queue.fair_share:
+            problems.append(
+                registry.SHARE_IDENTIFIER.fix(
+                    f"{what}: scheduling_priority_override on queue {queue.node.path}, which has no fair-share "
+                    "policy; it would have no effect",
+                    "drop scheduling_priority_override, or give the queue fair_share={...}",
+                )
+            )
+    elif share_identifier is not None:
+        problems += _rules.share_identifier("(imported)", True, share_identifier)
+    if scheduling_priority_override is not None and is_known(scheduling_priority_override):
+        problems += _rules.scheduling_priority(scheduling_priority_override)
+    return problems

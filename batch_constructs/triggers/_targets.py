@@ -19,8 +19,8 @@ from aws_cdk import aws_sqs as sqs
 from .._internal.dlq import allow_rule_to_send
 
 if TYPE_CHECKING:
-    from ..jobs import BatchJob
     from ..types import Queue
+    from ._common import AnyJob
 
 
 def _job_name(rule: events.IRule) -> str:
@@ -35,7 +35,7 @@ class BatchJobTarget:
     """Submit ``job`` to ``queue`` (default: the job's queue) for each matching event.
 
     Args:
-        job: a ContainerJob or MultiNodeJob.
+        job: a ContainerJob, MultiNodeJob or ImportedJob.
         role: the role EventBridge assumes; granted ``batch:SubmitJob`` here (create it with ManagedPolicyRole
             trusting events.amazonaws.com).
         dead_letter_queue: where undeliverable events go.
@@ -49,7 +49,7 @@ class BatchJobTarget:
 
     def __init__(
         self,
-        job: BatchJob,
+        job: AnyJob,
         *,
         role: iam.IRole,
         dead_letter_queue: sqs.IQueue,

@@ -36,12 +36,10 @@ from .._internal import logs as _logs
 from .._internal.compliance import acknowledge, acknowledge_in_packs
 from .._internal.iam import ManagedPolicyRole
 from .._internal.validation import is_known, raise_if_any
-from ..jobs import BatchJob
 from ..model import registry
 from ..model import rules as _rules
-from ..queue import BatchQueue
 from ..types import Queue
-from ._common import parameter_problems
+from ._common import AnyJob, parameter_problems, share_problems
 
 __all__ = ["RUNTIME", "LambdaSubmitter"]
 
@@ -86,7 +84,7 @@ class LambdaSubmitter(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        job: BatchJob,
+        job: AnyJob,
         queue: Queue | None = None,
         code: lambda_.Code | None = None,
         handler: str = "index.handler",
@@ -125,7 +123,8 @@ class LambdaSubmitter(Construct):
         job_name_prefix: start of the submitted jobs' names. Default: this construct's id.
         bucket_parameter / key_parameter: the parameters that receive an S3 object's bucket and key.
             Default: ``bucket`` and ``key``.
-        share_identifier: share identifier of every submission (required by fair-share queues).
+        share_identifier: share identifier of every submission: required when the queue is fair-share, refused
+            otherwise (``share-identifier``; with ``code=`` your code decides, so only its syntax is checked).
             Default: none.
         deduplicate: before submitting a request from a source that repeats (S3, SQS, SNS, EventBridge, or one
             with an ``idempotencyKey``), look for its job - the name holds a hash of the request's identity - on the
@@ -181,13 +180,10 @@ class LambdaSubmitter(Construct):
             problems.append(
                 registry.LAMBDA_SUBMITTER.fix("vpc_subnets or security_groups without vpc", "pass vpc= as well")
             )
-        if isinstance(target, BatchQueue) and target.fair_share and share_identifier is None and code is None:
-            problems.append(
-                registry.SHARE_IDENTIFIER.fix(
-                    f"queue {target.node.path} uses fair share and the submitter passes no share identifier",
-                    "pass share_identifier= (one of the queue's shares)",
-                )
-            )
+        if code is None:
+            problems += share_problems(target, "the submitter", share_identifier, None)
+        elif share_identifier is not None:
+            problems += share_problems(None, "the submitter", share_identifier, None)
         raise_if_any(self, problems)
         assert target is not None
 
@@ -265,7 +261,7 @@ class LambdaSubmitter(Construct):
             # Role's GetAtt (cfn-lint W3005). The policy stays one: Lambda checks the dead-letter permission on create.
             cfn_function.add_override("DependsOn", [Stack.of(self).get_logical_id(cfn_policy)])
 
-    def _acknowledge(self, job: BatchJob, in_vpc: bool, deduplicate: bool) -> None:
+    def _acknowledge(self, job: AnyJob, in_vpc: bool, deduplicate: bool) -> None:
         policy = self.role.managed_policy
         assert policy is not None
         wildcard = ["X-Ray trace upload (xray:PutTraceSegments, xray:PutTelemetryRecords)"]

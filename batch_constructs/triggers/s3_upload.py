@@ -19,6 +19,11 @@ Things worth knowing before using it:
 * The event names a key, and the job runs minutes later: by then the key may hold another upload. Pass
   ``version_parameter=`` (with a versioned bucket) and read that version, so that every upload is processed as it was
   (the file scanner does: a secret uploaded and quickly overwritten is still scanned).
+* A fair-share queue is refused at synth (rule ``share-identifier``): an EventBridge rule's Batch target cannot carry
+  a share identifier (``AWS::Events::Rule`` ``BatchParameters`` has only JobName, JobDefinition, ArrayProperties and
+  RetryStrategy), so every submission would fail. Route uploads through a
+  :class:`~batch_constructs.triggers.LambdaSubmitter` (``share_identifier=``, invoked by S3 or EventBridge) or a
+  :class:`~batch_constructs.triggers.BatchJobStateMachine` (``share_identifier=``) started by a rule instead.
 """
 
 from __future__ import annotations
@@ -38,11 +43,11 @@ from .._internal import dlq as _dlq
 from .._internal.iam import ManagedPolicyRole
 from .._internal.s3 import enable_event_bridge
 from .._internal.validation import is_known, raise_if_any, warn
-from ..jobs import BatchJob
 from ..model import registry
 from ..model import rules as _rules
+from ..queue import BatchQueue
 from ..types import Queue
-from ._common import job_command, parameter_problems
+from ._common import AnyJob, job_command, job_parameter_problems, parameter_problems
 from ._targets import BatchJobTarget
 
 __all__ = ["S3UploadTrigger"]
@@ -139,7 +144,7 @@ class S3UploadTrigger(Construct):
         construct_id: str,
         *,
         bucket: s3.IBucket,
-        job: BatchJob,
+        job: AnyJob,
         queue: Queue | None = None,
         prefixes: Sequence[str] = (),
         suffixes: Sequence[str] = (),
@@ -156,9 +161,10 @@ class S3UploadTrigger(Construct):
         """Args:
         bucket: the bucket to watch. A bucket defined in this app gets its EventBridge notifications turned on here;
             an imported one must have them on already (a warning says so).
-        job: a ContainerJob or MultiNodeJob whose command reads ``Ref::<bucket_parameter>`` and
+        job: a ContainerJob, MultiNodeJob or ImportedJob whose command reads ``Ref::<bucket_parameter>`` and
             ``Ref::<key_parameter>``.
-        queue: Default: the job's queue (one of the two is required).
+        queue: Default: the job's queue (one of the two is required). Not a fair-share queue (see the module
+            docstring).
         prefixes: key prefixes, any of which matches (e.g. ``["incoming/"]``). Default: none (every key).
         suffixes: key suffixes, any of which matches (e.g. ``[".csv", ".csv.gz"]``). With prefixes, a key must match
             a prefix AND a suffix. Default: none (every key).
@@ -193,6 +199,23 @@ class S3UploadTrigger(Construct):
                     "pass queue= here, or queue= to the job",
                 )
             )
+        target = queue or job.queue
+        if isinstance(target, BatchQueue) and target.fair_share:
+            problems.append(
+                registry.SHARE_IDENTIFIER.fix(
+                    f"queue {target.node.path} schedules by fair share, and an EventBridge rule cannot pass the share "
+                    "identifier SubmitJob then requires (AWS::Events::Rule BatchParameters has no such field)",
+                    "submit uploads through LambdaSubmitter(share_identifier=...) with the bucket's notifications, or "
+                    "a BatchJobStateMachine(share_identifier=...) started by an EventBridge rule; or use a queue "
+                    "without fair share",
+                )
+            )
+        passed = {bucket_parameter: "", key_parameter: "", **extra}
+        if version_parameter is not None:
+            passed[version_parameter] = ""
+        problems += job_parameter_problems(
+            job, "S3UploadTrigger", passed, complete=True, may_be_unread=(bucket_parameter, key_parameter)
+        )
         raise_if_any(self, problems)
 
         if not prefixes and not suffixes:

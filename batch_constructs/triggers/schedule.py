@@ -1,9 +1,17 @@
-"""Schedule trigger: an EventBridge rule (cron or rate) that submits a Batch job, or starts a job state machine.
+"""Schedule trigger: an EventBridge rule (cron or rate) that submits a Batch job, or starts a state machine.
 
 The rule's target has a dead-letter queue (events EventBridge could not deliver, e.g. a submission AWS Batch
 rejected) and a retry policy. Submitting directly is the cheapest path (no Step Functions); starting a
-:class:`~batch_constructs.stepfunctions.BatchJobStateMachine` adds waiting for the job, a failure alert and execution
-logs.
+:class:`~batch_constructs.stepfunctions.BatchJobStateMachine`, a
+:class:`~batch_constructs.stepfunctions.BatchPipeline` or any ``sfn.IStateMachine`` adds waiting for the job(s), a
+failure alert and execution logs.
+
+Fair-share queues: an EventBridge rule's Batch target cannot carry a share identifier (``AWS::Events::Rule``
+``BatchParameters`` has only JobName, JobDefinition, ArrayProperties and RetryStrategy), so a direct submission with
+``share_identifier=`` uses an EventBridge Scheduler schedule (child ``Schedule``) whose universal target calls
+``aws-sdk:batch:submitJob`` with the identifier, instead of the rule (child ``Rule``). Schedules without a share
+identifier keep the rule, so existing stacks keep their resources. A state machine carries its own share identifier
+(``BatchJobStateMachine(share_identifier=...)``, ``PipelineStep(share_identifier=...)``).
 """
 
 from __future__ import annotations
@@ -15,19 +23,24 @@ from aws_cdk import Aws, Duration
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as events_targets
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_scheduler_targets as scheduler_targets
 from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from .._internal import dlq as _dlq
 from .._internal.iam import ManagedPolicyRole
 from .._internal.validation import is_known, raise_if_any
-from ..jobs import BatchJob
 from ..model import registry
 from ..model import rules as _rules
 from ..types import Queue
-from ._common import array_size_problems, queue_problems
+from ._common import AnyJob, array_size_problems, job_parameter_problems, queue_problems, share_problems
 from ._targets import BatchJobTarget
-from .stepfunctions import BatchJobStateMachine
+from .stepfunctions import BatchJobStateMachine, BatchPipeline, _batch_job_name
+
+#: What a schedule can start: the library's state machines, or any other.
+StateMachineTarget = BatchJobStateMachine | BatchPipeline | sfn.IStateMachine
 
 __all__ = ["MAX_EVENT_AGE", "RETRY_ATTEMPTS", "ScheduledJob"]
 
@@ -67,13 +80,18 @@ def _retry_problems(retry_attempts: int, max_event_age: Duration) -> list[str]:
 class ScheduledJob(Construct):
     """An EventBridge schedule (child ``Rule``) that submits ``job`` directly, or starts ``state_machine``.
 
+    With ``share_identifier=`` (a fair-share queue) the job is submitted by an EventBridge Scheduler schedule (child
+    ``Schedule``) instead, whose universal target passes the share identifier (see the module docstring).
+
     Attributes:
-        rule: the ``events.Rule``.
-        role: the role EventBridge assumes (child ``Role``, trusting events.amazonaws.com in this account; its grants
-            sit in a managed policy): ``batch:SubmitJob`` on the queue and ``job-definition/NAME:*``, or
-            ``states:StartExecution`` on the state machine.
+        rule: the ``events.Rule``, or None when the job is submitted by ``schedule``.
+        schedule: the ``scheduler.Schedule`` of a fair-share submission, else None.
+        role: the role EventBridge (or EventBridge Scheduler) assumes (child ``Role``, trusting the service in this
+            account; its grants sit in a managed policy): ``batch:SubmitJob`` on the queue and
+            ``job-definition/NAME:*``, or ``states:StartExecution`` on the state machine.
         dead_letter_queue: where undeliverable events go (the given queue, or the child ``DeadLetterQueue``).
-        state_machine: the state machine started, or None when the job is submitted directly.
+        state_machine: the state machine started (as passed), or None when the job is submitted directly.
+        job: the job submitted directly or by a BatchJobStateMachine; None for a pipeline or another state machine.
     """
 
     def __init__(
@@ -81,12 +99,14 @@ class ScheduledJob(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        job: BatchJob | None = None,
+        job: AnyJob | None = None,
         schedule: events.Schedule,
         queue: Queue | None = None,
         parameters: Mapping[str, str] | None = None,
         array_size: int | None = None,
-        state_machine: BatchJobStateMachine | None = None,
+        state_machine: StateMachineTarget | None = None,
+        share_identifier: str | None = None,
+        scheduling_priority_override: int | None = None,
         dead_letter_queue: sqs.IQueue | None = None,
         retry_attempts: int = RETRY_ATTEMPTS,
         max_event_age: Duration = MAX_EVENT_AGE,
@@ -94,8 +114,8 @@ class ScheduledJob(Construct):
         description: str | None = None,
     ) -> None:
         """Args:
-        job: the ContainerJob or MultiNodeJob to run. Required unless ``state_machine`` is given (then it may be
-            omitted, or must be the state machine's job).
+        job: the ContainerJob, MultiNodeJob or ImportedJob to run. Required unless ``state_machine`` is given (then
+            it may be omitted, or must be the BatchJobStateMachine's job).
         schedule: ``events.Schedule.cron(minute="0", hour="3")`` or ``events.Schedule.rate(Duration.hours(6))``
             (UTC).
         queue: Default: the job's queue. Not with ``state_machine`` (the state machine has its queue).
@@ -105,7 +125,13 @@ class ScheduledJob(Construct):
             the scheduled event as input).
         array_size: submit an array job of 2-10,000 children. Default: one job. Not with ``state_machine`` (set it on
             the state machine).
-        state_machine: start this :class:`BatchJobStateMachine` instead of submitting directly. Default: none.
+            A fixed mapping is checked against the job (``trigger-unread-parameter``, ``trigger-unset-parameter``).
+        state_machine: start this :class:`BatchJobStateMachine`, :class:`BatchPipeline` or ``sfn.IStateMachine``
+            instead of submitting directly. Default: none.
+        share_identifier: the share of a direct submission: required when the job's queue is fair-share, refused
+            otherwise (``share-identifier``); switches the direct submission to EventBridge Scheduler. Not with
+            ``state_machine`` (set it on the state machine). Default: none.
+        scheduling_priority_override: 0-9999, with ``share_identifier``. Default: the job definition's priority.
         dead_letter_queue: Default: a new KMS-encrypted, TLS-only queue keeping messages 14 days (child
             ``DeadLetterQueue``).
         retry_attempts: EventBridge delivery retries, 0-185. Default: 8.
@@ -119,11 +145,12 @@ class ScheduledJob(Construct):
         problems += array_size_problems("", array_size)
         target_queue: Queue | None = None
         if state_machine is not None:
-            if job is not None and job is not state_machine.job:
+            own_job = state_machine.job if isinstance(state_machine, BatchJobStateMachine) else None
+            if job is not None and job is not own_job:
+                owner = f" ({own_job.node.path})" if own_job is not None else " (it has no single job)"
                 problems.append(
                     registry.SCHEDULE_TARGET.fix(
-                        f"job {job.node.path} is not the job of state_machine {state_machine.node.path} "
-                        f"({state_machine.job.node.path})",
+                        f"job {job.node.path} is not the job of state_machine {state_machine.node.path}{owner}",
                         "omit job= when passing state_machine=, or pass that state machine's job",
                     )
                 )
@@ -131,9 +158,19 @@ class ScheduledJob(Construct):
                 problems.append(
                     registry.SCHEDULE_TARGET.fix(
                         "queue/array_size given together with state_machine; the state machine decides both",
-                        "set queue/array_size on the BatchJobStateMachine, or drop state_machine to submit directly",
+                        "set queue/array_size on the state machine, or drop state_machine to submit directly",
                     )
                 )
+            if share_identifier is not None or scheduling_priority_override is not None:
+                problems.append(
+                    registry.SCHEDULE_TARGET.fix(
+                        "share_identifier/scheduling_priority_override given together with state_machine; the state "
+                        "machine submits the job",
+                        "pass share_identifier= to the BatchJobStateMachine or to each PipelineStep",
+                    )
+                )
+            if own_job is not None and parameters is not None:
+                problems += job_parameter_problems(own_job, "parameters", parameters, complete=False)
         elif job is None:
             problems.append(
                 registry.SCHEDULE_TARGET.fix("neither job nor state_machine given", "pass job= (or state_machine=)")
@@ -141,22 +178,50 @@ class ScheduledJob(Construct):
         else:
             target_queue, pairing = queue_problems(job, queue, "ScheduledJob")
             problems += pairing
+            if target_queue is not None:
+                problems += share_problems(target_queue, "ScheduledJob", share_identifier, scheduling_priority_override)
+            problems += job_parameter_problems(job, "parameters", parameters or {}, complete=True)
         raise_if_any(self, problems)
 
-        self.state_machine: BatchJobStateMachine | None = state_machine
-        self.job: BatchJob = state_machine.job if state_machine is not None else job  # type: ignore[assignment]
+        machine: sfn.IStateMachine | None = None
+        if isinstance(state_machine, BatchJobStateMachine | BatchPipeline):
+            machine = state_machine.state_machine
+        elif state_machine is not None:
+            machine = state_machine
+        self.state_machine: StateMachineTarget | None = state_machine
+        self.job: AnyJob | None = state_machine.job if isinstance(state_machine, BatchJobStateMachine) else job
+        use_scheduler = state_machine is None and share_identifier is not None
+        service = "scheduler.amazonaws.com" if use_scheduler else "events.amazonaws.com"
         self.role: iam.Role = ManagedPolicyRole(
             self,
             "Role",
             assumed_by=iam.ServicePrincipal(
-                "events.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}
+                service, conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}
             ),
             description=f"batch-constructs: EventBridge schedule {self.node.path}",
         )
         if dead_letter_queue is None:
             dead_letter_queue = _dlq.new_dead_letter_queue(self, "DeadLetterQueue")
         self.dead_letter_queue: sqs.IQueue = dead_letter_queue
-        what = state_machine.node.path if state_machine is not None else self.job.node.path
+        what = state_machine.node.path if state_machine is not None else job.node.path if job is not None else ""
+        self.rule: events.Rule | None = None
+        self.schedule: scheduler.Schedule | None = None
+        if use_scheduler:
+            assert job is not None and target_queue is not None
+            self.schedule = self._fair_share_schedule(
+                job,
+                target_queue,
+                schedule=schedule,
+                parameters=parameters,
+                array_size=array_size,
+                share_identifier=share_identifier,
+                scheduling_priority_override=scheduling_priority_override,
+                retry_attempts=retry_attempts,
+                max_event_age=max_event_age,
+                enabled=enabled,
+                description=(description or f"batch-constructs: runs {what} on a schedule")[:512],
+            )
+            return
         self.rule = events.Rule(
             self,
             "Rule",
@@ -165,9 +230,9 @@ class ScheduledJob(Construct):
             description=(description or f"batch-constructs: runs {what} on a schedule")[:512],
         )
         target: events.IRuleTarget
-        if state_machine is not None:
+        if machine is not None:
             target = events_targets.SfnStateMachine(
-                state_machine.state_machine,
+                machine,
                 role=self.role,
                 dead_letter_queue=self.dead_letter_queue,
                 retry_attempts=retry_attempts,
@@ -181,7 +246,7 @@ class ScheduledJob(Construct):
             target = cast(
                 events.IRuleTarget,
                 BatchJobTarget(
-                    self.job,
+                    job,  # type: ignore[arg-type]
                     role=self.role,
                     dead_letter_queue=self.dead_letter_queue,
                     queue=target_queue,
@@ -194,3 +259,60 @@ class ScheduledJob(Construct):
                 ),
             )
         self.rule.add_target(target)
+
+    def _fair_share_schedule(
+        self,
+        job: AnyJob,
+        queue: Queue,
+        *,
+        schedule: events.Schedule,
+        parameters: Mapping[str, str] | None,
+        array_size: int | None,
+        share_identifier: str | None,
+        scheduling_priority_override: int | None,
+        retry_attempts: int,
+        max_event_age: Duration,
+        enabled: bool,
+        description: str,
+    ) -> scheduler.Schedule:
+        """An EventBridge Scheduler schedule calling SubmitJob with the share identifier (universal target)."""
+        request: dict[str, object] = {
+            "JobName": _batch_job_name(self.node.id),
+            "JobQueue": queue.job_queue_arn,
+            "JobDefinition": job.job_definition_arn,
+            "ShareIdentifier": share_identifier,
+        }
+        if scheduling_priority_override is not None:
+            request["SchedulingPriorityOverride"] = scheduling_priority_override
+        if parameters is not None:
+            request["Parameters"] = dict(parameters)
+        if array_size is not None:
+            request["ArrayProperties"] = {"Size": array_size}
+        # The same narrow statement grant_submit_job adds (queue + job-definition/NAME:*); passed to the target too, or
+        # Universal would add batch:SubmitJob on "*".
+        job.grant_submit_job(self.role, queue)
+        submit = iam.PolicyStatement(
+            actions=["batch:SubmitJob"], resources=[queue.job_queue_arn, job.job_definition_arn_pattern]
+        )
+        key = getattr(self.dead_letter_queue, "encryption_master_key", None)
+        if key is not None:
+            # Scheduler sends to the dead-letter queue as the role, so the role needs the queue's key (exact actions).
+            key.grant(self.role, "kms:GenerateDataKey", "kms:Decrypt")
+        target = scheduler_targets.Universal(
+            service="batch",
+            action="submitJob",
+            role=self.role,
+            policy_statements=[submit],
+            dead_letter_queue=self.dead_letter_queue,
+            retry_attempts=retry_attempts,
+            max_event_age=max_event_age,
+            input=scheduler.ScheduleTargetInput.from_object(request),
+        )
+        return scheduler.Schedule(
+            self,
+            "Schedule",
+            schedule=scheduler.ScheduleExpression.expression(schedule.expression_string),
+            target=target,
+            enabled=enabled,
+            description=description,
+        )

@@ -24,17 +24,29 @@ job definition's default; an input without ``parameters`` submits the job with i
 (AWS Batch's parameters are a string map).
 
 With ``parameters={...}`` the mapping is the job's ``Parameters``: literals, or ``sfn.JsonPath.string_at("$.x")`` to
-read a field of the execution input (the execution then fails if the field is missing).
+read a field of the execution input (the execution then fails if the field is missing). A fixed mapping is checked
+against the job at synth: a name the job does not declare (``trigger-unread-parameter``) or a ``Ref::`` without a
+default left out (``trigger-unset-parameter``) is an error.
+
+Fair share and overrides
+------------------------
+On a fair-share queue every submission needs ``share_identifier=`` (rule ``share-identifier``; refused on other
+queues), optionally with ``scheduling_priority_override=``. Both are written into the task's ``Parameters``
+(``ShareIdentifier``, ``SchedulingPriorityOverride``), which the L2 ``BatchSubmitJob`` does not expose. Per-submission
+overrides (:class:`JobOverrides`: command, environment, vCPUs/memory, attempts, attempt timeout, tags, job name) take
+literals or values of the execution input (``sfn.JsonPath``); literal vCPUs/memory are checked against the queue's
+compute environments with the fit rules.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass
 from typing import Final
 
-from aws_cdk import Aws, CfnResource, Duration, Stack
+from aws_cdk import Aws, CfnResource, Duration, Size, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
@@ -47,11 +59,11 @@ from .._internal import logs as _logs
 from .._internal.compliance import acknowledge
 from .._internal.iam import ManagedPolicyRole
 from .._internal.validation import is_known, raise_if_any
-from ..jobs import BatchJob
 from ..model import registry
 from ..model import rules as _rules
+from ..queue import BatchQueue
 from ..types import Queue
-from ._common import array_size_problems, queue_problems
+from ._common import AnyJob, array_size_problems, job_parameter_problems, queue_problems, share_problems
 
 __all__ = ["THROTTLING_ERRORS", "BatchJobStateMachine", "BatchPipeline", "PipelineStep", "job_state_timeout"]
 
@@ -77,7 +89,7 @@ THROTTLING_ERRORS: Final = ("Batch.AWSBatchException", "Batch.TooManyRequestsExc
 MAX_EXECUTION_SECONDS: Final = 365 * 24 * 3600
 
 
-def job_state_timeout(job: BatchJob, array_size: int | None = None) -> Duration:
+def job_state_timeout(job: AnyJob, array_size: int | None = None) -> Duration:
     """The default timeout of a state that runs ``job``: attempts x the job's timeout, plus :data:`QUEUE_WAIT`.
 
     AWS Batch applies the job timeout to each attempt and makes up to ``retry_attempts`` attempts, so this is the
@@ -105,6 +117,96 @@ def _batch_job_name(text: str) -> str:
 
 
 @dataclass(frozen=True)
+class JobOverrides:
+    """Per-submission changes to a job, for :class:`BatchJobStateMachine` and :class:`PipelineStep`.
+
+    Every field defaults to None: the job definition's value. Fields that take the execution input say so.
+
+    Attributes:
+        command: the container command: a literal list, or ``sfn.JsonPath.list_at("$.command")``.
+        environment: extra environment variables (names not starting with ``AWS_BATCH``, which AWS reserves):
+            values literal or ``sfn.JsonPath.string_at("$.x")``.
+        vcpus / memory_mib: the container's vCPUs and memory (MiB). Literals are checked against the queue's compute
+            environments (``job-fits-queue``) and Fargate's combinations; ``sfn.JsonPath.number_at`` is not checked.
+        attempts: the retry strategy's attempts, 1-10 (literal: Step Functions' Batch integration takes a number).
+        timeout: the attempt timeout (at least 60 s), a ``Duration`` or ``sfn.Timeout.at("$.seconds")``.
+        tags: tags of the submitted job (at most 50), values literal or ``sfn.JsonPath.string_at``.
+        job_name: the submitted job's name, literal (checked) or ``sfn.JsonPath.string_at("$.name")``.
+    """
+
+    command: Sequence[str] | None = None
+    environment: Mapping[str, str] | None = None
+    vcpus: float | None = None
+    memory_mib: int | None = None
+    attempts: int | None = None
+    timeout: Duration | sfn.Timeout | None = None
+    tags: Mapping[str, str] | None = None
+    job_name: str | None = None
+
+    def problems(self, job: AnyJob, queue: Queue, what: str) -> list[str]:
+        """Why these overrides can never work for ``job`` on ``queue`` (``job-overrides``, fit and name rules)."""
+        problems: list[str] = []
+        if self.attempts is not None and is_known(self.attempts):
+            problems += _rules.int_range(
+                registry.JOB_OVERRIDES, f"{what}overrides.attempts", self.attempts, *_rules.RETRY_ATTEMPTS, "use 1-10"
+            )
+        if isinstance(self.timeout, Duration) and is_known(self.timeout.to_seconds()):
+            seconds = self.timeout.to_seconds()
+            if seconds < _rules.TIMEOUT_MIN_SECONDS:
+                problems.append(
+                    registry.JOB_OVERRIDES.fix(
+                        f"{what}overrides.timeout={seconds:g} s; AWS Batch's minimum is {_rules.TIMEOUT_MIN_SECONDS} s",
+                        "use Duration.minutes(1) or more",
+                    )
+                )
+        if self.tags is not None and len(self.tags) > _rules.TAGS_MAX:
+            problems.append(
+                registry.JOB_OVERRIDES.fix(
+                    f"{what}overrides.tags has {len(self.tags)} tags; at most {_rules.TAGS_MAX}", "drop some tags"
+                )
+            )
+        reserved = sorted(k for k in (self.environment or {}) if k.startswith("AWS_BATCH"))
+        if reserved:
+            problems.append(
+                registry.JOB_OVERRIDES.fix(
+                    f"{what}overrides.environment sets {', '.join(reserved)}; AWS Batch reserves AWS_BATCH*",
+                    "use other names",
+                )
+            )
+        if self.job_name is not None and is_known(self.job_name):
+            problems += _rules.job_name(self.job_name)
+        sized = [v for v in (self.vcpus, self.memory_mib) if v is not None]
+        if sized and is_known(*sized):
+            for req in job.requirements:
+                changed = dataclasses.replace(
+                    req,
+                    vcpus=self.vcpus if self.vcpus is not None else req.vcpus,
+                    memory_mib=self.memory_mib if self.memory_mib is not None else req.memory_mib,
+                )
+                problems += _rules.job_resources(changed.vcpus, changed.memory_mib, changed.gpus, changed.platform)
+                if changed.platform == "FARGATE":
+                    problems += _rules.fargate_resources(changed.vcpus, changed.memory_mib)
+                if isinstance(queue, BatchQueue):
+                    problems += _rules.job_fits_queue(changed, queue.node.path, queue.capacities())
+        return problems
+
+    def container_overrides(self) -> tasks.BatchContainerOverrides | None:
+        if self.command is None and self.environment is None and self.vcpus is None and self.memory_mib is None:
+            return None
+        return tasks.BatchContainerOverrides(
+            command=list(self.command) if self.command is not None else None,
+            environment=dict(self.environment) if self.environment is not None else None,
+            vcpus=self.vcpus,
+            memory=Size.mebibytes(self.memory_mib) if self.memory_mib is not None else None,
+        )
+
+    def task_timeout(self) -> sfn.Timeout | None:
+        if self.timeout is None or isinstance(self.timeout, sfn.Timeout):
+            return self.timeout
+        return sfn.Timeout.duration(self.timeout)
+
+
+@dataclass(frozen=True)
 class PipelineStep:
     """One job of a :class:`BatchPipeline`: ``PipelineStep(job, array_size=..., parameters=..., queue=...)``.
 
@@ -117,15 +219,22 @@ class PipelineStep:
         queue: Default: the job's queue.
         name: the state name (at most 80 characters), unique within the pipeline. Default: the job's construct id.
         timeout: the state timeout. Default: :func:`job_state_timeout` of the job and array size.
+        share_identifier: the submission's share identifier: required on a fair-share queue, refused on others
+            (literal or ``sfn.JsonPath.string_at``). Default: none.
+        scheduling_priority_override: 0-9999, fair-share queues only. Default: the job definition's priority.
+        overrides: per-submission changes (:class:`JobOverrides`). Default: none.
     """
 
-    job: BatchJob
+    job: AnyJob
     _: KW_ONLY
     array_size: int | None = None
     parameters: Mapping[str, str] | None = None
     queue: Queue | None = None
     name: str | None = None
     timeout: Duration | None = None
+    share_identifier: str | None = None
+    scheduling_priority_override: int | None = None
+    overrides: JobOverrides | None = None
 
     @property
     def state_name(self) -> str:
@@ -139,13 +248,28 @@ class _SubmitJobSync(tasks.BatchSubmitJob):
     the job definition's) and never writes ``TimeoutSeconds``, so the state itself would wait for ever.
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, state_timeout: Duration, **kwargs: object) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        state_timeout: Duration,
+        fair_share: Mapping[str, object] | None = None,
+        **kwargs: object,
+    ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
         self._state_timeout_seconds = int(state_timeout.to_seconds())
+        self._fair_share = dict(fair_share or {})
 
     def to_state_json(self, query_language: sfn.QueryLanguage | None = None) -> Mapping[object, object]:
         rendered = dict(super().to_state_json(query_language))
         rendered["TimeoutSeconds"] = self._state_timeout_seconds
+        if self._fair_share:
+            # ShareIdentifier / SchedulingPriorityOverride: SubmitJob fields the L2 task has no props for. render_object
+            # writes "Key.$" for JsonPath values, like the L2's own fields.
+            parameters = dict(rendered.get("Parameters") or {})
+            parameters.update(sfn.FieldUtils.render_object(self._fair_share) or {})
+            rendered["Parameters"] = parameters
         return rendered
 
 
@@ -191,7 +315,7 @@ class _JobStateMachineBase(Construct):
         encryption_key: kms.IKey | None,
     ) -> None:
         self._granted: set[tuple[str, str]] = set()
-        self._jobs: dict[str, BatchJob] = {}
+        self._jobs: dict[str, AnyJob] = {}
         self._sync_granted = False
         self.role = _BatchStatesRole(
             self,
@@ -243,15 +367,24 @@ class _JobStateMachineBase(Construct):
         construct_id: str,
         *,
         state_name: str,
-        job: BatchJob,
+        job: AnyJob,
         queue: Queue,
         parameters: Mapping[str, str] | None,
         array_size: int | None,
         timeout: Duration,
         depends_on: Sequence[str] | None = None,
         result_path: str,
+        share_identifier: str | None = None,
+        scheduling_priority_override: int | None = None,
+        overrides: JobOverrides | None = None,
     ) -> tasks.BatchSubmitJob:
         """A ``submitJob.sync`` state with the throttling retry, the Catch and the narrow SubmitJob grant."""
+        fair_share: dict[str, object] = {}
+        if share_identifier is not None:
+            fair_share["ShareIdentifier"] = share_identifier
+        if scheduling_priority_override is not None:
+            fair_share["SchedulingPriorityOverride"] = scheduling_priority_override
+        changes = overrides or JobOverrides()
         payload = (
             sfn.TaskInput.from_object(dict(parameters))
             if parameters is not None
@@ -261,11 +394,16 @@ class _JobStateMachineBase(Construct):
             self,
             construct_id,
             state_timeout=timeout,
+            fair_share=fair_share,
             state_name=state_name,
             job_definition_arn=job.job_definition_arn,
             job_queue_arn=queue.job_queue_arn,
-            job_name=_batch_job_name(job.node.id),
+            job_name=changes.job_name or _batch_job_name(job.node.id),
             payload=payload,
+            container_overrides=changes.container_overrides(),
+            attempts=changes.attempts,
+            task_timeout=changes.task_timeout(),
+            tags=dict(changes.tags) if changes.tags is not None else None,
             array_size=array_size,
             depends_on=[tasks.BatchJobDependency(job_id=d) for d in depends_on] if depends_on else None,
             integration_pattern=sfn.IntegrationPattern.RUN_JOB,
@@ -288,7 +426,7 @@ class _JobStateMachineBase(Construct):
         self._grant_job(job, queue)
         return task
 
-    def _grant_job(self, job: BatchJob, queue: Queue) -> None:
+    def _grant_job(self, job: AnyJob, queue: Queue) -> None:
         key = (job.node.path, queue.node.path)
         if key not in self._granted:
             self._granted.add(key)
@@ -404,18 +542,21 @@ class BatchJobStateMachine(_JobStateMachineBase):
         scope: Construct,
         construct_id: str,
         *,
-        job: BatchJob,
+        job: AnyJob,
         queue: Queue | None = None,
         parameters: Mapping[str, str] | None = None,
         array_size: int | None = None,
         depends_on: Sequence[str] | None = None,
         timeout: Duration | None = None,
+        share_identifier: str | None = None,
+        scheduling_priority_override: int | None = None,
+        overrides: JobOverrides | None = None,
         failure_topic: sns.ITopic | None = None,
         log_retention: logs.RetentionDays | None = None,
         encryption_key: kms.IKey | None = None,
     ) -> None:
         """Args:
-        job: the ContainerJob or MultiNodeJob to run.
+        job: the ContainerJob, MultiNodeJob or ImportedJob to run.
         queue: Default: the job's queue (one of the two is required).
         parameters: the job's ``Parameters``, literals or ``sfn.JsonPath.string_at("$.x")``. Default: the execution
             input's ``parameters`` object, or the job definition's defaults when the input has none.
@@ -425,6 +566,10 @@ class BatchJobStateMachine(_JobStateMachineBase):
         timeout: how long the job state may take, from submission to the end of the job (60 s to 1 year). Default:
             :func:`job_state_timeout`: the job's timeout x its attempts + 4 hours in the queue (1 day when the job
             has no timeout; at least 1 day for an array job). The execution's timeout adds 5 minutes for the alert.
+        share_identifier: the share of every submission, literal or ``sfn.JsonPath.string_at("$.share")``: required
+            when the queue is fair-share, refused otherwise (``share-identifier``). Default: none.
+        scheduling_priority_override: 0-9999, only on a fair-share queue. Default: the job definition's priority.
+        overrides: per-submission changes (:class:`JobOverrides`). Default: none (the job definition as it is).
         failure_topic: where the Catch publishes failures; if it is an imported topic encrypted with a KMS key, also
             grant ``role`` kms:GenerateDataKey and kms:Decrypt on that key. Default: a new topic (child
             ``FailureTopic``) encrypted with ``encryption_key``, whose policy denies non-TLS access; subscribe to it.
@@ -437,9 +582,14 @@ class BatchJobStateMachine(_JobStateMachineBase):
         problems += _timeout_problems("", timeout)
         if depends_on is not None:
             problems += _rules.dependencies(len(depends_on))
+        if target is not None:
+            problems += share_problems(target, "the state machine", share_identifier, scheduling_priority_override)
+            if overrides is not None:
+                problems += overrides.problems(job, target, "")
+        problems += job_parameter_problems(job, "parameters", parameters, complete=True)
         raise_if_any(self, problems)
         assert target is not None
-        self.job: BatchJob = job
+        self.job: AnyJob = job
         self.queue: Queue = target
         self._create_common(failure_topic=failure_topic, log_retention=log_retention, encryption_key=encryption_key)
         state_timeout = timeout or job_state_timeout(job, array_size)
@@ -453,6 +603,9 @@ class BatchJobStateMachine(_JobStateMachineBase):
             timeout=state_timeout,
             depends_on=depends_on,
             result_path="$.job",
+            share_identifier=share_identifier,
+            scheduling_priority_override=scheduling_priority_override,
+            overrides=overrides,
         )
         start = submit if parameters is not None else self._with_default_parameters(submit)
         self._create_machine(
@@ -505,6 +658,12 @@ class BatchPipeline(_JobStateMachineBase):
             problems += pairing
             if target is not None:
                 queues.append(target)
+                problems += share_problems(
+                    target, f"steps[{index}]", step.share_identifier, step.scheduling_priority_override
+                )
+                if step.overrides is not None:
+                    problems += step.overrides.problems(step.job, target, what)
+            problems += job_parameter_problems(step.job, f"steps[{index}].parameters", step.parameters, complete=True)
             problems += array_size_problems(what, step.array_size)
             problems += _timeout_problems(what, step.timeout)
             name = step.state_name
@@ -550,6 +709,9 @@ class BatchPipeline(_JobStateMachineBase):
                     array_size=step.array_size,
                     timeout=step_timeout,
                     result_path=f"$.steps.step{index}",
+                    share_identifier=step.share_identifier,
+                    scheduling_priority_override=step.scheduling_priority_override,
+                    overrides=step.overrides,
                 )
             )
         start = chain if all(step.parameters is not None for step in steps) else self._with_default_parameters(chain)

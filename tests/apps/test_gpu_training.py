@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from apps.gpu_training.stack import EFA_AMI_PARAMETER_CONTEXT, EFA_INSTANCE_TYPE, NODES, GpuTrainingStack
+from apps.gpu_training.stack import EFA_INSTANCE_TYPE, NODES
 from batch_constructs.model.capacity import EFA_TYPES, GPU_TYPES
 
 from ..conftest import SynthesizedApp
-from ..helpers import new_app, resources
+from ..helpers import resources
 
 STACK = "GpuTraining"
 
@@ -100,7 +100,9 @@ def test_efa_environment_is_one_gpu_type_in_a_cluster_placement_group(template: 
     compute = env["Properties"]["ComputeResources"]
     assert compute["Type"] == "EC2"  # On-Demand: multi-node jobs do not run on Spot
     assert compute["InstanceTypes"] == [EFA_INSTANCE_TYPE]
-    assert compute["Ec2Configuration"] == [{"ImageType": "ECS_AL2023_NVIDIA"}]  # no AMI named by context
+    assert compute["Ec2Configuration"] == [{"ImageType": "ECS_AL2023_NVIDIA"}]  # chosen for the GPU type
+    # the security group is on the interface only: Batch rejects it beside launch-template network interfaces
+    assert "SecurityGroupIds" not in compute
     assert compute["PlacementGroup"] == {"Fn::GetAtt": [group_id, "GroupName"]}
     assert len(compute["Subnets"]) == 1  # one subnet, so one AZ, as a cluster placement group requires
     assert compute["MinvCpus"] == 0
@@ -119,7 +121,14 @@ def test_efa_launch_template_attaches_an_efa_interface(template: dict[str, Any])
     assert interface["InterfaceType"] == "efa"
     assert interface["DeviceIndex"] == 0
     assert interface["SubnetId"] == env["Properties"]["ComputeResources"]["Subnets"][0]
-    assert launch_template["Properties"]["LaunchTemplateData"]["MetadataOptions"] == {"HttpTokens": "required"}
+    data = launch_template["Properties"]["LaunchTemplateData"]
+    assert data["MetadataOptions"] == {
+        "HttpEndpoint": "enabled",
+        "HttpTokens": "required",
+        "HttpPutResponseHopLimit": 1,
+    }
+    # no context key needed: the EFA software is installed at boot
+    assert "./efa_installer.sh -y" in data["UserData"]["Fn::Base64"]
 
 
 def test_efa_security_group_lets_the_nodes_talk_to_each_other(template: dict[str, Any]) -> None:
@@ -128,6 +137,9 @@ def test_efa_security_group_lets_the_nodes_talk_to_each_other(template: dict[str
     assert rule["Properties"]["IpProtocol"] == "-1"
     assert rule["Properties"]["GroupId"] == {"Fn::GetAtt": [group_id, "GroupId"]}
     assert rule["Properties"]["SourceSecurityGroupId"] == {"Fn::GetAtt": [group_id, "GroupId"]}
+    [(_, egress)] = resources(template, "AWS::EC2::SecurityGroupEgress").items()
+    assert egress["Properties"]["IpProtocol"] == "-1"
+    assert egress["Properties"]["DestinationSecurityGroupId"] == {"Fn::GetAtt": [group_id, "GroupId"]}
 
 
 def test_distributed_job_is_multi_node_with_gpus_and_the_efa_device(template: dict[str, Any]) -> None:
@@ -165,23 +177,6 @@ def test_distributed_job_fits_one_node(template: dict[str, Any]) -> None:
     assert req["VCPU"] <= shape.vcpus
     assert req["MEMORY"] < shape.memory_mib
     assert req["GPU"] == shape.gpus
-
-
-def test_an_ami_with_the_efa_driver_can_be_named_by_context() -> None:
-    # GIVEN the name of an SSM parameter holding a baked AMI's id (ECS GPU AMI + EFA driver)
-    app = new_app()
-    app.node.set_context(EFA_AMI_PARAMETER_CONTEXT, "/ami/ecs-gpu-efa")
-    # WHEN the stack is built
-    tpl = dict(Template.from_stack(GpuTrainingStack(app, STACK)).to_json())
-    # THEN the EFA environment's image override reads it at deploy time; the GPU environment keeps the stock AMI
-    parameter = next(name for name, p in tpl["Parameters"].items() if p.get("Default") == "/ami/ecs-gpu-efa")
-    assert tpl["Parameters"][parameter]["Type"] == "AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>"
-    _, efa = one(tpl, "AWS::Batch::ComputeEnvironment", "EfaEnvironment")
-    assert efa["Properties"]["ComputeResources"]["Ec2Configuration"] == [
-        {"ImageType": "ECS_AL2023_NVIDIA", "ImageIdOverride": {"Ref": parameter}}
-    ]
-    _, gpu = one(tpl, "AWS::Batch::ComputeEnvironment", "GpuEnvironment")
-    assert gpu["Properties"]["ComputeResources"]["Ec2Configuration"] == [{"ImageType": "ECS_AL2023_NVIDIA"}]
 
 
 def test_efa_queue_serves_only_the_efa_environment(template: dict[str, Any]) -> None:

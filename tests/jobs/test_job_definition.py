@@ -355,8 +355,10 @@ def test_efa_multinode_job_maps_the_efa_device_read_write_mknod(efa: Built) -> N
                 "ContainerPath": "/dev/infiniband/uverbs0",
                 "Permissions": ["READ", "WRITE", "MKNOD"],
             }
-        ]
+        ],
+        "SharedMemorySize": 1024,  # half of the container's 2 GiB
     }
+    assert node_range["Container"]["Ulimits"] == [{"HardLimit": -1, "Name": "memlock", "SoftLimit": -1}]
 
 
 def test_efa_multinode_job_keeps_the_spot_aware_retry_and_timeout(efa: Built) -> None:

@@ -64,8 +64,8 @@ def container_job(stack: cdk.Stack, construct_id: str, queue: BatchQueue | None,
         construct_id,
         image=IMAGE,
         queue=queue,
-        command=["python", "-m", "work", "Ref::input"],
-        parameters={"input": "none"},
+        command=["python", "-m", "work", "Ref::input", "--mode", "Ref::mode"],
+        parameters={"input": "none", "mode": "normal"},
         **kwargs,
     )
 
