@@ -24,8 +24,8 @@ APP_MODULES: tuple[str, ...] = (
 )
 
 
-def add_app(app: cdk.App, module_name: str) -> list[cdk.Stack]:
-    """Add one example app's stacks to ``app``."""
+def add_app(app: cdk.Stage, module_name: str) -> list[cdk.Stack]:
+    """Add one example app's stacks to ``app`` (an App, or a Stage that pins an environment)."""
     module = importlib.import_module(f"{__name__}.{module_name}")
     stacks: list[cdk.Stack] = module.add_to(app)
     return stacks

@@ -9,6 +9,9 @@
 * :class:`InstanceRole`: EC2 container instances (the ECS agent), for EC2 compute environments.
 * :class:`SpotFleetRole`: only for Spot with BEST_FIT, the one strategy that still uses a Spot Fleet.
 
+Job, execution and custom service roles trust their service for this account only (``aws:SourceAccount``), as AWS
+documents for ECS tasks and the Batch service role (confused-deputy protection).
+
 Roles the library creates put their grants in a customer-managed policy rather than an inline one (the NIST, HIPAA and
 PCI DSS packs reject inline policies).
 """
@@ -19,7 +22,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from ._internal.compliance import acknowledge, managed_policy_finding
-from ._internal.iam import ManagedPolicyRole
+from ._internal.iam import ManagedPolicyRole, service_principal
 
 __all__ = ["CustomServiceRole", "ExecutionRole", "InstanceRole", "JobRole", "SpotFleetRole"]
 
@@ -39,7 +42,7 @@ class JobRole(ManagedPolicyRole):
         super().__init__(
             scope,
             construct_id,
-            assumed_by=iam.ServicePrincipal(_ECS_TASKS),
+            assumed_by=service_principal(_ECS_TASKS),
             description=description or "Batch job role: what the job's code may access",
         )
 
@@ -62,7 +65,7 @@ class ExecutionRole(ManagedPolicyRole):
         super().__init__(
             scope,
             construct_id,
-            assumed_by=iam.ServicePrincipal(_ECS_TASKS),
+            assumed_by=service_principal(_ECS_TASKS),
             description=description or "Batch execution role: image pull, own log group, own secrets",
         )
         self._token_acknowledged = False
@@ -143,7 +146,7 @@ class CustomServiceRole(iam.Role):
         super().__init__(
             scope,
             construct_id,
-            assumed_by=iam.ServicePrincipal("batch.amazonaws.com"),
+            assumed_by=service_principal("batch.amazonaws.com"),
             description="AWS Batch service role (custom, instead of the service-linked role)",
             managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name(self.POLICY)],
         )

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, FeatureFlags, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -32,6 +32,8 @@ from ._internal.compliance import acknowledge, acknowledge_in_packs
 from ._internal.iam import ManagedPolicyRole
 from ._internal.logs import default_key
 from ._internal.s3 import enable_event_bridge
+from ._internal.validation import raise_if_any
+from .model import registry
 
 __all__ = [
     "Listing",
@@ -107,6 +109,7 @@ def access_logs_bucket(
         ],
         removal_policy=removal_policy,
     )
+    setattr(bucket, _ACLS_DISABLED, True)
     resource = bucket.node.default_child
     assert isinstance(resource, s3.CfnBucket)
     why = replication_reason or (
@@ -168,6 +171,7 @@ def data_bucket(
     Returns:
         The bucket (``bucket.encryption_key`` is the key).
     """
+    raise_if_any(scope, [_access_logs_flag_problem(scope, construct_id, access_logs)])
     key = encryption_key if encryption_key is not None else default_key(scope)
     lifecycle = (
         [
@@ -207,6 +211,27 @@ def data_bucket(
     )
     acknowledge_in_packs(resource, "S3BucketReplicationEnabled", f"{why} {_REPLICATION_COST}")
     return bucket
+
+
+#: Marks a bucket made by :func:`access_logs_bucket` (object ownership "bucket owner enforced": ACLs disabled).
+_ACLS_DISABLED = "_batch_constructs_acls_disabled"
+#: The aws-cdk feature flag (set by ``cdk init``) that delivers S3 server access logs through a bucket policy.
+_ACCESS_LOGS_FLAG = "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"
+
+
+def _access_logs_flag_problem(scope: Construct, construct_id: str, access_logs: s3.IBucket | None) -> str:
+    """Without :data:`_ACCESS_LOGS_FLAG`, aws-cdk grants log delivery through an ACL, which an ACL-disabled bucket
+    (``access_logs_bucket``'s "bucket owner enforced") rejects at synth with a raw error: name the flag instead."""
+    if access_logs is None or FeatureFlags.of(scope).is_enabled(_ACCESS_LOGS_FLAG):
+        return ""
+    if not getattr(access_logs, _ACLS_DISABLED, False):
+        return ""  # not an access_logs_bucket: an imported bucket's ACL is left alone, a user's bucket is theirs
+    return registry.ACCESS_LOGS_FLAG.fix(
+        f"data_bucket {construct_id!r} logs to {access_logs.node.path}, whose ACLs are disabled, but the app lacks the "
+        f"feature flag {_ACCESS_LOGS_FLAG}, so aws-cdk would grant log delivery through an ACL",
+        f'set context "{_ACCESS_LOGS_FLAG}": true in cdk.json (cdk init does), or build the app with '
+        "batch_constructs.testing.new_app() in unit tests",
+    )
 
 
 def grant_read_objects(

@@ -71,6 +71,46 @@ def _synthesize(module: str, outdir: pathlib.Path) -> None:
     (outdir / "synthesized.ok").touch()
 
 
+#: The environment the pinned variant of every example app is synthesized in.
+PINNED_ENV = cdk.Environment(account="123456789012", region="eu-west-1")
+#: What an AZ lookup returns in that environment: given as context, so the VPC gets real AZ names without a network
+#: call (and not dummy1a/dummy1b, which a missing lookup writes).
+PINNED_AZS = ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+
+
+@pytest.fixture(scope="session")
+def pinned_app(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], SynthesizedApp]:
+    """``pinned_app("movies_importer")``: that app's stacks pinned to :data:`PINNED_ENV`, synthesized once per session.
+
+    The stacks are added under a ``cdk.Stage`` that carries the environment (so the apps need no env parameter): CDK
+    then writes literal account, region and partition where an agnostic stack has pseudo-parameters, as a platform
+    team's pinned stacks do. Zero findings, warnings included, is asserted as for :func:`synth_app`.
+    """
+    from apps import add_app
+    from batch_constructs.compliance import add_compliance_packs, unacknowledged_findings
+
+    cache: dict[str, SynthesizedApp] = {}
+
+    def get(module: str) -> SynthesizedApp:
+        if module not in cache:
+            outdir = tmp_path_factory.mktemp(f"cdk.out.pinned.{module}")
+            app = new_app(outdir=str(outdir))
+            app.node.set_context(
+                f"availability-zones:account={PINNED_ENV.account}:region={PINNED_ENV.region}", PINNED_AZS
+            )
+            stage = cdk.Stage(app, "Pinned", env=PINNED_ENV)
+            add_app(stage, module)
+            add_compliance_packs(app)
+            assembly = app.synth()
+            findings = unacknowledged_findings(assembly.directory)
+            assert findings == [], f"cdk-nag findings in pinned {module} (warnings included): {findings}"
+            stage_assembly = assembly.get_nested_assembly(stage.artifact_id)
+            cache[module] = SynthesizedApp(module, outdir, {s.stack_name: s.template for s in stage_assembly.stacks})
+        return cache[module]
+
+    return get
+
+
 @pytest.fixture(scope="session")
 def all_apps(synth_app: Callable[[str], SynthesizedApp]) -> list[SynthesizedApp]:
     """Every example app, synthesized (each once per session)."""

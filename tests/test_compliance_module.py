@@ -77,6 +77,7 @@ def test_acknowledgement_functions_are_the_librarys_own() -> None:
     assert set(compliance.__all__) == {
         "CONTROL_PACKS",
         "acknowledge",
+        "acknowledge_from_template_metadata",
         "acknowledge_in_packs",
         "add_compliance_packs",
         "unacknowledged_findings",

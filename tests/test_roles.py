@@ -68,7 +68,12 @@ def test_job_and_execution_roles_trust_ecs_tasks_and_carry_no_managed_policy(bui
     props = _role(built, name)
     statements = props["AssumeRolePolicyDocument"]["Statement"]
     assert statements == [
-        {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}}
+        {
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}},
+            "Effect": "Allow",
+            "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+        }
     ]
     assert "ManagedPolicyArns" not in props
     assert "Policies" not in props

@@ -48,6 +48,9 @@ from batch_constructs import (
     ScheduledJob,
     SpotEnvironment,
     SpotFleetRole,
+    access_logs_bucket,
+    data_bucket,
+    testing,
 )
 from batch_constructs.model import registry
 
@@ -492,6 +495,18 @@ def pipeline(c: Ctx, steps: list[PipelineStep]) -> BatchPipeline:
 
 
 Build = Callable[[Ctx], object]
+
+
+def logged_bucket(app: cdk.App) -> Callable[[Ctx], object]:
+    """A data bucket logging to an access-logs bucket, in its own stack of ``app`` (plain, or with the flags)."""
+
+    def build(c: Ctx) -> object:
+        stack = cdk.Stack(app, c.id("Logged"))
+        return data_bucket(stack, "Data", access_logs=access_logs_bucket(stack, "Logs"))
+
+    return build
+
+
 PAIRS: dict[str, tuple[Build, Build]] = {
     "network-existing-vpc": (
         lambda c: BatchNetwork(c.stack, c.id("N"), vpc=c.vpc, max_azs=2),
@@ -762,6 +777,7 @@ PAIRS: dict[str, tuple[Build, Build]] = {
         lambda c: schedule(c, job=ref_job(c)),
         lambda c: schedule(c, job=ref_job(c), parameters={"input": "s3://b/k"}),
     ),
+    "access-logs-flag": (logged_bucket(cdk.App()), logged_bucket(testing.new_app())),
 }
 
 

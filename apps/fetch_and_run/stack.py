@@ -18,6 +18,7 @@ from aws_cdk import aws_ecs as ecs
 from constructs import Construct
 
 from batch_constructs import (
+    BATCH_INTERFACE_ENDPOINTS,
     BatchJobStateMachine,
     BatchPlatform,
     RetryPolicy,
@@ -44,7 +45,9 @@ class FetchAndRunStack(cdk.Stack):
         scripts / access_logs / platform / job / state_machine: what the stack creates.
     """
 
-    def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, nat: bool = True, **kwargs: Any) -> None:
+        """``nat=False``: no NAT gateway; the jobs' isolated subnets reach ECR, ECS and CloudWatch Logs through
+        interface endpoints (:data:`BATCH_INTERFACE_ENDPOINTS`) and S3 through the gateway endpoint."""
         super().__init__(scope, construct_id, **kwargs)
         self.access_logs = access_logs_bucket(self, "AccessLogs")
         # KMS with the stack's key (which also encrypts the logs and the failure topic); every version of every script
@@ -61,7 +64,14 @@ class FetchAndRunStack(cdk.Stack):
 
         # Fargate On-Demand only, and one attempt: the runner cannot know whether a script is safe to run twice, and
         # a Fargate Spot interruption (or any retry) would run it again from the start.
-        self.platform = BatchPlatform(self, "Platform", fargate=True, fargate_spot=False)
+        self.platform = BatchPlatform(
+            self,
+            "Platform",
+            fargate=True,
+            fargate_spot=False,
+            nat_gateways=None if nat else 0,
+            network_options=None if nat else {"interface_endpoints": BATCH_INTERFACE_ENDPOINTS},
+        )
         self.job = self.platform.add_job(
             "RunScript",
             image=ecs.ContainerImage.from_asset(str(JOB_DIR)),

@@ -10,13 +10,24 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_cdk import Acknowledgment, Validations
+from aws_cdk import Acknowledgment, Stack, Validations
 from constructs import IConstruct
 
 
 def acknowledge(construct: IConstruct, finding: str, reason: str) -> None:
     """Acknowledge one finding, e.g. ``AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:...]``."""
     Validations.of(construct).acknowledge(Acknowledgment(id=finding, reason=reason))
+
+
+def resource_finding(scope: IConstruct, arn: str, pack_rule: str = "AwsSolutions::AwsSolutions-IAM5") -> str:
+    """The finding id naming ``arn`` (a string or token) as cdk-nag prints it in the stack of ``scope``.
+
+    The text depends on how the stack is synthesized: in an environment-agnostic stack a ``format_arn`` ARN resolves
+    to ``arn:<AWS::Partition>:batch:<AWS::Region>:<AWS::AccountId>:...``, in a stack pinned to an account and region to
+    ``arn:aws:batch:eu-west-1:123456789012:...``. Computing the id from the value resolved in that stack keeps the
+    acknowledgement matching in both (and in any partition).
+    """
+    return f"{pack_rule}[Resource::{nag_text(Stack.of(scope).resolve(arn))}]"
 
 
 def managed_policy_finding(policy_name: str) -> str:

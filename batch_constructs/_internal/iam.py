@@ -7,8 +7,25 @@ statements in one ``AWS::IAM::ManagedPolicy`` attached to the role, created on t
 
 from __future__ import annotations
 
+from aws_cdk import Aws
 from aws_cdk import aws_iam as iam
 from constructs import Construct
+
+
+def service_principal(service: str, *, source_arn: str | None = None) -> iam.ServicePrincipal:
+    """``service`` (e.g. ``ecs-tasks.amazonaws.com``) acting for this account only: confused-deputy protection.
+
+    The trust carries ``aws:SourceAccount`` = this account, and ``aws:SourceArn`` (``ArnLike``) when the service
+    documents the ARN it sends. AWS documents these keys in the trust policies of: ECS task and task execution roles
+    (Amazon ECS developer guide, "Task IAM role" / "Task execution IAM role"), the AWS Batch service role (AWS Batch
+    user guide, "Cross-service confused deputy prevention"), the flow-logs role (Amazon VPC user guide, "IAM role for
+    publishing flow logs to CloudWatch Logs", SourceArn ``arn:...:ec2:REGION:ACCOUNT:vpc-flow-log/*``) and
+    EventBridge target roles (EventBridge user guide, "Cross-service confused deputy prevention").
+    """
+    conditions: dict[str, object] = {"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}
+    if source_arn is not None:
+        conditions["ArnLike"] = {"aws:SourceArn": source_arn}
+    return iam.ServicePrincipal(service, conditions=conditions)
 
 
 class ManagedPolicyRole(iam.Role):

@@ -20,7 +20,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from .._internal import logs as _logs
-from .._internal.compliance import acknowledge, nag_text
+from .._internal.compliance import acknowledge, resource_finding
 from .._internal.iam import ManagedPolicyRole
 from .._internal.limits import register_stack_checks
 from .._internal.validation import is_known, raise_if_any, validate_later, warn
@@ -173,8 +173,7 @@ class BatchJob(Construct):
         )
         policy = grantee.managed_policy if isinstance(grantee, ManagedPolicyRole) else None
         if policy is not None:
-            resource = nag_text(Stack.of(policy).resolve(self.job_definition_arn_pattern))
-            acknowledge(policy, f"AwsSolutions::AwsSolutions-IAM5[Resource::{resource}]", SUBMIT_REVISIONS_REASON)
+            acknowledge(policy, resource_finding(policy, self.job_definition_arn_pattern), SUBMIT_REVISIONS_REASON)
         return grant
 
     @property

@@ -546,6 +546,13 @@ SCHEDULE_TARGET: Final = _rule(
     limit="exactly one target",
     source="library API",
 )
+ACCESS_LOGS_FLAG: Final = _rule(
+    "access-logs-flag",
+    summary="S3 access logs to an ACL-disabled bucket need the feature flag that delivers them through a bucket policy",
+    checks="`data_bucket(access_logs=...)` with a bucket of this app whose ACLs are disabled",
+    limit="`@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy` true (as `cdk init` sets it)",
+    source="aws-cdk-lib aws_s3 README (server access logging); S3 User Guide: permissions for log delivery",
+)
 PHYSICAL_NAME_WARNING: Final = _warning(
     "physical-name",
     summary="a custom physical name blocks replacement (or is shared between stacks)",

@@ -40,7 +40,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from .._internal import dlq as _dlq
-from .._internal.iam import ManagedPolicyRole
+from .._internal.iam import ManagedPolicyRole, service_principal
 from .._internal.s3 import enable_event_bridge
 from .._internal.validation import is_known, raise_if_any, warn
 from ..model import registry
@@ -261,7 +261,7 @@ class S3UploadTrigger(Construct):
         self.role: iam.IRole = ManagedPolicyRole(
             self,
             "Role",
-            assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
+            assumed_by=service_principal("events.amazonaws.com"),
             description="Lets EventBridge submit one Batch job definition to one queue when an object is uploaded",
         )
 

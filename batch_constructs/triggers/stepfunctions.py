@@ -56,7 +56,7 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct, IConstruct
 
 from .._internal import logs as _logs
-from .._internal.compliance import acknowledge
+from .._internal.compliance import acknowledge, resource_finding
 from .._internal.iam import ManagedPolicyRole
 from .._internal.validation import is_known, raise_if_any
 from ..model import registry
@@ -441,7 +441,7 @@ class _JobStateMachineBase(Construct):
             self.role.add_to_principal_policy(
                 iam.PolicyStatement(
                     actions=["batch:TerminateJob"],
-                    resources=[Stack.of(self).format_arn(service="batch", resource="job", resource_name="*")],
+                    resources=[self._job_arn_pattern()],
                 )
             )
 
@@ -482,6 +482,10 @@ class _JobStateMachineBase(Construct):
             # RoleArn (cfn-lint W3005). The policy must stay one: creation checks the logging permissions.
             cfn_machine.add_override("DependsOn", [Stack.of(self).get_logical_id(cfn_policy)])
 
+    def _job_arn_pattern(self) -> str:
+        """Every Batch job of this account and region: ``arn:PARTITION:batch:REGION:ACCOUNT:job/*``."""
+        return Stack.of(self).format_arn(service="batch", resource="job", resource_name="*")
+
     def _acknowledge(self, policy: IConstruct) -> None:
         acknowledge(
             policy,
@@ -492,7 +496,7 @@ class _JobStateMachineBase(Construct):
         )
         acknowledge(
             policy,
-            "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:batch:<AWS::Region>:<AWS::AccountId>:job/*]",
+            resource_finding(policy, self._job_arn_pattern()),
             "batch:TerminateJob lets Step Functions stop the job it submitted when the state times out or the "
             "execution is stopped; job ids exist only at run time, so the resource is job/* in this account and "
             "region (Step Functions' documented policy for the .sync Batch integration).",

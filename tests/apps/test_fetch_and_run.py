@@ -49,8 +49,8 @@ def definition(tpl: dict[str, Any]) -> str:
     return "".join(text(p) for p in parts)
 
 
-def test_the_app_adds_one_stack_named_fetch_and_run(app: SynthesizedApp) -> None:
-    assert sorted(app.templates) == [STACK]
+def test_the_app_adds_fetch_and_run_and_its_no_nat_variant(app: SynthesizedApp) -> None:
+    assert sorted(app.templates) == [STACK, f"{STACK}NoNat"]
 
 
 def test_jobs_run_on_fargate_on_demand_only(tpl: dict[str, Any]) -> None:

@@ -239,6 +239,9 @@ ACKNOWLEDGED_PATHS = {
     "DistributedTraining/Role/Policy",
     "SingleGpuJob/ExecutionRole/Policy",
     "DistributedTrainingJob/ExecutionRole/Policy",
+    # aws-cdk's default-security-group restriction, acknowledged for audits of the template alone (BatchNetwork)
+    "Network/Vpc/Resource",
+    "Custom::VpcRestrictDefaultSGCustomResourceProvider",
 }
 NAG_PACKS = ("AwsSolutions::", "NIST.800.53.R5::", "HIPAA.Security::", "PCI.DSS.321::", "Serverless::")
 

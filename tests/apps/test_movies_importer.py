@@ -241,6 +241,26 @@ EXPECTED_ACKNOWLEDGEMENTS = {
         "ImportStateMachine/Role/Policy",
         "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:batch:<AWS::Region>:<AWS::AccountId>:job/*]",
     ),
+    # aws-cdk's default-security-group restriction, for audits of the template alone (BatchNetwork).
+    *(
+        ("Platform/Network/Vpc/Resource", f"{pack}::{pack}-VPCDefaultSecurityGroupClosed")
+        for pack in ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")
+    ),
+    *(
+        ("Custom::VpcRestrictDefaultSGCustomResourceProvider", finding)
+        for finding in (
+            "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+            "AWSLambdaBasicExecutionRole]",
+            *(
+                f"{pack}::{pack}-{rule}"
+                for pack in ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")
+                for rule in ("IAMNoInlinePolicy", "LambdaInsideVPC")
+            ),
+            *(f"{pack}::{pack}-LambdaDLQ" for pack in ("NIST.800.53.R5", "HIPAA.Security", "Serverless")),
+            *(f"{pack}::{pack}-LambdaConcurrency" for pack in ("NIST.800.53.R5", "HIPAA.Security")),
+            "Serverless::Serverless-LambdaTracing",
+        )
+    ),
 }
 PACKS = ("AwsSolutions", "NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321", "Serverless")
 

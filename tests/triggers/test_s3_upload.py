@@ -334,7 +334,12 @@ def test_given_dead_letter_queue_is_used(built: Built) -> None:
 def test_role_trusts_eventbridge_and_may_submit_only_this_job_to_this_queue(built: Built) -> None:
     role = built.resource(built.default.role)["Properties"]
     assert role["AssumeRolePolicyDocument"]["Statement"] == [
-        {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}}
+        {
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}},
+            "Effect": "Allow",
+            "Principal": {"Service": "events.amazonaws.com"},
+        }
     ]
     assert "Policies" not in role and "ManagedPolicyArns" not in role
     (statement,) = built.statements(built.default)
