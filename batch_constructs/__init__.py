@@ -17,6 +17,13 @@ __version__ = "0.1.0"
 
 #: Public name -> the module that defines it (relative to this package).
 _EXPORTS: dict[str, str] = {
+    "NetworkOptions": ".platform",
+    "MultiContainerJob": ".jobs",
+    "InstanceShape": ".model.capacity",
+    "FireLens": ".jobs",
+    "EnvironmentCapacity": ".model.capacity",
+    "DependencyCondition": ".types",
+    "Container": ".jobs",
     "BATCH_INTERFACE_ENDPOINTS": ".network",
     "BatchAlerts": ".monitoring",
     "BatchConfigurationError": ".errors",
@@ -35,6 +42,10 @@ _EXPORTS: dict[str, str] = {
     "Ec2Environment": ".compute",
     "EfaEnvironment": ".compute",
     "ExecutionRole": ".roles",
+    "ImportedQueue": ".queue",
+    "KnownQueue": ".queue",
+    "PlatformContract": ".model.contract",
+    "QueueContract": ".model.contract",
     "FargateEnvironment": ".compute",
     "FargateSpotEnvironment": ".compute",
     "GpuEnvironment": ".compute",
@@ -54,6 +65,8 @@ _EXPORTS: dict[str, str] = {
     "data_bucket": ".storage",
     "grant_read_objects": ".storage",
     "grant_write_objects": ".storage",
+    "import_queue": ".contract",
+    "publish_contract": ".contract",
     "stack_encryption_key": ".storage",
 }
 
@@ -69,22 +82,33 @@ __all__ = [
     "BatchPipeline",
     "BatchPlatform",
     "BatchQueue",
+    "Container",
     "ContainerJob",
     "CustomServiceRole",
+    "DependencyCondition",
     "Ec2Environment",
     "EfaEnvironment",
+    "EnvironmentCapacity",
     "ExecutionRole",
     "FargateEnvironment",
     "FargateSpotEnvironment",
+    "FireLens",
     "GpuEnvironment",
     "ImportedJob",
+    "ImportedQueue",
     "InstanceRole",
+    "InstanceShape",
     "JobOverrides",
     "JobRole",
+    "KnownQueue",
     "LambdaSubmitter",
+    "MultiContainerJob",
     "MultiNodeJob",
+    "NetworkOptions",
     "NodeGroup",
     "PipelineStep",
+    "PlatformContract",
+    "QueueContract",
     "RetryCondition",
     "RetryPolicy",
     "S3UploadTrigger",
@@ -96,6 +120,8 @@ __all__ = [
     "data_bucket",
     "grant_read_objects",
     "grant_write_objects",
+    "import_queue",
+    "publish_contract",
     "stack_encryption_key",
 ]
 
@@ -109,12 +135,26 @@ if TYPE_CHECKING:  # what mypy and IDEs see; at run time __getattr__ below impor
         GpuEnvironment,
         SpotEnvironment,
     )
+    from .contract import import_queue, publish_contract
     from .errors import BatchConfigurationError
-    from .jobs import BatchJob, ContainerJob, ImportedJob, MultiNodeJob, NodeGroup, RetryCondition, RetryPolicy
+    from .jobs import (
+        BatchJob,
+        Container,
+        ContainerJob,
+        FireLens,
+        ImportedJob,
+        MultiContainerJob,
+        MultiNodeJob,
+        NodeGroup,
+        RetryCondition,
+        RetryPolicy,
+    )
+    from .model.capacity import EnvironmentCapacity, InstanceShape
+    from .model.contract import PlatformContract, QueueContract
     from .monitoring import BatchAlerts, BatchJobMetrics
     from .network import BATCH_INTERFACE_ENDPOINTS, BatchNetwork
-    from .platform import BatchPlatform
-    from .queue import BatchQueue
+    from .platform import BatchPlatform, NetworkOptions
+    from .queue import BatchQueue, ImportedQueue, KnownQueue
     from .roles import CustomServiceRole, ExecutionRole, InstanceRole, JobRole, SpotFleetRole
     from .storage import (
         access_logs_bucket,
@@ -132,6 +172,7 @@ if TYPE_CHECKING:  # what mypy and IDEs see; at run time __getattr__ below impor
         S3UploadTrigger,
         ScheduledJob,
     )
+    from .types import DependencyCondition
 
 
 def __getattr__(name: str) -> object:

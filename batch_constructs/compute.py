@@ -20,7 +20,7 @@ infrastructure updates happen in place), min vCPUs 0 (nothing runs, nothing is b
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal, TypeAlias
+from typing import Literal, TypeAlias
 
 import jsii
 from aws_cdk import Duration, IResolveContext, IStableNumberProducer, Lazy
@@ -34,6 +34,7 @@ from ._internal import defaults as _defaults
 from ._internal import launch_template as _lt
 from ._internal.compliance import acknowledge_in_packs
 from ._internal.limits import register_stack_checks
+from ._internal.types_check import OneOf, SeqOf, check_types
 from ._internal.validation import is_known, raise_if_any, warn
 from .model import registry
 from .model import rules as _rules
@@ -322,6 +323,18 @@ class FargateEnvironment(BatchEnvironment):
             the account's ECS ``containerInsights`` setting applies (off unless changed). Insights metrics are billed
             as custom metrics.
         """
+        check_types(
+            f"{scope.node.path}/{construct_id}",
+            [
+                ("network", network, BatchNetwork),
+                ("vpc_subnets", vpc_subnets, ec2.SubnetSelection),
+                ("spot", spot, bool),
+                ("max_vcpus", max_vcpus, int),
+                ("compute_environment_name", compute_environment_name, str),
+                ("enabled", enabled, bool),
+                ("container_insights", container_insights, OneOf(("ENABLED", "ENHANCED", "DISABLED"))),
+            ],
+        )
         super().__init__(scope, construct_id)
         vpc_, subnets, groups, problems = self._placement(self, network, vpc, vpc_subnets, security_groups)
         self._common_warnings(self, compute_environment_name, service_role, problems)
@@ -362,8 +375,40 @@ class FargateSpotEnvironment(FargateEnvironment):
     Put it first in a queue and a :class:`FargateEnvironment` second for On-Demand fallback.
     """
 
-    def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
-        super().__init__(scope, construct_id, spot=True, **kwargs)
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        network: BatchNetwork | None = None,
+        vpc: ec2.IVpc | None = None,
+        vpc_subnets: ec2.SubnetSelection | None = None,
+        security_groups: Sequence[ec2.ISecurityGroup] | None = None,
+        max_vcpus: int = _defaults.MAX_VCPUS,
+        compute_environment_name: str | None = None,
+        service_role: iam.IRole | None = None,
+        enabled: bool = True,
+        container_insights: ContainerInsights | None = None,
+    ) -> None:
+        """Args:
+        network / vpc / vpc_subnets / security_groups / max_vcpus / compute_environment_name / service_role /
+            enabled / container_insights: as for :class:`FargateEnvironment`. Default: as there (max_vcpus 256, the
+            service-linked role, enabled, the account's Container Insights setting).
+        """
+        super().__init__(
+            scope,
+            construct_id,
+            network=network,
+            vpc=vpc,
+            vpc_subnets=vpc_subnets,
+            security_groups=security_groups,
+            spot=True,
+            max_vcpus=max_vcpus,
+            compute_environment_name=compute_environment_name,
+            service_role=service_role,
+            enabled=enabled,
+            container_insights=container_insights,
+        )
 
 
 class Ec2Environment(BatchEnvironment):
@@ -444,6 +489,24 @@ class Ec2Environment(BatchEnvironment):
         spot_fleet_role: Default: a new :class:`~batch_constructs.roles.SpotFleetRole` when Spot uses BEST_FIT.
         compute_environment_name / service_role / enabled / container_insights: as for :class:`FargateEnvironment`.
         """
+        check_types(
+            f"{scope.node.path}/{construct_id}",
+            [
+                ("network", network, BatchNetwork),
+                ("vpc_subnets", vpc_subnets, ec2.SubnetSelection),
+                ("instance_types", instance_types, SeqOf(ec2.InstanceType)),
+                ("instance_classes", instance_classes, SeqOf(ec2.InstanceClass)),
+                ("spot", spot, bool),
+                ("allocation_strategy", allocation_strategy, batch.AllocationStrategy),
+                ("spot_bid_percentage", spot_bid_percentage, int),
+                ("min_vcpus", min_vcpus, int),
+                ("max_vcpus", max_vcpus, int),
+                ("images", images, SeqOf(batch.EcsMachineImage)),
+                ("compute_environment_name", compute_environment_name, str),
+                ("enabled", enabled, bool),
+                ("container_insights", container_insights, OneOf(("ENABLED", "ENHANCED", "DISABLED"))),
+            ],
+        )
         super().__init__(scope, construct_id)
         vpc_, subnets, groups, problems = self._placement(self, network, vpc, vpc_subnets, security_groups)
         self._common_warnings(self, compute_environment_name, service_role, problems)
@@ -576,8 +639,71 @@ class SpotEnvironment(Ec2Environment):
 
     _default_classes = SPOT_CLASSES
 
-    def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
-        super().__init__(scope, construct_id, spot=True, **kwargs)
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        network: BatchNetwork | None = None,
+        vpc: ec2.IVpc | None = None,
+        vpc_subnets: ec2.SubnetSelection | None = None,
+        security_groups: Sequence[ec2.ISecurityGroup] | None = None,
+        instance_types: Sequence[ec2.InstanceType] = (),
+        instance_classes: Sequence[ec2.InstanceClass] | None = None,
+        allocation_strategy: batch.AllocationStrategy | None = None,
+        spot_bid_percentage: int | None = None,
+        min_vcpus: int = 0,
+        max_vcpus: int = _defaults.MAX_VCPUS,
+        images: Sequence[batch.EcsMachineImage] | None = None,
+        launch_template: ec2.ILaunchTemplate | None = None,
+        placement_group: ec2.IPlacementGroup | None = None,
+        instance_role: iam.IRole | None = None,
+        spot_fleet_role: iam.IRole | None = None,
+        compute_environment_name: str | None = None,
+        service_role: iam.IRole | None = None,
+        enabled: bool = True,
+        container_insights: ContainerInsights | None = None,
+        user_data: ec2.UserData | None = None,
+        terminate_jobs_on_update: bool = False,
+        job_execution_timeout: Duration | None = None,
+        update_to_latest_image_version: bool = True,
+    ) -> None:
+        """Args:
+        instance_classes: Default: m5, m6i, m7i, c5, c6i, c7i, r5, r6i, r7i (many Spot pools to choose from).
+        allocation_strategy: Default: SPOT_PRICE_CAPACITY_OPTIMIZED (fewest interruptions at a low price).
+        network / vpc / vpc_subnets / security_groups / instance_types / spot_bid_percentage / min_vcpus / max_vcpus /
+            images / launch_template / placement_group / instance_role / spot_fleet_role / compute_environment_name /
+            service_role / enabled / container_insights / user_data / terminate_jobs_on_update / job_execution_timeout /
+            update_to_latest_image_version: as for :class:`Ec2Environment`.
+        """
+        super().__init__(
+            scope,
+            construct_id,
+            network=network,
+            vpc=vpc,
+            vpc_subnets=vpc_subnets,
+            security_groups=security_groups,
+            instance_types=instance_types,
+            instance_classes=instance_classes,
+            spot=True,
+            allocation_strategy=allocation_strategy,
+            spot_bid_percentage=spot_bid_percentage,
+            min_vcpus=min_vcpus,
+            max_vcpus=max_vcpus,
+            images=images,
+            launch_template=launch_template,
+            placement_group=placement_group,
+            instance_role=instance_role,
+            spot_fleet_role=spot_fleet_role,
+            compute_environment_name=compute_environment_name,
+            service_role=service_role,
+            enabled=enabled,
+            container_insights=container_insights,
+            user_data=user_data,
+            terminate_jobs_on_update=terminate_jobs_on_update,
+            job_execution_timeout=job_execution_timeout,
+            update_to_latest_image_version=update_to_latest_image_version,
+        )
 
 
 class GpuEnvironment(Ec2Environment):
@@ -587,8 +713,74 @@ class GpuEnvironment(Ec2Environment):
     _default_image = batch.EcsMachineImageType.ECS_AL2023_NVIDIA
     _gpu_environment = True
 
-    def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
-        super().__init__(scope, construct_id, **kwargs)
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        network: BatchNetwork | None = None,
+        vpc: ec2.IVpc | None = None,
+        vpc_subnets: ec2.SubnetSelection | None = None,
+        security_groups: Sequence[ec2.ISecurityGroup] | None = None,
+        instance_types: Sequence[ec2.InstanceType] = (),
+        instance_classes: Sequence[ec2.InstanceClass] | None = None,
+        spot: bool = False,
+        allocation_strategy: batch.AllocationStrategy | None = None,
+        spot_bid_percentage: int | None = None,
+        min_vcpus: int = 0,
+        max_vcpus: int = _defaults.MAX_VCPUS,
+        images: Sequence[batch.EcsMachineImage] | None = None,
+        launch_template: ec2.ILaunchTemplate | None = None,
+        placement_group: ec2.IPlacementGroup | None = None,
+        instance_role: iam.IRole | None = None,
+        spot_fleet_role: iam.IRole | None = None,
+        compute_environment_name: str | None = None,
+        service_role: iam.IRole | None = None,
+        enabled: bool = True,
+        container_insights: ContainerInsights | None = None,
+        user_data: ec2.UserData | None = None,
+        terminate_jobs_on_update: bool = False,
+        job_execution_timeout: Duration | None = None,
+        update_to_latest_image_version: bool = True,
+    ) -> None:
+        """Args:
+        instance_classes: Default: g5, g6 (NVIDIA A10G, L4). Every type and family must have GPUs.
+        images: Default: ECS_AL2023_NVIDIA (the NVIDIA driver and container toolkit).
+        spot: Spot GPUs instead of On-Demand. Default: False (GPU Spot capacity is scarce).
+        network / vpc / vpc_subnets / security_groups / instance_types / allocation_strategy / spot_bid_percentage /
+            min_vcpus / max_vcpus / launch_template / placement_group / instance_role / spot_fleet_role /
+            compute_environment_name / service_role / enabled / container_insights / user_data /
+            terminate_jobs_on_update / job_execution_timeout / update_to_latest_image_version: as for
+            :class:`Ec2Environment`.
+        """
+        super().__init__(
+            scope,
+            construct_id,
+            network=network,
+            vpc=vpc,
+            vpc_subnets=vpc_subnets,
+            security_groups=security_groups,
+            instance_types=instance_types,
+            instance_classes=instance_classes,
+            spot=spot,
+            allocation_strategy=allocation_strategy,
+            spot_bid_percentage=spot_bid_percentage,
+            min_vcpus=min_vcpus,
+            max_vcpus=max_vcpus,
+            images=images,
+            launch_template=launch_template,
+            placement_group=placement_group,
+            instance_role=instance_role,
+            spot_fleet_role=spot_fleet_role,
+            compute_environment_name=compute_environment_name,
+            service_role=service_role,
+            enabled=enabled,
+            container_insights=container_insights,
+            user_data=user_data,
+            terminate_jobs_on_update=terminate_jobs_on_update,
+            job_execution_timeout=job_execution_timeout,
+            update_to_latest_image_version=update_to_latest_image_version,
+        )
 
 
 class EfaEnvironment(BatchEnvironment):

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TypedDict
 
+from aws_cdk import Duration, Size
+from aws_cdk import aws_batch as batch
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
@@ -19,10 +24,24 @@ from .compute import (
     GpuEnvironment,
     SpotEnvironment,
 )
-from .jobs import ContainerJob
+from .jobs import ContainerJob, RetryPolicy
 from .model import registry
 from .network import BatchNetwork
 from .queue import BatchQueue
+from .types import JobPlatform, Queue
+
+__all__ = ["BatchPlatform", "NetworkOptions"]
+
+
+class NetworkOptions(TypedDict, total=False):
+    """Further :class:`BatchNetwork` arguments a :class:`BatchPlatform` passes on (each as documented there)."""
+
+    vpc_subnets: ec2.SubnetSelection
+    ip_addresses: ec2.IIpAddresses
+    gateway_endpoints: bool
+    interface_endpoints: Sequence[ec2.InterfaceVpcEndpointAwsService]
+    flow_logs: bool
+
 
 __all__ = ["BatchPlatform"]
 
@@ -61,7 +80,7 @@ class BatchPlatform(Construct):
         max_vcpus: int = _defaults.MAX_VCPUS,
         log_retention: logs.RetentionDays | None = None,
         encryption_key: kms.IKey | None = None,
-        network_options: dict[str, Any] | None = None,
+        network_options: NetworkOptions | None = None,
     ) -> None:
         """Args:
         vpc: an existing VPC. Default: a new one (see :class:`BatchNetwork`).
@@ -96,17 +115,19 @@ class BatchPlatform(Construct):
         )
         self.vpc = self.network.vpc
         self.environments: dict[str, BatchEnvironment] = {}
-        common = {"network": self.network, "max_vcpus": max_vcpus}
+        net = self.network
         if fargate_spot:
-            self.environments["FargateSpot"] = FargateSpotEnvironment(self, "FargateSpot", **common)
+            self.environments["FargateSpot"] = FargateSpotEnvironment(
+                self, "FargateSpot", network=net, max_vcpus=max_vcpus
+            )
         if fargate:
-            self.environments["Fargate"] = FargateEnvironment(self, "Fargate", **common)  # type: ignore[arg-type]
+            self.environments["Fargate"] = FargateEnvironment(self, "Fargate", network=net, max_vcpus=max_vcpus)
         if spot:
-            self.environments["Spot"] = SpotEnvironment(self, "Spot", **common)
+            self.environments["Spot"] = SpotEnvironment(self, "Spot", network=net, max_vcpus=max_vcpus)
         if on_demand:
-            self.environments["OnDemand"] = Ec2Environment(self, "OnDemand", **common)  # type: ignore[arg-type]
+            self.environments["OnDemand"] = Ec2Environment(self, "OnDemand", network=net, max_vcpus=max_vcpus)
         if gpu:
-            self.environments["Gpu"] = GpuEnvironment(self, "Gpu", **common)
+            self.environments["Gpu"] = GpuEnvironment(self, "Gpu", network=net, max_vcpus=max_vcpus)
 
         def queue(queue_id: str, names: tuple[str, ...]) -> BatchQueue | None:
             envs = [self.environments[n] for n in names if n in self.environments]
@@ -119,7 +140,84 @@ class BatchPlatform(Construct):
         assert default is not None
         self.queue: BatchQueue = default
 
-    def add_job(self, construct_id: str, **kwargs: Any) -> ContainerJob:
-        """A :class:`ContainerJob` under this platform, on ``queue`` unless another is passed."""
-        kwargs.setdefault("queue", self.queue)
-        return ContainerJob(self, construct_id, **kwargs)
+    def add_job(
+        self,
+        construct_id: str,
+        *,
+        image: ecs.ContainerImage | str,
+        queue: Queue | None = None,
+        platform: JobPlatform | None = None,
+        vcpus: float = _defaults.JOB_VCPUS,
+        memory: Size = _defaults.JOB_MEMORY,
+        gpus: int = 0,
+        architecture: ecs.CpuArchitecture | None = None,
+        command: Sequence[str] | None = None,
+        parameters: Mapping[str, str] | None = None,
+        environment: Mapping[str, str] | None = None,
+        secrets: Mapping[str, batch.Secret] | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: Duration | None = _defaults.JOB_TIMEOUT,
+        scheduling_priority: int | None = None,
+        readonly_root_filesystem: bool = False,
+        user: str | None = None,
+        ephemeral_storage: Size | None = None,
+        volumes: Sequence[batch.EcsVolume] = (),
+        linux_parameters: batch.LinuxParameters | None = None,
+        privileged: bool = False,
+        ulimits: Sequence[batch.Ulimit] = (),
+        shared_memory_size: Size | None = None,
+        tmpfs: Sequence[batch.Tmpfs] = (),
+        init_process: bool = False,
+        enable_execute_command: bool = False,
+        consumable_resources: Mapping[batch.IConsumableResource | str, int] | None = None,
+        fargate_platform_version: ecs.FargatePlatformVersion | None = None,
+        job_role: iam.IRole | None = None,
+        execution_role: iam.IRole | None = None,
+        log_retention: logs.RetentionDays | None = None,
+        log_encryption_key: kms.IKey | None = None,
+        job_definition_name: str | None = None,
+        propagate_tags: bool = True,
+        skip_deregister_on_update: bool = True,
+    ) -> ContainerJob:
+        """A :class:`ContainerJob` under this platform, on ``queue`` (default: the platform's ``queue``).
+
+        Every other argument and default is :class:`ContainerJob`'s (a test keeps the two signatures equal).
+        """
+        return ContainerJob(
+            self,
+            construct_id,
+            image=image,
+            queue=queue or self.queue,
+            platform=platform,
+            vcpus=vcpus,
+            memory=memory,
+            gpus=gpus,
+            architecture=architecture,
+            command=command,
+            parameters=parameters,
+            environment=environment,
+            secrets=secrets,
+            retry=retry,
+            timeout=timeout,
+            scheduling_priority=scheduling_priority,
+            readonly_root_filesystem=readonly_root_filesystem,
+            user=user,
+            ephemeral_storage=ephemeral_storage,
+            volumes=volumes,
+            linux_parameters=linux_parameters,
+            privileged=privileged,
+            ulimits=ulimits,
+            shared_memory_size=shared_memory_size,
+            tmpfs=tmpfs,
+            init_process=init_process,
+            enable_execute_command=enable_execute_command,
+            consumable_resources=consumable_resources,
+            fargate_platform_version=fargate_platform_version,
+            job_role=job_role,
+            execution_role=execution_role,
+            log_retention=log_retention,
+            log_encryption_key=log_encryption_key,
+            job_definition_name=job_definition_name,
+            propagate_tags=propagate_tags,
+            skip_deregister_on_update=skip_deregister_on_update,
+        )

@@ -16,12 +16,129 @@ from ._internal.validation import is_known, raise_if_any, validate_later, warn
 from .compute import BatchEnvironment, Environment, capacity_of
 from .model import registry
 from .model import rules as _rules
-from .model.capacity import EnvironmentCapacity
+from .model.capacity import EnvironmentCapacity, Platform
+from .model.contract import QueueContract
 
-__all__ = ["BatchQueue"]
+__all__ = ["BatchQueue", "ImportedQueue", "KnownQueue"]
 
 
-class BatchQueue(Construct):
+class KnownQueue(Construct):
+    """A queue whose environments the library knows: a local :class:`BatchQueue`, or an :class:`ImportedQueue` from
+    a platform's contract. Jobs, triggers and grants take either the same way (fit rules, fair-share checks, scoped
+    ``batch:SubmitJob``); any other queue (an L2 ``batch.IJobQueue``) is submitted to unchecked.
+
+    Attributes:
+        job_queue: the L2 queue (``batch.JobQueue``, or one imported by ARN).
+    """
+
+    job_queue: batch.IJobQueue
+
+    @property
+    def job_queue_arn(self) -> str:
+        return self.job_queue.job_queue_arn
+
+    @property
+    def fair_share(self) -> bool:
+        """True when jobs on this queue are scheduled by share (they then need a scheduling priority, and
+        submissions a share identifier)."""
+        raise NotImplementedError
+
+    @property
+    def fair_share_known(self) -> bool:
+        """False when the queue's contract does not say whether it is fair-share (share checks are then skipped)."""
+        return True
+
+    @property
+    def share_identifiers(self) -> tuple[str, ...]:
+        """The share identifiers the queue's fair-share policy names (empty when not known)."""
+        raise NotImplementedError
+
+    @property
+    def platform(self) -> Platform | None:
+        """FARGATE or EC2 (what a job on the queue must be), None while unknown."""
+        caps = self.capacities()
+        return caps[0][1].platform if caps else None
+
+    def capacities(self) -> list[tuple[str, EnvironmentCapacity]]:
+        """(name, capacity) of each environment whose capacity is known, in queue order: what the fit rules take."""
+        raise NotImplementedError
+
+    def contract(self) -> QueueContract:
+        """What a workload elsewhere needs to keep every check: see :mod:`batch_constructs.model.contract`."""
+        return QueueContract.of(
+            self.job_queue_arn, self.capacities(), fair_share=self.fair_share, share_identifiers=self.share_identifiers
+        )
+
+    def grant_submit_job(self, grantee: iam.IGrantable, job_definition_arns: Sequence[str]) -> iam.Grant:
+        """Allow ``batch:SubmitJob`` to this queue with the given job definition ARNs (or ARN patterns)."""
+        return iam.Grant.add_to_principal(
+            grantee=grantee, actions=["batch:SubmitJob"], resource_arns=[self.job_queue_arn, *job_definition_arns]
+        )
+
+
+class ImportedQueue(KnownQueue):
+    """A queue of another stack or app, known by its contract: jobs on it are checked as on the platform's own
+    :class:`BatchQueue`. Create it with :meth:`BatchQueue.from_contract` (or
+    :func:`batch_constructs.contract.import_queue`, which reads the contract from an SSM parameter by a context lookup).
+
+    Attributes:
+        queue_contract: the :class:`~batch_constructs.model.contract.QueueContract`, or None while a context lookup
+            is pending (the first pass of ``cdk synth``, before the CLI fetches the value: nothing is checked then).
+        job_queue: the L2 queue imported by ARN (child ``Resource``).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        contract: QueueContract | None,
+        job_queue_arn: str | None = None,
+    ) -> None:
+        """Args:
+        contract: the platform's contract for this queue (None: a lookup is pending, see ``queue_contract``).
+        job_queue_arn: the ARN to submit to. Default: the contract's. Pass e.g. ``Fn.import_value(export_name)`` to
+            keep CloudFormation's strong reference to the platform's export.
+        """
+        super().__init__(scope, construct_id)
+        self.queue_contract: QueueContract | None = contract
+        arn = job_queue_arn or (contract.job_queue_arn if contract else f"arn:aws:batch:::job-queue/{construct_id}")
+        self.job_queue = batch.JobQueue.from_job_queue_arn(self, "Resource", arn)
+        self._job_queue_arn = arn
+
+    @property
+    def job_queue_arn(self) -> str:
+        return self._job_queue_arn
+
+    @property
+    def pending(self) -> bool:
+        """True while the contract's context lookup has no value yet (nothing is checked)."""
+        return self.queue_contract is None
+
+    @property
+    def fair_share(self) -> bool:
+        return bool(self.queue_contract and self.queue_contract.fair_share)
+
+    @property
+    def fair_share_known(self) -> bool:
+        return self.queue_contract is not None and self.queue_contract.fair_share is not None
+
+    @property
+    def share_identifiers(self) -> tuple[str, ...]:
+        return self.queue_contract.share_identifiers if self.queue_contract else ()
+
+    @property
+    def platform(self) -> Platform | None:
+        return self.queue_contract.platform if self.queue_contract else None
+
+    def capacities(self) -> list[tuple[str, EnvironmentCapacity]]:
+        return self.queue_contract.capacities() if self.queue_contract else []
+
+    def contract(self) -> QueueContract:
+        return self.queue_contract if self.queue_contract is not None else super().contract()
+
+
+class BatchQueue(KnownQueue):
     """A job queue over 1-3 compute environments, tried in the order given (e.g. Spot first, On-Demand after).
 
     By default the queue cancels a job that blocks its head for a reason that will not go away by itself, instead of
@@ -66,6 +183,9 @@ class BatchQueue(Construct):
         super().__init__(scope, construct_id)
         register_stack_checks(self)
         self.environments: list[Environment] = []
+        self._cache_key: tuple[tuple[int, float], ...] | None = None
+        self._cache: list[tuple[str, EnvironmentCapacity]] = []
+        self._share_identifiers = tuple(fair_share or ())
         problems: list[str] = []
         problems += _rules.name("job_queue_name", job_queue_name)
         if job_queue_name is not None:
@@ -130,6 +250,8 @@ class BatchQueue(Construct):
             self._attach(environment)
         validate_later(self, self._final_checks)
 
+    job_queue: batch.JobQueue
+
     def _final_checks(self) -> list[str]:
         """At synth, after every ``add_environment`` (and any ``job_queue.add_compute_environment``)."""
         ordered = self.job_queue.compute_environments
@@ -142,14 +264,41 @@ class BatchQueue(Construct):
         return self.scheduling_policy is not None
 
     @property
+    def share_identifiers(self) -> tuple[str, ...]:
+        """The identifiers of ``fair_share`` (empty with an existing ``scheduling_policy``: not known here)."""
+        return self._share_identifiers
+
+    @property
     def job_queue_arn(self) -> str:
         return self.job_queue.job_queue_arn
 
+    @staticmethod
+    def from_contract(
+        scope: Construct, construct_id: str, contract: QueueContract, *, job_queue_arn: str | None = None
+    ) -> ImportedQueue:
+        """A platform's queue in another stack or app, with its contract: every check works as on the local queue.
+
+        ``contract`` comes from the platform's ``BatchQueue.contract()`` (same app), or from its published JSON
+        (``PlatformContract.from_json(text).queue(name)``; :func:`batch_constructs.contract.import_queue` reads it
+        through a context lookup). ``job_queue_arn``: see :class:`ImportedQueue`.
+        """
+        return ImportedQueue(scope, construct_id, contract=contract, job_queue_arn=job_queue_arn)
+
     def capacities(self) -> list[tuple[str, EnvironmentCapacity]]:
         """(construct path, capacity) of each environment whose capacity is known, in order (including environments
-        added to ``job_queue`` directly)."""
-        ordered = sorted(self.job_queue.compute_environments, key=lambda o: o.order)
-        return self._capacities([o.compute_environment for o in ordered])
+        added to ``job_queue`` directly).
+
+        Cached: jobs ask several times each, and a fresh read costs about 25 jsii round trips with two environments.
+        The cache is keyed on the L2's current environments (identity and order, one jsii read), so an environment
+        added later through ``job_queue.add_compute_environment`` is still seen.
+        """
+        ordered = self.job_queue.compute_environments
+        key = tuple((id(o.compute_environment), o.order) for o in ordered)
+        if key != self._cache_key:
+            by_order = sorted(ordered, key=lambda o: o.order)
+            self._cache = self._capacities([o.compute_environment for o in by_order])
+            self._cache_key = key
+        return list(self._cache)
 
     @staticmethod
     def _capacities(
@@ -171,21 +320,14 @@ class BatchQueue(Construct):
         l2 = environment.compute_environment if isinstance(environment, BatchEnvironment) else environment
         self.job_queue.add_compute_environment(l2, len(self.environments) + 1)
         self.environments.append(environment)
-
-    def grant_submit_job(self, grantee: iam.IGrantable, job_definition_arns: Sequence[str]) -> iam.Grant:
-        """Allow ``batch:SubmitJob`` to this queue with the given job definition ARNs (or ARN patterns)."""
-        return iam.Grant.add_to_principal(
-            grantee=grantee, actions=["batch:SubmitJob"], resource_arns=[self.job_queue_arn, *job_definition_arns]
-        )
+        self._cache_key = None
 
 
 def _path_of(environment: Environment | IComputeEnvironmentRef) -> str:
     """The library environment's path for its own L2 (``Stack/Spot`` rather than ``Stack/Spot/Resource``)."""
+    if isinstance(environment, BatchEnvironment):
+        return environment.node.path
     parent = environment.node.scope
-    if (
-        not isinstance(environment, BatchEnvironment)
-        and isinstance(parent, BatchEnvironment)
-        and parent.compute_environment.node.path == environment.node.path
-    ):
+    if isinstance(parent, BatchEnvironment) and parent.compute_environment is environment:
         return parent.node.path
     return environment.node.path

@@ -12,11 +12,14 @@ from typing import Literal, TypeAlias
 from aws_cdk import aws_batch as batch
 
 from .compute import Environment
-from .queue import BatchQueue
+from .queue import KnownQueue
 
-__all__ = ["Environment", "JobPlatform", "Queue"]
+__all__ = ["DependencyCondition", "Environment", "JobPlatform", "Queue"]
 
-#: A job queue: one of the library's (its environments are known, so jobs are checked against them) or any L2 queue.
-Queue: TypeAlias = BatchQueue | batch.IJobQueue
+#: A job queue: one the library knows (a ``BatchQueue``, or an ``ImportedQueue`` from a platform's contract: jobs are
+#: checked against its environments) or any L2 queue.
+Queue: TypeAlias = KnownQueue | batch.IJobQueue
 #: Where a container job runs.
 JobPlatform: TypeAlias = Literal["FARGATE", "EC2"]
+#: When a container of a multi-container job may start, relative to one it depends on (API_TaskContainerDependency).
+DependencyCondition: TypeAlias = Literal["START", "COMPLETE", "SUCCESS"]

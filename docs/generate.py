@@ -362,6 +362,14 @@ class _Describer:
             lines += [f"per node: {x}" for x in _requirements(container)] + ([instance] if instance else [])
             if any(d.get("HostPath", "").startswith("/dev/infiniband") for d in _devices(container)):
                 lines.append("EFA device")
+        elif "EcsProperties" in props:
+            containers = props["EcsProperties"].get("TaskProperties", [{}])[0].get("Containers", [])
+            names = [str(c.get("Name")) for c in containers]
+            lines = [f"multi-container job definition · {platform}", f"containers: {_some(names)}"]
+            lines += [f"{c.get('Name')}: {x}" for c in containers for x in _requirements(c)]
+            if any("FirelensConfiguration" in c for c in containers):
+                lines.append("FireLens log router")
+            container = next((c for c in containers if c.get("Essential", True)), containers[0] if containers else {})
         else:
             container = props.get("ContainerProperties", {})
             lines = [f"job definition · {platform}", *_requirements(container)]

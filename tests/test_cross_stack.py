@@ -33,7 +33,7 @@ def three_stacks() -> dict[str, Any]:
     submitter = JobRole(workload, "Submitter")
     job.grant_submit_job(submitter)
     shared = batch.JobQueue.from_job_queue_arn(workload, "SharedQueue", SHARED_QUEUE_ARN)
-    imported_job = ContainerJob(workload, "ImportedQueueJob", image=IMAGE, queue=shared)
+    imported_job = ContainerJob(workload, "ImportedQueueJob", image=IMAGE, queue=shared, platform="FARGATE")
     imported_submitter = JobRole(workload, "ImportedQueueSubmitter")
     imported_job.grant_submit_job(imported_submitter)
     assembly = app.synth()

@@ -30,6 +30,7 @@ from batch_constructs import (
     BatchPipeline,
     BatchPlatform,
     BatchQueue,
+    Container,
     ContainerJob,
     Ec2Environment,
     EfaEnvironment,
@@ -39,9 +40,11 @@ from batch_constructs import (
     ImportedJob,
     JobOverrides,
     LambdaSubmitter,
+    MultiContainerJob,
     MultiNodeJob,
     NodeGroup,
     PipelineStep,
+    PlatformContract,
     RetryCondition,
     RetryPolicy,
     S3UploadTrigger,
@@ -55,6 +58,8 @@ from batch_constructs import (
 from batch_constructs.model import registry
 
 from .helpers import new_app
+
+_NOFILE = batch.Ulimit(name=batch.UlimitName.NOFILE, soft_limit=1024, hard_limit=1024)
 
 IMAGE = "public.ecr.aws/docker/library/python:3.12-slim"
 
@@ -468,6 +473,10 @@ def ordered_twice(second_order: int) -> Callable[[Ctx], object]:
     return lambda c: synth_fresh(build)
 
 
+def imported_by_arn(c: Ctx) -> batch.IJobQueue:
+    return batch.JobQueue.from_job_queue_arn(c.stack, c.id("Q"), "arn:aws:batch:us-east-1:111122223333:job-queue/q")
+
+
 def granted(queue: bool) -> Callable[[Ctx], object]:
     def build(c: Ctx) -> object:
         job = ContainerJob(c.stack, c.id("Loose"), image=IMAGE, queue=c.platform.queue if queue else None)
@@ -644,6 +653,20 @@ PAIRS: dict[str, tuple[Build, Build]] = {
         lambda c: c.job(queue=c.queue_of(c.ec2_env()), ephemeral_storage=Size.gibibytes(50)),
         lambda c: c.job(ephemeral_storage=Size.gibibytes(50)),
     ),
+    "container-settings": (
+        lambda c: c.job(queue=c.queue_of(c.ec2_env()), ulimits=[_NOFILE, _NOFILE]),
+        lambda c: c.job(queue=c.queue_of(c.ec2_env()), ulimits=[_NOFILE]),
+    ),
+    "multi-container": (
+        lambda c: MultiContainerJob(c.stack, c.id("Multi"), containers=[Container("a", IMAGE, essential=False)]),
+        lambda c: MultiContainerJob(
+            c.stack, c.id("Multi"), containers=[Container("a", IMAGE, vcpus=0.25, memory=Size.mebibytes(512))]
+        ),
+    ),
+    "argument-type": (
+        lambda c: c.job(memory=2048),
+        lambda c: c.job(memory=Size.mebibytes(2048)),
+    ),
     "job-resources": (
         lambda c: c.job(queue=c.queue_of(c.ec2_env()), vcpus=0.5, memory=Size.gibibytes(1)),
         lambda c: c.job(queue=c.queue_of(c.ec2_env()), vcpus=1, memory=Size.gibibytes(1)),
@@ -758,6 +781,14 @@ PAIRS: dict[str, tuple[Build, Build]] = {
         lambda c: pipeline(c, [PipelineStep(c.job(), name="s" * 80)]),
     ),
     "job-queue": (granted(queue=False), granted(queue=True)),
+    "queue-contract": (
+        lambda c: PlatformContract.from_json('{"queues": {}}'),
+        lambda c: PlatformContract.from_json('{"schemaVersion": 1, "queues": {}}'),
+    ),
+    "imported-queue": (
+        lambda c: ContainerJob(c.stack, c.id("J"), image=IMAGE, queue=imported_by_arn(c)),
+        lambda c: ContainerJob(c.stack, c.id("J"), image=IMAGE, queue=imported_by_arn(c), platform="EC2"),
+    ),
     "schedule-target": (schedule, lambda c: schedule(c, job=c.job())),
     "imported-job": (
         lambda c: ImportedJob(c.stack, c.id("Imp"), job_definition="legacy"),

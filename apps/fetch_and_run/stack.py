@@ -21,13 +21,19 @@ from batch_constructs import (
     BATCH_INTERFACE_ENDPOINTS,
     BatchJobStateMachine,
     BatchPlatform,
+    Container,
+    FireLens,
+    MultiContainerJob,
     RetryPolicy,
     access_logs_bucket,
     data_bucket,
     grant_read_objects,
 )
+from batch_constructs.jobs import FLUENT_BIT_IMAGE
 
 JOB_DIR: Final = pathlib.Path(__file__).parent / "job"
+#: A Dockerfile that only re-publishes the Fluent Bit image (FLUENT_BIT_IMAGE) as a CDK asset, for the no-NAT variant.
+ROUTER_DIR: Final = pathlib.Path(__file__).parent / "log_router"
 
 #: Scripts are uploaded under this prefix; the job may read nothing else.
 SCRIPTS_PREFIX: Final = "scripts/"
@@ -72,21 +78,47 @@ class FetchAndRunStack(cdk.Stack):
             nat_gateways=None if nat else 0,
             network_options=None if nat else {"interface_endpoints": BATCH_INTERFACE_ENDPOINTS},
         )
-        self.job = self.platform.add_job(
+        # Two containers in one task, 1 vCPU / 2 GiB in total (a Fargate size): the runner, and a FireLens log router
+        # (Fluent Bit) that ships the runner's output to the job's log group, one event per line. The router starts
+        # first and is not essential: the runner's exit ends the job. Created under the platform, where the previous
+        # single-container job lived, so the job's log group, roles and definition keep their logical ids.
+        # Without NAT the jobs reach only ECR through the VPC endpoints, not public ECR: the router image is then
+        # rebuilt from FLUENT_BIT_IMAGE as an asset (log_router/Dockerfile), which CDK pushes to the assets repository.
+        router_image: ecs.ContainerImage | str = (
+            FLUENT_BIT_IMAGE if nat else ecs.ContainerImage.from_asset(str(ROUTER_DIR))
+        )
+        self.job = MultiContainerJob(
+            self.platform,
             "RunScript",
-            image=ecs.ContainerImage.from_asset(str(JOB_DIR)),
-            vcpus=1,
-            memory=cdk.Size.gibibytes(2),
+            queue=self.platform.queue,
+            platform="FARGATE",
             timeout=JOB_TIMEOUT,
             retry=RetryPolicy.none(),
-            # No default for either parameter: `script` must be passed, and an `args` that was not passed reaches
-            # the runner as the literal Ref::args, which it reads as "no arguments".
-            command=["python", "/app/runner.py", "--script", "Ref::script", "--args", "Ref::args"],
-            environment={
-                "FETCH_AND_RUN_ALLOWED_PREFIX": f"s3://{self.scripts.bucket_name}/{SCRIPTS_PREFIX}",
-                "FETCH_AND_RUN_MAX_BYTES": str(MAX_SCRIPT_BYTES),
-                "FETCH_AND_RUN_TIMEOUT_SECONDS": str(int(SCRIPT_TIMEOUT.to_seconds())),
-            },
+            containers=[
+                Container(
+                    "runner",
+                    ecs.ContainerImage.from_asset(str(JOB_DIR)),
+                    vcpus=0.75,
+                    memory=cdk.Size.mebibytes(1536),
+                    depends_on={"log_router": "START"},
+                    # No default for either parameter: `script` must be passed, and an `args` that was not passed
+                    # reaches the runner as the literal Ref::args, which it reads as "no arguments".
+                    command=["python", "/app/runner.py", "--script", "Ref::script", "--args", "Ref::args"],
+                    environment={
+                        "FETCH_AND_RUN_ALLOWED_PREFIX": f"s3://{self.scripts.bucket_name}/{SCRIPTS_PREFIX}",
+                        "FETCH_AND_RUN_MAX_BYTES": str(MAX_SCRIPT_BYTES),
+                        "FETCH_AND_RUN_TIMEOUT_SECONDS": str(int(SCRIPT_TIMEOUT.to_seconds())),
+                    },
+                ),
+                Container(
+                    "log_router",
+                    router_image,
+                    vcpus=0.25,
+                    memory=cdk.Size.mebibytes(512),
+                    essential=False,
+                    firelens=FireLens(),
+                ),
+            ],
         )
         Annotations.of(self.job).acknowledge_warning(
             "batch-constructs:required-parameters",

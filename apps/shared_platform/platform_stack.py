@@ -1,5 +1,6 @@
 """The platform team's stack: one Batch platform (network, Fargate Spot + Fargate environments, one queue) that every
-workload team submits to. It exports the queue ARN under a stable name for workloads deployed from other apps."""
+workload team submits to. It publishes the queue's contract (what the library checks jobs against) as an SSM parameter
+and exports the queue ARN under a stable name, for workloads deployed from other apps."""
 
 from __future__ import annotations
 
@@ -8,11 +9,14 @@ from typing import Any, Final
 import aws_cdk as cdk
 from constructs import Construct
 
-from batch_constructs import BatchPlatform, BatchQueue
+from batch_constructs import BatchPlatform, BatchQueue, publish_contract
 
 #: The CloudFormation export other apps import (``Fn.import_value(QUEUE_ARN_EXPORT)``). It is the platform's public
 #: contract: renaming it breaks every workload that imports it, so it never changes.
 QUEUE_ARN_EXPORT: Final = "SharedPlatform-JobQueueArn"
+#: The SSM parameter holding the queue contract (JSON), and the queue's name in it: public API like the export.
+CONTRACT_PARAMETER: Final = "/batch-constructs/shared-platform/queue-contract"
+CONTRACT_QUEUE: Final = "default"
 
 
 class SharedPlatformStack(cdk.Stack):
@@ -21,6 +25,7 @@ class SharedPlatformStack(cdk.Stack):
     Attributes:
         platform: the :class:`BatchPlatform` (child ``Platform``).
         queue: the shared queue workloads submit to.
+        contract: the SSM parameter :data:`CONTRACT_PARAMETER` (child ``QueueContract``).
     """
 
     def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
@@ -39,4 +44,8 @@ class SharedPlatformStack(cdk.Stack):
             value=self.queue.job_queue_arn,
             export_name=QUEUE_ARN_EXPORT,
             description="The shared job queue; workloads in other apps import it with Fn::ImportValue",
+        )
+        # What workloads in other apps check their jobs against (platform, sizes, GPUs, fair share), read at synth.
+        self.contract = publish_contract(
+            self, "QueueContract", parameter_name=CONTRACT_PARAMETER, queues={CONTRACT_QUEUE: self.queue}
         )

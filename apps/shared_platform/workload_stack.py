@@ -1,24 +1,25 @@
 """A workload team's stack: its own data bucket, job definition and nightly schedule, on the platform's queue.
 
 The team owns everything in this stack and nothing of the platform: it references the shared queue (by object in the
-same app, or by its exported ARN from another app) and submits to it; it cannot change the environments, the network
-or the queue.
+same app, or from another app by the platform's published contract and exported ARN) and submits to it; it cannot
+change the environments, the network or the queue.
 """
 
 from __future__ import annotations
 
+import pathlib
 from typing import Any, Final
 
 import aws_cdk as cdk
-from aws_cdk import aws_batch as batch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from batch_constructs import ContainerJob, ScheduledJob, access_logs_bucket, data_bucket
+from batch_constructs import ContainerJob, ImportedQueue, ScheduledJob, access_logs_bucket, data_bucket, import_queue
+from batch_constructs.contract import context_from_file
 from batch_constructs.types import Queue
 
-from .platform_stack import QUEUE_ARN_EXPORT
+from .platform_stack import CONTRACT_PARAMETER, CONTRACT_QUEUE, QUEUE_ARN_EXPORT
 
 #: The AWS CLI v2 image from Amazon ECR Public, pinned so that a run tomorrow behaves like today's (bump it on purpose).
 AWS_CLI_IMAGE: Final = "public.ecr.aws/aws-cli/aws-cli:2.27.0"
@@ -27,12 +28,28 @@ AWS_CLI_IMAGE: Final = "public.ecr.aws/aws-cli/aws-cli:2.27.0"
 NIGHTLY: Final = events.Schedule.cron(minute="0", hour="2")
 
 
-def import_platform_queue(scope: Construct, construct_id: str = "PlatformQueue") -> batch.IJobQueue:
-    """The platform's queue in a workload deployed from ANOTHER app (or repository): imported by its exported ARN.
+#: The platform's contract as the CDK CLI caches it after one lookup (``cdk.context.json`` format), committed so that
+#: this workload synthesizes offline, as a workload in another repository would with its own ``cdk.context.json``.
+CONTEXT_FILE: Final = pathlib.Path(__file__).with_name("contract.context.json")
+#: The account and region the committed lookup was made for (a context lookup is per environment). A real workload
+#: uses its own: then ``cdk synth`` with credentials looks the parameter up once and caches it in cdk.context.json.
+WORKLOAD_ENV: Final = cdk.Environment(account="123456789012", region="us-east-1")
 
-    ``Fn::ImportValue`` makes CloudFormation refuse to delete the platform's export while this stack uses it.
+
+def import_platform_queue(scope: Construct, construct_id: str = "PlatformQueue") -> ImportedQueue:
+    """The platform's queue in a workload deployed from ANOTHER app (or repository): its contract read from the SSM
+    parameter :data:`CONTRACT_PARAMETER` at synth (a context lookup), its ARN from the export :data:`QUEUE_ARN_EXPORT`.
+
+    The contract keeps every check of a local queue (the job fits, platform, GPUs, fair share); ``Fn::ImportValue``
+    makes CloudFormation refuse to delete the platform's export while this stack uses it.
     """
-    return batch.JobQueue.from_job_queue_arn(scope, construct_id, cdk.Fn.import_value(QUEUE_ARN_EXPORT))
+    return import_queue(
+        scope,
+        construct_id,
+        parameter_name=CONTRACT_PARAMETER,
+        queue=CONTRACT_QUEUE,
+        job_queue_arn=cdk.Fn.import_value(QUEUE_ARN_EXPORT),
+    )
 
 
 class SharedWorkloadStack(cdk.Stack):
@@ -40,8 +57,9 @@ class SharedWorkloadStack(cdk.Stack):
 
     Args:
         queue: the platform's queue as the ``BatchQueue`` object of a platform stack in the same app (CDK then writes
-            the export, the ``Fn::ImportValue`` and the deploy order itself). Default: the queue imported by its
-            export name :data:`QUEUE_ARN_EXPORT` (:func:`import_platform_queue`), for a workload in another app.
+            the export, the ``Fn::ImportValue`` and the deploy order itself). Default: the queue imported from the
+            platform's contract (:func:`import_platform_queue`), as a workload in another app does; the stack then
+            reads the lookup from :data:`CONTEXT_FILE` and defaults ``env`` to :data:`WORKLOAD_ENV`.
 
     Attributes:
         queue: the platform's queue the jobs are submitted to.
@@ -49,6 +67,8 @@ class SharedWorkloadStack(cdk.Stack):
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, queue: Queue | None = None, **kwargs: Any) -> None:
+        if queue is None:
+            kwargs.setdefault("env", WORKLOAD_ENV)
         super().__init__(
             scope,
             construct_id,
@@ -59,6 +79,8 @@ class SharedWorkloadStack(cdk.Stack):
         # the app's default (this project's cdk.json asks for weak Fn::GetStackOutput references): CloudFormation
         # then refuses to delete or replace the shared queue while a workload still uses it.
         cdk.CrossStackReferences.of(self).consume(cdk.ReferenceStrength.STRONG)
+        if queue is None:
+            context_from_file(self, CONTEXT_FILE)  # before any child: the lookup below answers from the file
         self.queue: Queue = queue if queue is not None else import_platform_queue(self)
         self.access_logs = access_logs_bucket(self, "AccessLogs")
         self.data = data_bucket(
@@ -74,8 +96,7 @@ class SharedWorkloadStack(cdk.Stack):
             self,
             "NightlyReport",
             image=AWS_CLI_IMAGE,  # entrypoint `aws`: the command is its arguments
-            queue=self.queue,
-            platform="FARGATE",  # the platform's queue is Fargate (an imported queue cannot tell the job)
+            queue=self.queue,  # Fargate, from the queue (its object or its contract): the job is checked against it
             vcpus=0.25,
             memory=cdk.Size.mebibytes(512),
             command=["s3", "ls", f"s3://{self.data.bucket_name}/", "--recursive", "--summarize", "--human-readable"],

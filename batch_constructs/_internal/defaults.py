@@ -5,10 +5,24 @@ Each constant documents why it is the default. Constructs take an explicit overr
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, TypeVar
 
 from aws_cdk import Duration, Size
 from aws_cdk import aws_logs as logs
+
+_T = TypeVar("_T")
+
+
+def readable(value: _T, text: str) -> _T:
+    """``value``, shown as ``text`` by ``repr`` (so ``help()`` prints ``memory: Size = Size.gibibytes(2)`` instead of
+    an object address). The object becomes an instance of a subclass whose only addition is ``__repr__``; jsii passes
+    it by reference as before."""
+    cls: type = type(value)
+    metaclass: type = type(cls)
+    readable_cls: type = metaclass(cls.__name__, (cls,), {"__repr__": lambda _self: text, "__module__": cls.__module__})
+    value.__class__ = readable_cls
+    return value
+
 
 #: Log retention for every log group the library creates. Security Hub's CloudWatch.16 control and the cdk-nag
 #: NIST/HIPAA/PCI packs expect an explicit retention; one year is Security Hub's default threshold.
@@ -19,20 +33,20 @@ MAX_VCPUS: Final = 256
 
 #: Default job size: the smallest Fargate size that runs a typical Python job comfortably.
 JOB_VCPUS: Final = 1.0
-JOB_MEMORY: Final = Size.gibibytes(2)
+JOB_MEMORY: Final = readable(Size.gibibytes(2), "Size.gibibytes(2)")
 
 #: Default job timeout. AWS has none, so a hung job would run (and bill) for ever; one hour bounds a mistake.
-JOB_TIMEOUT: Final = Duration.hours(1)
+JOB_TIMEOUT: Final = readable(Duration.hours(1), "Duration.hours(1)")
 
 #: Attempts of the default Spot-aware retry policy (AWS Batch best practice: ~5, retrying only infrastructure loss).
 RETRY_ATTEMPTS: Final = 5
 
 #: A job at the head of a queue that can never run (MISCONFIGURATION:*) is cancelled after this long (minimum 600 s).
-MISCONFIGURATION_TIMEOUT: Final = Duration.minutes(10)
+MISCONFIGURATION_TIMEOUT: Final = readable(Duration.minutes(10), "Duration.minutes(10)")
 
 #: A job blocked by INSUFFICIENT_INSTANCE_CAPACITY is cancelled after this long: Spot capacity comes back within
 #: hours, not days, and a cancelled job raises a FAILED event that the alerts see.
-CAPACITY_TIMEOUT: Final = Duration.hours(4)
+CAPACITY_TIMEOUT: Final = readable(Duration.hours(4), "Duration.hours(4)")
 
 #: Queue priority of a new queue (the CloudFormation schema allows 0-1000; higher runs first).
 QUEUE_PRIORITY: Final = 1

@@ -27,7 +27,7 @@ from .._internal.validation import is_known, raise_if_any, validate_later, warn
 from ..model import registry
 from ..model import rules as _rules
 from ..model.rules import JobRequirements
-from ..queue import BatchQueue
+from ..queue import KnownQueue
 from ..roles import ExecutionRole, JobRole
 from ..types import Queue
 from .retry import RetryPolicy
@@ -91,7 +91,7 @@ class BatchJob(Construct):
             p += _rules.timeout(timeout.to_seconds())
         if scheduling_priority is not None and is_known(scheduling_priority):
             p += _rules.scheduling_priority(scheduling_priority)
-        if isinstance(self.queue, BatchQueue):
+        if isinstance(self.queue, KnownQueue):
             p += _rules.fair_share_priority(self.queue.node.path, self.queue.fair_share, scheduling_priority)
         p += _rules.name("job_definition_name", job_definition_name)
         if job_definition_name is not None:
@@ -114,14 +114,14 @@ class BatchJob(Construct):
     def _check_fit(self) -> None:
         """Check now when the queue has environments, else at synth (they may be added with ``add_environment``)."""
         queue = self.queue
-        if not isinstance(queue, BatchQueue):
+        if not isinstance(queue, KnownQueue):
             return
         if queue.capacities():
             self.problems += self._fit_problems(queue)
         else:
             validate_later(self, lambda: self._fit_problems(queue))
 
-    def _fit_problems(self, queue: BatchQueue) -> list[str]:
+    def _fit_problems(self, queue: KnownQueue) -> list[str]:
         capacities = queue.capacities()
         problems: list[str] = []
         for req in self.requirements:

@@ -15,12 +15,14 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from .._internal import defaults as _defaults
+from .._internal.types_check import MapOf, SeqOf, check_types
 from .._internal.validation import is_known, raise_if_any, warn
 from ..model import registry
 from ..model import rules as _rules
 from ..model.rules import JobRequirements
-from ..queue import BatchQueue
+from ..queue import KnownQueue
 from ..types import Queue
+from . import _settings
 from .base import BatchJob
 from .retry import RetryPolicy
 
@@ -57,19 +59,6 @@ def efa_shared_memory(memory: Size) -> Size:
     node through shared memory, and Docker's 64 MiB default stops them; the pages count against the container's own
     memory, so half leaves the rest to the processes."""
     return Size.mebibytes(int(memory.to_mebibytes()) // 2)
-
-
-def _efa_linux_parameters(scope: Construct, construct_id: str, memory: Size, device: str) -> batch.LinuxParameters:
-    """The EFA device (read, write, mknod) and the shared memory an EFA container needs."""
-    linux = batch.LinuxParameters(scope, construct_id, shared_memory_size=efa_shared_memory(memory))
-    linux.add_devices(
-        batch.Device(
-            host_path=device,
-            container_path=device,
-            permissions=[batch.DevicePermission.READ, batch.DevicePermission.WRITE, batch.DevicePermission.MKNOD],
-        )
-    )
-    return linux
 
 
 class MultiNodeJob(BatchJob):
@@ -110,12 +99,19 @@ class MultiNodeJob(BatchJob):
         retry: RetryPolicy | None = None,
         timeout: Duration | None = _defaults.JOB_TIMEOUT,
         scheduling_priority: int | None = None,
+        ulimits: Sequence[batch.Ulimit] = (),
+        shared_memory_size: Size | None = None,
+        tmpfs: Sequence[batch.Tmpfs] = (),
+        init_process: bool = False,
+        enable_execute_command: bool = False,
+        consumable_resources: Mapping[batch.IConsumableResource | str, int] | None = None,
         job_role: iam.IRole | None = None,
         execution_role: iam.IRole | None = None,
         log_retention: logs.RetentionDays | None = None,
         log_encryption_key: kms.IKey | None = None,
         job_definition_name: str | None = None,
         propagate_tags: bool = True,
+        skip_deregister_on_update: bool = True,
     ) -> None:
         """Args:
         image / queue / command / parameters / environment / secrets / retry / timeout / scheduling_priority / roles /
@@ -130,7 +126,43 @@ class MultiNodeJob(BatchJob):
         node_groups: per-range containers (command, environment, image, instance type, vCPUs, memory, GPUs); must
             cover 0..nodes-1. Default: one group for all nodes. Groups with different instance types are written as
             each range's ``InstanceTypes`` (the job-level instance type is then left out).
+        ulimits / shared_memory_size / tmpfs / init_process / enable_execute_command / consumable_resources /
+            skip_deregister_on_update: as for :class:`ContainerJob`, applied to every node's container (multi-node
+            jobs run on EC2, so all of them apply). They compose with what EFA implies: the EFA device comes first in
+            every container's devices, memlock -1 is added unless ``ulimits`` sets memlock, and ``shared_memory_size``
+            replaces EFA's half-the-memory default. Default: none / Docker's (EFA: half the memory) / none / False /
+            False / none / True.
         """
+        check_types(
+            f"{scope.node.path}/{construct_id}",
+            [
+                ("image", image, (ecs.ContainerImage, str)),
+                ("nodes", nodes, int),
+                ("main_node", main_node, int),
+                ("instance_type", instance_type, ec2.InstanceType),
+                ("vcpus", vcpus, float),
+                ("memory", memory, Size),
+                ("gpus", gpus, int),
+                ("efa", efa, bool),
+                ("command", command, SeqOf(str)),
+                ("parameters", parameters, MapOf(str, str)),
+                ("environment", environment, MapOf(str, str)),
+                ("secrets", secrets, MapOf(str, batch.Secret)),
+                ("node_groups", node_groups, SeqOf(NodeGroup)),
+                ("retry", retry, RetryPolicy),
+                ("timeout", timeout, Duration),
+                ("scheduling_priority", scheduling_priority, int),
+                ("ulimits", ulimits, SeqOf(batch.Ulimit)),
+                ("shared_memory_size", shared_memory_size, Size),
+                ("tmpfs", tmpfs, SeqOf(batch.Tmpfs)),
+                ("init_process", init_process, bool),
+                ("enable_execute_command", enable_execute_command, bool),
+                ("log_retention", log_retention, logs.RetentionDays),
+                ("job_definition_name", job_definition_name, str),
+                ("propagate_tags", propagate_tags, bool),
+                ("skip_deregister_on_update", skip_deregister_on_update, bool),
+            ],
+        )
         super().__init__(
             scope,
             construct_id,
@@ -144,7 +176,15 @@ class MultiNodeJob(BatchJob):
         memory_mib = int(memory.to_mebibytes())
         p = self.problems
         self._common_checks(retry_policy, timeout, scheduling_priority, job_definition_name, command, parameters)
-        caps = queue.capacities() if isinstance(queue, BatchQueue) else []
+        p += _settings.settings_problems(
+            ulimits=ulimits,
+            shared_memory_size=shared_memory_size,
+            tmpfs=tmpfs,
+            init_process=init_process,
+            consumable_resources=consumable_resources or {},
+            user_linux_parameters=None,
+        )
+        caps = queue.capacities() if isinstance(queue, KnownQueue) else []
         itype = instance_type
         if itype is None and node_groups and all(g.instance_type is not None for g in node_groups):
             itype = node_groups[0].instance_type
@@ -199,10 +239,33 @@ class MultiNodeJob(BatchJob):
         assert itype is not None
 
         containers = []
+        efa_devices = (
+            [
+                batch.Device(
+                    host_path=self.EFA_DEVICE,
+                    container_path=self.EFA_DEVICE,
+                    permissions=[
+                        batch.DevicePermission.READ,
+                        batch.DevicePermission.WRITE,
+                        batch.DevicePermission.MKNOD,
+                    ],
+                )
+            ]
+            if use_efa
+            else []
+        )
         for index, group in enumerate(groups):
             g_memory = group.memory if group.memory is not None else memory
-            linux = (
-                _efa_linux_parameters(self, f"LinuxParameters{index}", g_memory, self.EFA_DEVICE) if use_efa else None
+            shm = shared_memory_size
+            if shm is None and use_efa:
+                shm = efa_shared_memory(g_memory)
+            linux = _settings.linux_parameters(
+                self,
+                f"LinuxParameters{index}",
+                init_process=init_process,
+                shared_memory_size=shm,
+                tmpfs=tmpfs,
+                implied_devices=efa_devices,
             )
             env = {**(environment or {}), **(group.environment or {})}
             group_command = group.command if group.command is not None else command
@@ -225,7 +288,8 @@ class MultiNodeJob(BatchJob):
                         execution_role=self.execution_role,
                         logging=self._logging(),
                         linux_parameters=linux,
-                        ulimits=[EFA_MEMLOCK] if use_efa else None,
+                        ulimits=_settings.merge_ulimits(ulimits, [EFA_MEMLOCK] if use_efa else []) or None,
+                        enable_execute_command=enable_execute_command or None,
                     ),
                 )
             )
@@ -243,7 +307,11 @@ class MultiNodeJob(BatchJob):
             scheduling_priority=scheduling_priority,
             job_definition_name=job_definition_name,
             propagate_tags=propagate_tags,
+            skip_deregister_on_update=skip_deregister_on_update,
         )
+        _settings.apply_consumable_resources(self.job_definition, consumable_resources or {})
+        if enable_execute_command:
+            _settings.acknowledge_execute_command(self.job_role)
         group_types = [(g.instance_type or itype).to_string() for g in groups]
         cfn_definition = self.job_definition.node.default_child
         assert isinstance(cfn_definition, batch.CfnJobDefinition)

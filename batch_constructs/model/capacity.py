@@ -306,7 +306,9 @@ def shapes_of(instance_types: Iterable[str], instance_classes: Iterable[str]) ->
     return tuple(shapes) if shapes else None
 
 
-#: Fargate's valid vCPU values and the memory (MiB) each allows (API_ResourceRequirement).
+#: Fargate's valid vCPU values and the memory (MiB) each allows (API_ResourceRequirement in botocore's Batch model,
+#: ``botocore/data/batch/2016-08-10/service-2.json``: "The supported values are 0.25, 0.5, 1, 2, 4, 8, 16, and 32";
+#: 32 vCPU takes exactly 61440, 122880 or 249856 MiB).
 FARGATE_MEMORY: Final[dict[float, tuple[int, ...]]] = {
     0.25: (512, 1024, 2048),
     0.5: tuple(range(1024, 4097, 1024)),
@@ -315,6 +317,7 @@ FARGATE_MEMORY: Final[dict[float, tuple[int, ...]]] = {
     4: tuple(range(8192, 30721, 1024)),
     8: tuple(range(16384, 61441, 4096)),
     16: tuple(range(32768, 122881, 8192)),
+    32: (61440, 122880, 249856),
 }
 
 FARGATE_SHAPES: Final[tuple[InstanceShape, ...]] = tuple(

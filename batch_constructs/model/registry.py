@@ -270,7 +270,7 @@ FARGATE_RESOURCES: Final = _rule(
     checks="Fargate vCPU/memory pair",
     limit=(
         "0.25: 512/1024/2048; 0.5: 1-4 GiB; 1: 2-8 GiB; 2: 4-16 GiB (1 GiB steps); 4: 8-30 GiB; 8: 16-60 GiB "
-        "(4 GiB steps); 16: 32-120 GiB (8 GiB steps)"
+        "(4 GiB steps); 16: 32-120 GiB (8 GiB steps); 32: 60, 120 or 244 GiB (61440, 122880, 249856 MiB)"
     ),
     source="API_ResourceRequirement",
 )
@@ -284,9 +284,49 @@ FARGATE_GPU: Final = _rule(
 PLATFORM_PROPS: Final = _rule(
     "platform-props",
     summary="Fargate-only props are not set on EC2 jobs and the reverse",
-    checks="`privileged`, `ephemeral_storage`, `architecture` on the right platform",
+    checks=(
+        "`privileged`, `ulimits`, `shared_memory_size`, `tmpfs` (EC2 only); `ephemeral_storage`, `architecture`, "
+        "`fargate_platform_version` (Fargate only)"
+    ),
     limit="Fargate-only / EC2-only",
-    source="API_ContainerProperties",
+    source=(
+        "API_ContainerProperties, API_LinuxParameters (ulimits, sharedMemorySize, tmpfs, devices: \"isn't applicable "
+        'to jobs that are running on Fargate resources"), botocore Batch model 2016-08-10'
+    ),
+)
+CONTAINER_SETTINGS: Final = _rule(
+    "container-settings",
+    summary="container settings are well formed: unique ulimit names, positive sizes and quantities",
+    checks=(
+        "ulimit names unique and soft <= hard; `shared_memory_size`, `tmpfs` sizes >= 1 MiB; consumable resource "
+        "quantities >= 1; `linux_parameters` not combined with `init_process`/`shared_memory_size`/`tmpfs`"
+    ),
+    limit="soft <= hard; sizes and quantities >= 1",
+    source=(
+        "API_Ulimit, API_LinuxParameters, API_Tmpfs, CloudFormation AWS::Batch::JobDefinition "
+        "ConsumableResourceRequirement (cfn-lint schema)"
+    ),
+)
+MULTI_CONTAINER: Final = _rule(
+    "multi-container",
+    summary="a multi-container job has uniquely named containers, one essential, and dependencies that exist",
+    checks=(
+        "container names unique (and valid names, rule `name`); at least one essential container; `depends_on` names "
+        "another container of the job, no cycles; COMPLETE/SUCCESS only on non-essential containers; at most one "
+        "FireLens router"
+    ),
+    limit="names unique; >= 1 essential; dependencies acyclic",
+    source=(
+        'API_TaskContainerProperties (essential: "All jobs must have at least one essential container"), '
+        'API_TaskContainerDependency (COMPLETE/SUCCESS "can\'t be set on an essential container"), ECS FireLens guide'
+    ),
+)
+ARGUMENT_TYPE: Final = _rule(
+    "argument-type",
+    summary="every argument has the type the signature declares",
+    checks="arguments of the job and environment constructors (e.g. a `Size` for `memory`, a `Duration` for `timeout`)",
+    limit="the declared type",
+    source="the constructor's signature (a number where a Size is expected otherwise fails deep inside aws-cdk-lib)",
 )
 JOB_RESOURCES: Final = _rule(
     "job-resources",
@@ -545,6 +585,20 @@ SCHEDULE_TARGET: Final = _rule(
     checks="`job=` / `state_machine=` (and `queue`, `array_size`) of `ScheduledJob`",
     limit="exactly one target",
     source="library API",
+)
+QUEUE_CONTRACT: Final = _rule(
+    "queue-contract",
+    summary="a queue contract is a published document this library can read, and fits an SSM parameter",
+    checks="the contract's JSON: `schemaVersion`, each queue's `jobQueueArn` and `platform`; its size when published",
+    limit="SSM String parameter value: 4,096 characters (standard tier), 8 KB (advanced tier)",
+    source="Systems Manager User Guide, parameter-store-advanced-parameters.html (PutParameter rejects larger values)",
+)
+IMPORTED_QUEUE: Final = _rule(
+    "imported-queue",
+    summary="a job on a queue the library cannot see states its platform, or the queue comes with its contract",
+    checks="a ContainerJob on a queue imported by ARN (not a BatchQueue or a contract import) passes `platform=`",
+    limit="`platform=` or `BatchQueue.from_contract(...)`",
+    source="library API (a job without a platform would silently become a Fargate job)",
 )
 ACCESS_LOGS_FLAG: Final = _rule(
     "access-logs-flag",

@@ -286,7 +286,7 @@ def fit_problem(job: JobRequirements, env: EnvironmentCapacity) -> tuple[str, st
     shapes = _shapes_for(job, env)
     if shapes and env.platform == "FARGATE" and not any(_fits(job, s) for s in shapes):
         return (
-            "Fargate offers at most 16 vCPUs and 122880 MiB (120 GiB), and no GPUs",
+            "Fargate offers at most 32 vCPUs and 249856 MiB (244 GiB), and no GPUs",
             "make the job smaller, or submit it to an EC2 queue (a GpuEnvironment for GPUs)",
         )
     if shapes and not any(_fits(job, s) for s in shapes):

@@ -10,7 +10,7 @@ from .._internal.validation import is_known
 from ..jobs import BatchJob, ImportedJob
 from ..model import registry
 from ..model import rules as _rules
-from ..queue import BatchQueue
+from ..queue import KnownQueue
 from ..types import Queue
 
 #: Any job the triggers submit: one of the library's, or a definition it did not create.
@@ -84,7 +84,7 @@ def queue_problems(job: AnyJob, queue: Queue | None, what: str) -> tuple[Queue |
             )
         ]
     problems: list[str] = []
-    if isinstance(target, BatchQueue):
+    if isinstance(target, KnownQueue):
         for req in job.requirements:
             problems += _rules.job_fits_queue(req, target.node.path, target.capacities())
     return target, problems
@@ -168,11 +168,12 @@ def share_problems(
 ) -> list[str]:
     """The ``share-identifier`` rule for one submitter, plus the scheduling-priority override's range (0-9999).
 
-    A :class:`~batch_constructs.queue.BatchQueue` knows whether it is fair-share: the identifier is then required,
-    and refused on any other queue. An imported queue cannot be checked beyond the identifier's syntax.
+    A :class:`~batch_constructs.queue.BatchQueue` (or a queue imported with a contract that says) knows whether it is
+    fair-share: the identifier is then required, and refused on any other queue. A queue imported by ARN alone cannot
+    be checked beyond the identifier's syntax.
     """
     problems: list[str] = []
-    if isinstance(queue, BatchQueue):
+    if isinstance(queue, KnownQueue) and queue.fair_share_known:
         problems += [
             p.replace("the submission", f"{what}", 1)
             for p in _rules.share_identifier(queue.node.path, queue.fair_share, share_identifier)

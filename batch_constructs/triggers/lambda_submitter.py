@@ -34,6 +34,7 @@ from constructs import Construct
 from .._internal import dlq as _dlq
 from .._internal import logs as _logs
 from .._internal.compliance import acknowledge, acknowledge_in_packs
+from .._internal.defaults import readable
 from .._internal.iam import ManagedPolicyRole
 from .._internal.validation import is_known, raise_if_any
 from ..model import registry
@@ -48,7 +49,7 @@ HANDLER_DIR = pathlib.Path(__file__).parents[1] / "_lambda" / "submitter"
 #: The newest Python runtime aws-cdk-lib 2.275 knows (checked against ``lambda_.Runtime``).
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 #: Default function timeout: one SubmitJob call takes well under a second; a batch of 10 records a few seconds.
-DEFAULT_TIMEOUT = Duration.seconds(30)
+DEFAULT_TIMEOUT = readable(Duration.seconds(30), "Duration.seconds(30)")
 #: Environment variables the construct sets; ``environment=`` cannot override them.
 RESERVED_ENVIRONMENT = (
     "JOB_QUEUE",

@@ -45,7 +45,7 @@ from .._internal.s3 import enable_event_bridge
 from .._internal.validation import is_known, raise_if_any, warn
 from ..model import registry
 from ..model import rules as _rules
-from ..queue import BatchQueue
+from ..queue import KnownQueue
 from ..types import Queue
 from ._common import AnyJob, job_command, job_parameter_problems, parameter_problems
 from ._targets import BatchJobTarget
@@ -200,7 +200,7 @@ class S3UploadTrigger(Construct):
                 )
             )
         target = queue or job.queue
-        if isinstance(target, BatchQueue) and target.fair_share:
+        if isinstance(target, KnownQueue) and target.fair_share:
             problems.append(
                 registry.SHARE_IDENTIFIER.fix(
                     f"queue {target.node.path} schedules by fair share, and an EventBridge rule cannot pass the share "

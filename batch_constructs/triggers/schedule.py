@@ -30,6 +30,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from .._internal import dlq as _dlq
+from .._internal.defaults import readable
 from .._internal.iam import ManagedPolicyRole
 from .._internal.validation import is_known, raise_if_any
 from ..model import registry
@@ -50,7 +51,7 @@ RETRY_ATTEMPTS: Final = 8
 
 #: How long EventBridge keeps retrying a scheduled event. A run more than an hour late is more useful as a message in
 #: the dead-letter queue (someone decides) than as a silent late run; lower it for frequent schedules.
-MAX_EVENT_AGE: Final = Duration.hours(1)
+MAX_EVENT_AGE: Final = readable(Duration.hours(1), "Duration.hours(1)")
 
 
 def _retry_problems(retry_attempts: int, max_event_age: Duration) -> list[str]:

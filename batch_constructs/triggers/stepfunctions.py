@@ -61,7 +61,7 @@ from .._internal.iam import ManagedPolicyRole
 from .._internal.validation import is_known, raise_if_any
 from ..model import registry
 from ..model import rules as _rules
-from ..queue import BatchQueue
+from ..queue import KnownQueue
 from ..types import Queue
 from ._common import AnyJob, array_size_problems, job_parameter_problems, queue_problems, share_problems
 
@@ -186,7 +186,7 @@ class JobOverrides:
                 problems += _rules.job_resources(changed.vcpus, changed.memory_mib, changed.gpus, changed.platform)
                 if changed.platform == "FARGATE":
                     problems += _rules.fargate_resources(changed.vcpus, changed.memory_mib)
-                if isinstance(queue, BatchQueue):
+                if isinstance(queue, KnownQueue):
                     problems += _rules.job_fits_queue(changed, queue.node.path, queue.capacities())
         return problems
 

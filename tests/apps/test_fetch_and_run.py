@@ -65,7 +65,8 @@ def test_jobs_run_on_fargate_on_demand_only(tpl: dict[str, Any]) -> None:
 def test_the_job_takes_the_script_and_its_arguments_as_parameters(tpl: dict[str, Any]) -> None:
     _, job = one(tpl, "AWS::Batch::JobDefinition")
     props = job["Properties"]
-    container = props["ContainerProperties"]
+    task = props["EcsProperties"]["TaskProperties"][0]
+    container, _router = task["Containers"]
     assert props["PlatformCapabilities"] == ["FARGATE"]
     assert container["Command"] == ["python", "/app/runner.py", "--script", "Ref::script", "--args", "Ref::args"]
     assert "Parameters" not in props  # no default script; an unpassed args reaches the runner as 'Ref::args'
@@ -78,7 +79,40 @@ def test_the_job_takes_the_script_and_its_arguments_as_parameters(tpl: dict[str,
         "FETCH_AND_RUN_MAX_BYTES": "1048576",
         "FETCH_AND_RUN_TIMEOUT_SECONDS": "3000",  # the runner stops the script before Batch stops the job
     }
-    assert container["NetworkConfiguration"] == {"AssignPublicIp": "DISABLED"}
+    assert task["NetworkConfiguration"] == {"AssignPublicIp": "DISABLED"}
+    assert props["ResourceRetentionPolicy"] == {"SkipDeregisterOnUpdate": True}  # queued runs survive a deploy
+
+
+def test_a_firelens_router_ships_the_runners_output_to_the_jobs_log_group(tpl: dict[str, Any]) -> None:
+    _, job = one(tpl, "AWS::Batch::JobDefinition")
+    runner, router = job["Properties"]["EcsProperties"]["TaskProperties"][0]["Containers"]
+    # 1 vCPU / 2 GiB in total, as before: the sum is the Fargate task size
+    sizes = [{r["Type"]: r["Value"] for r in c["ResourceRequirements"]} for c in (runner, router)]
+    assert sizes == [{"VCPU": "0.75", "MEMORY": "1536"}, {"VCPU": "0.25", "MEMORY": "512"}]
+    assert (runner["Name"], runner["Essential"], router["Name"], router["Essential"]) == (
+        "runner",
+        True,
+        "log_router",
+        False,
+    )
+    assert runner["DependsOn"] == [{"ContainerName": "log_router", "Condition": "START"}]
+    assert router["FirelensConfiguration"] == {"Type": "fluentbit"}
+    log_group = logical_id(tpl, "AWS::Logs::LogGroup", "PlatformRunScriptLogGroup")
+    assert runner["LogConfiguration"]["LogDriver"] == "awsfirelens"
+    assert runner["LogConfiguration"]["Options"]["log_group_name"] == {"Ref": log_group}
+    # the router writes with the job role, which may write to that one log group
+    job_role = logical_id(tpl, "AWS::IAM::Role", "PlatformRunScriptJobRole")
+    statements = [
+        s
+        for p in resources(tpl, "AWS::IAM::ManagedPolicy").values()
+        if {"Ref": job_role} in p["Properties"].get("Roles", [])
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    assert {
+        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+        "Effect": "Allow",
+        "Resource": {"Fn::GetAtt": [log_group, "Arn"]},
+    } in statements
 
 
 def test_a_state_machine_submits_the_job_with_the_executions_parameters_and_waits(tpl: dict[str, Any]) -> None:
@@ -113,7 +147,11 @@ def test_the_job_role_may_read_the_scripts_prefix_only(tpl: dict[str, Any]) -> N
     scripts = logical_id(tpl, "AWS::S3::Bucket", "Scripts")
     key = logical_id(tpl, "AWS::KMS::Key", "BatchConstructsKey")
     policy = tpl["Resources"][logical_id(tpl, "AWS::IAM::ManagedPolicy", "PlatformRunScriptJobRolePolicy")]
-    statements = {s["Action"]: s["Resource"] for s in policy["Properties"]["PolicyDocument"]["Statement"]}
+    statements = {
+        s["Action"]: s["Resource"]
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+        if s["Action"] != ["logs:CreateLogStream", "logs:PutLogEvents"]  # the FireLens router's, tested above
+    }
     assert statements == {
         "s3:GetObject": {"Fn::Join": ["", [{"Fn::GetAtt": [scripts, "Arn"]}, f"/{SCRIPTS_PREFIX}*"]]},
         "s3:ListBucket": {"Fn::GetAtt": [scripts, "Arn"]},

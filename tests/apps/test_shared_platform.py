@@ -9,7 +9,16 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Template
 
-from apps.shared_platform import QUEUE_ARN_EXPORT, SharedWorkloadStack
+from apps.shared_platform import (
+    CONTEXT_FILE,
+    CONTRACT_PARAMETER,
+    CONTRACT_QUEUE,
+    QUEUE_ARN_EXPORT,
+    SharedPlatformStack,
+    SharedWorkloadStack,
+)
+from batch_constructs import BatchConfigurationError, ContainerJob, ImportedQueue
+from batch_constructs.model.contract import PlatformContract
 
 from ..conftest import SynthesizedApp
 from ..helpers import new_app, resources
@@ -110,7 +119,7 @@ def test_submit_is_granted_on_the_imported_queue_and_the_job_definitions_revisio
     assert queue["Fn::ImportValue"] in exported_queue(platform)
     job_id, _ = only(workload, "AWS::Batch::JobDefinition")
     parts = revisions["Fn::Join"][1]
-    assert ":job-definition/" in parts and parts[-1] == ":*"  # job-definition/NAME:*, never job-definition/*
+    assert parts[0].endswith(":job-definition/") and parts[-1] == ":*"  # job-definition/NAME:*, never /*
     assert json.dumps({"Ref": job_id}) in json.dumps(parts[-2])  # NAME is this job definition's name
 
 
@@ -147,3 +156,40 @@ def test_a_workload_in_another_app_imports_the_queue_by_its_export_name() -> Non
     (rule,) = resources(tpl, "AWS::Events::Rule").values()
     assert rule["Properties"]["Targets"][0]["Arn"] == {"Fn::ImportValue": QUEUE_ARN_EXPORT}
     assert submit_statement(tpl)["Resource"][0] == {"Fn::ImportValue": QUEUE_ARN_EXPORT}
+
+
+# --- the queue contract across the two apps --------------------------------------------------------------------------
+
+
+def test_the_platform_publishes_its_queue_contract_as_an_ssm_parameter(platform: dict[str, Any]) -> None:
+    _, parameter = only(platform, "AWS::SSM::Parameter")
+    props = parameter["Properties"]
+    assert props["Name"] == CONTRACT_PARAMETER and props["Type"] == "String" and props["Tier"] == "Standard"
+    queue_id, _ = only(platform, "AWS::Batch::JobQueue")
+    assert {"Fn::GetAtt": [queue_id, "JobQueueArn"]} in props["Value"]["Fn::Join"][1]
+
+
+def test_the_committed_context_file_is_the_platform_contract() -> None:
+    # GIVEN the contract the platform stack publishes, and the one the workload reads from the committed file
+    published = SharedPlatformStack(new_app(), "SharedPlatform").queue.contract()
+    (value,) = json.loads(CONTEXT_FILE.read_text()).values()
+    committed = PlatformContract.from_json(value).queue(CONTRACT_QUEUE)
+    # THEN they agree on everything but the ARN (a deployed value there, a token here): regenerate the file when the
+    # platform's queue changes
+    assert committed.job_queue_arn.startswith("arn:aws:batch:")
+    assert committed.environments == published.environments
+    assert (committed.platform, committed.fair_share, committed.share_identifiers) == (
+        published.platform,
+        published.fair_share,
+        published.share_identifiers,
+    )
+
+
+def test_the_workload_checks_its_jobs_against_the_contract_only() -> None:
+    # GIVEN the workload stack in an app without the platform (its queue from the committed contract)
+    stack = SharedWorkloadStack(new_app(), "TeamC")
+    assert isinstance(stack.queue, ImportedQueue) and stack.queue.platform == "FARGATE"
+    assert stack.report.platform == "FARGATE"  # from the contract, no platform= in the stack
+    # THEN a job the platform's Fargate environments cannot run is rejected at synth
+    with pytest.raises(BatchConfigurationError, match=r"\[fargate-gpu\]"):
+        ContainerJob(stack, "Gpu", image="public.ecr.aws/x/y:1", queue=stack.queue, gpus=1)

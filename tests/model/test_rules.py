@@ -626,6 +626,7 @@ def test_fargate_shapes_match_the_memory_table() -> None:
         (4, 30720),
         (8, 61440),
         (16, 122880),
+        (32, 249856),  # botocore Batch model, ResourceRequirement: 32 vCPU takes 61440, 122880 or 249856 MiB
     ]
 
 

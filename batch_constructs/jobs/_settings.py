@@ -1,0 +1,181 @@
+"""Container settings every job kind shares: Linux parameters, ulimits, consumable resources, ECS Exec.
+
+One place builds a container's Linux parameters from what the user asked for plus what the job implies (e.g. the EFA
+device of a multi-node job), and one place merges ulimits the same way, so implied settings compose with the user's:
+an implied ulimit (EFA's ``memlock -1``) is added unless the user set that ulimit name, and implied devices come first
+(their permission override in :mod:`.multinode` relies on the index).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from aws_cdk import Size
+from aws_cdk import aws_batch as batch
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from .._internal.compliance import acknowledge
+from .._internal.iam import ManagedPolicyRole
+from .._internal.validation import is_known
+from ..model import registry
+
+__all__: list[str] = []
+
+#: ECS Exec opens a Session Manager channel from the task (ECS developer guide, "Monitor Amazon ECS containers with
+#: ECS Exec": the task role needs these four ssmmessages actions, which support no resource-level permissions).
+EXEC_ACTIONS: tuple[str, ...] = (
+    "ssmmessages:CreateControlChannel",
+    "ssmmessages:CreateDataChannel",
+    "ssmmessages:OpenControlChannel",
+    "ssmmessages:OpenDataChannel",
+)
+
+ConsumableResources = Mapping["batch.IConsumableResource | str", int]
+
+
+def linux_parameters(
+    scope: Construct,
+    construct_id: str,
+    *,
+    init_process: bool,
+    shared_memory_size: Size | None,
+    tmpfs: Sequence[batch.Tmpfs],
+    implied_devices: Sequence[batch.Device] = (),
+) -> batch.LinuxParameters | None:
+    """The L2 Linux parameters of one container, or None when nothing is set (so templates stay unchanged)."""
+    if not (init_process or shared_memory_size is not None or tmpfs or implied_devices):
+        return None
+    params = batch.LinuxParameters(
+        scope,
+        construct_id,
+        init_process_enabled=init_process or None,
+        shared_memory_size=shared_memory_size,
+    )
+    if implied_devices:
+        params.add_devices(*implied_devices)
+    if tmpfs:
+        params.add_tmpfs(*tmpfs)
+    return params
+
+
+def merge_ulimits(user: Sequence[batch.Ulimit], implied: Sequence[batch.Ulimit] = ()) -> list[batch.Ulimit]:
+    """The user's ulimits, plus each implied one whose name the user did not set (the user's value wins)."""
+    names = {u.name for u in user}
+    return [*user, *(u for u in implied if u.name not in names)]
+
+
+def settings_problems(
+    *,
+    ulimits: Sequence[batch.Ulimit],
+    shared_memory_size: Size | None,
+    tmpfs: Sequence[batch.Tmpfs],
+    init_process: bool,
+    consumable_resources: ConsumableResources,
+    user_linux_parameters: batch.LinuxParameters | None,
+) -> list[str]:
+    """Well-formedness of the settings (rule container-settings); platform checks are the caller's."""
+    problems: list[str] = []
+    seen: set[str] = set()
+    for u in ulimits:
+        # the Python enum member is named NOFILE; the template (and docker) spell it nofile
+        name = str(getattr(u.name, "name", u.name)).lower()
+        if name in seen:
+            problems.append(registry.CONTAINER_SETTINGS.fix(f"ulimit {name} is set twice", "keep one Ulimit per name"))
+        seen.add(name)
+        if is_known(u.soft_limit, u.hard_limit) and u.hard_limit != -1 and u.soft_limit > u.hard_limit:
+            problems.append(
+                registry.CONTAINER_SETTINGS.fix(
+                    f"ulimit {name}: soft_limit={u.soft_limit} is above hard_limit={u.hard_limit}",
+                    "make soft_limit at most hard_limit",
+                )
+            )
+    if shared_memory_size is not None and is_known(shared_memory_size.to_mebibytes()):
+        if shared_memory_size.to_mebibytes() < 1:
+            problems.append(
+                registry.CONTAINER_SETTINGS.fix(
+                    f"shared_memory_size={shared_memory_size.to_mebibytes():g} MiB", "use at least 1 MiB"
+                )
+            )
+    for t in tmpfs:
+        if is_known(t.size.to_mebibytes()) and t.size.to_mebibytes() < 1:
+            problems.append(
+                registry.CONTAINER_SETTINGS.fix(f"tmpfs {t.container_path} has size 0", "use at least 1 MiB")
+            )
+    for resource, quantity in consumable_resources.items():
+        if is_known(quantity) and quantity < 1:
+            what = resource if isinstance(resource, str) else resource.node.path
+            problems.append(
+                registry.CONTAINER_SETTINGS.fix(
+                    f"consumable resource {what} with quantity {quantity}", "consume at least 1"
+                )
+            )
+    if user_linux_parameters is not None and (init_process or shared_memory_size is not None or tmpfs):
+        problems.append(
+            registry.CONTAINER_SETTINGS.fix(
+                "linux_parameters together with init_process/shared_memory_size/tmpfs",
+                "use the settings (the library builds the Linux parameters), or only linux_parameters",
+            )
+        )
+    return problems
+
+
+def ec2_only_problems(
+    *, ulimits: Sequence[batch.Ulimit], shared_memory_size: Size | None, tmpfs: Sequence[batch.Tmpfs]
+) -> list[str]:
+    """Settings the Batch API says are not applicable to Fargate jobs (rule platform-props)."""
+    names = [
+        n
+        for n, v in (
+            ("ulimits", bool(ulimits)),
+            ("shared_memory_size", shared_memory_size is not None),
+            ("tmpfs", bool(tmpfs)),
+        )
+        if v
+    ]
+    if not names:
+        return []
+    return [
+        registry.PLATFORM_PROPS.fix(
+            f"{', '.join(names)} on a Fargate job (the Batch API: not applicable to jobs running on Fargate)",
+            "run the job on EC2, or drop them",
+        )
+    ]
+
+
+def consumable_resource_property(resources: ConsumableResources) -> dict[str, object] | None:
+    """``ConsumableResourceProperties`` of the L1 (the 2.275 L2 job definitions have no prop for it)."""
+    if not resources:
+        return None
+    return {
+        "ConsumableResourceList": [
+            {
+                "ConsumableResource": r if isinstance(r, str) else r.consumable_resource_arn,
+                "Quantity": q,
+            }
+            for r, q in resources.items()
+        ]
+    }
+
+
+def acknowledge_execute_command(role: iam.IRole) -> None:
+    """Acknowledge the ssmmessages grant where the library's own job role holds it (the L2 adds the statement)."""
+    policy = role.managed_policy if isinstance(role, ManagedPolicyRole) else None
+    if policy is not None:
+        acknowledge(
+            policy,
+            "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+            "ECS Exec: the ssmmessages channel actions support no resource-level permissions (Service Authorization "
+            "Reference, Amazon Session Manager Message Gateway Service); granted only because enable_execute_command "
+            "is on.",
+        )
+
+
+def apply_consumable_resources(job_definition: batch.IJobDefinition, resources: ConsumableResources) -> None:
+    """Write ``ConsumableResourceProperties`` on the job definition's L1 (the aws-cdk-lib 2.275 L2 has no prop)."""
+    prop = consumable_resource_property(resources)
+    if prop is None:
+        return
+    cfn = job_definition.node.default_child
+    assert isinstance(cfn, batch.CfnJobDefinition)
+    cfn.add_property_override("ConsumableResourceProperties", prop)
