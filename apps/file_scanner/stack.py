@@ -1,9 +1,9 @@
 """The file scanner: each file uploaded under ``incoming/`` is scanned by a long-running Batch job on EC2 Spot.
 
-S3 sends "Object Created" to EventBridge, whose rule submits the scanner job with the object's bucket and key as job
-parameters (no Lambda). The queue tries Spot first and On-Demand second; the job's Spot-aware retry policy retries an
-attempt lost to a Spot reclaim and nothing else. The job writes ``results/<key>.json`` to the results bucket and a
-status item to DynamoDB; a failed job (after its retries) alerts an SNS topic.
+S3 sends "Object Created" to EventBridge, whose rule submits the scanner job with the object's bucket, key and version
+id as job parameters (no Lambda). The queue tries Spot first and On-Demand second; the job's Spot-aware retry policy
+retries an attempt lost to a Spot reclaim and nothing else. The job writes ``results/<key>.v-<version>.json`` to the
+results bucket and a status item per object version to DynamoDB; a failed job (after its retries) alerts an SNS topic.
 """
 
 from __future__ import annotations
@@ -37,8 +37,14 @@ JOB_DIR: Final = pathlib.Path(__file__).parent / "job"
 
 #: Uploads under this prefix are scanned; nothing else in the bucket is (and the job may read nothing else).
 INCOMING_PREFIX: Final = "incoming/"
-#: Where the job writes result files in the results bucket (``results/<key>.json``).
+#: Where the job writes result files in the results bucket (``results/<key>.v-<version>.json``).
 RESULTS_PREFIX: Final = "results/"
+
+#: The job's command: the parameters the upload trigger passes (see job/scanner.py).
+SCANNER_COMMAND: Final = [
+    *("python", "/app/scanner.py"),
+    *("--bucket", "Ref::bucket", "--key", "Ref::key", "--version-id", "Ref::version_id"),
+]
 
 #: One attempt's limit. Measured on this project's (shared, slow) machines, the scanner reads about 60 MiB/s with the
 #: default patterns and about 6 MiB/s with patterns written carelessly (a leading lookbehind disables re's fast
@@ -117,7 +123,7 @@ class FileScannerStack(cdk.Stack):
             queue=self.queue,
             vcpus=1,  # the scan is one thread: more vCPUs would idle
             memory=cdk.Size.gibibytes(2),  # streamed in 8 MiB chunks: memory stays flat whatever the file size
-            command=["python", "/app/scanner.py", "--bucket", "Ref::bucket", "--key", "Ref::key"],
+            command=SCANNER_COMMAND,
             environment={"RESULTS_BUCKET": self.results.bucket_name, "STATUS_TABLE": self.table.table_name},
             retry=RetryPolicy.spot_aware(),  # 5 attempts, retried only when Spot reclaims the instance
             timeout=SCAN_TIMEOUT,
@@ -125,7 +131,15 @@ class FileScannerStack(cdk.Stack):
         self._grant_job_access()
         # EventBridge submits the job for each object created under incoming/ (results go to another bucket, so the
         # job can never trigger itself).
-        self.trigger = S3UploadTrigger(self, "OnUpload", bucket=self.uploads, job=self.job, prefixes=[INCOMING_PREFIX])
+        # The version id too: the job scans exactly the uploaded version, even if the key is overwritten before it runs.
+        self.trigger = S3UploadTrigger(
+            self,
+            "OnUpload",
+            bucket=self.uploads,
+            job=self.job,
+            prefixes=[INCOMING_PREFIX],
+            version_parameter="version_id",
+        )
         # A job that ends FAILED (after its Spot retries), or blocks the queue, posts to an encrypted SNS topic.
         self.alerts = BatchAlerts(
             self, "Alerts", queues=[self.queue], email=self.node.try_get_context(ALERT_EMAIL_CONTEXT)

@@ -16,7 +16,7 @@ from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_events as events
 from constructs import Construct
 
-from batch_constructs import BatchPlatform, access_logs_bucket, data_bucket, grant_read_objects
+from batch_constructs import BatchPlatform, access_logs_bucket, data_bucket, grant_read_objects, grant_write_objects
 from batch_constructs.compliance import acknowledge_in_packs
 from batch_constructs.triggers.schedule import ScheduledJob
 from batch_constructs.triggers.stepfunctions import BatchJobStateMachine
@@ -27,6 +27,8 @@ JOB_DIR: Final = pathlib.Path(__file__).parent / "job"
 UPLOAD_PREFIX: Final = "uploads/"
 #: The file the daily run imports (the upstream export overwrites it; bucket versioning keeps every day's file).
 DAILY_FILE: Final = f"{UPLOAD_PREFIX}movies.zip"
+#: Where the job writes each import's rejected rows (``rejects/<file path>.rejects.jsonl``; importer.py's default).
+REJECTS_PREFIX: Final = "rejects/"
 
 
 class MoviesImporterStack(cdk.Stack):
@@ -101,11 +103,15 @@ class MoviesImporterStack(cdk.Stack):
 
     def _grant_job_access(self) -> None:
         """Exactly what importer.py calls: s3:GetObject under uploads/, s3:ListBucket on the bucket (so that a missing
-        key answers 404 "does not exist" rather than 403), kms:Decrypt on the bucket's key, and dynamodb:BatchWriteItem
+        key answers 404 "does not exist" rather than 403), kms:Decrypt on the bucket's key, s3:PutObject under
+        rejects/ (with kms:GenerateDataKey) for the rejected rows, and dynamodb:BatchWriteItem
         (boto3's batch_writer) on the table. No wildcard action, and no ``s3:ListObjectsInBucket``: the original asked
         for it, but no such IAM action exists (listing is ``s3:ListBucket``)."""
         role = self.job.job_role
         grant_read_objects(role, self.uploads, UPLOAD_PREFIX)
+        # The rejected rows of each import (importer.py's REJECTS_PREFIX default), outside uploads/ so that the job
+        # can never read back what it wrote.
+        grant_write_objects(role, self.uploads, REJECTS_PREFIX)
         # Not grant_write_data: the job never updates, deletes or describes.
         self.table.grant(role, "dynamodb:BatchWriteItem")
 

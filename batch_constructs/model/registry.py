@@ -525,11 +525,16 @@ LAMBDA_SUBMITTER: Final = _rule(
     "lambda-submitter",
     summary=(
         "the submitter Lambda: timeout 1-900 s, memory 128-10240 MiB, reserved concurrency >= 1, subnets only"
-        " with a VPC, no reserved environment variables"
+        " with a VPC, no reserved environment variables; an SQS source reads 1-10 messages per invocation with a"
+        " maximum concurrency of 2-1000"
     ),
     checks="the submitter Lambda's settings",
-    limit="timeout 1-900 s, memory 128-10240 MiB, reserved concurrency >= 1, subnets only with a VPC",
-    source="Lambda quotas",
+    limit=(
+        "timeout 1-900 s, memory 128-10240 MiB, reserved concurrency >= 1, subnets only with a VPC; SQS batch size"
+        " 1-10 (the library's bound: the 30 s default timeout is sized for 10 submissions), maximum concurrency"
+        " 2-1000"
+    ),
+    source="Lambda quotas; Lambda event source mapping (ScalingConfig.MaximumConcurrency 2-1000)",
 )
 MONITORING_QUEUES: Final = _rule(
     "monitoring-queues",
@@ -679,9 +684,12 @@ STACK_RESOURCES_WARNING: Final = _warning(
 )
 TRIGGER_PARAMETERS_WARNING: Final = _warning(
     "trigger-parameters",
-    summary="the job's command does not read the parameters the trigger passes",
-    when="the job's command does not read what a trigger passes",
-    why="the job cannot tell which object to process",
+    summary=(
+        "the job's command does not read the parameters the trigger passes, or version_parameter is set for a"
+        " bucket without versioning"
+    ),
+    when="the job's command does not read what a trigger passes; a version id is asked of an unversioned bucket",
+    why="the job cannot tell which object (or version) to process: S3 sends no version id for an unversioned bucket",
 )
 TRIGGER_UNFILTERED_WARNING: Final = _warning(
     "trigger-unfiltered",

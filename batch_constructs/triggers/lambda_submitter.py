@@ -10,6 +10,10 @@ notifications (direct, or inside SQS or SNS messages), EventBridge events (S3 "O
 a deterministic name (see the handler's docstring for the event shapes and the de-duplication it does). Bring your
 own code with ``code=``: the function still gets ``JOB_QUEUE`` and ``JOB_DEFINITION`` in its environment and the same
 narrow permission.
+
+From SQS, connect the queue with :meth:`LambdaSubmitter.add_sqs_source`: it turns on ``ReportBatchItemFailures``,
+without which one failed message makes Lambda retry (and resubmit) the whole batch, or a swallowed failure deletes it.
+Malformed requests are sent to the function's dead-letter queue with the reason and not retried.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as lambda_event_sources
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
@@ -54,7 +59,10 @@ RESERVED_ENVIRONMENT = (
     "KEY_PARAMETER",
     "SHARE_IDENTIFIER",
     "DEDUPLICATE",
+    "DEAD_LETTER_QUEUE_URL",
 )
+#: SQS event source defaults: Lambda's own batch size for SQS (10), and at most this long to gather a batch.
+DEFAULT_SQS_BATCH_SIZE = 10
 
 
 class LambdaSubmitter(Construct):
@@ -89,7 +97,7 @@ class LambdaSubmitter(Construct):
         bucket_parameter: str = "bucket",
         key_parameter: str = "key",
         share_identifier: str | None = None,
-        deduplicate: bool = False,
+        deduplicate: bool = True,
         vpc: ec2.IVpc | None = None,
         vpc_subnets: ec2.SubnetSelection | None = None,
         security_groups: Sequence[ec2.ISecurityGroup] | None = None,
@@ -119,12 +127,17 @@ class LambdaSubmitter(Construct):
         share_identifier: share identifier of every submission: required when the queue is fair-share, refused
             otherwise (``share-identifier``; with ``code=`` your code decides, so only its syntax is checked).
             Default: none.
-        deduplicate: before submitting, look for a job of the same (deterministic) name on the queue and skip it
-            if one exists that did not fail. Adds ``batch:ListJobs``, which AWS authorises only on ``*``.
-            Default: False (duplicates of the same S3 object within one event are still submitted once).
+        deduplicate: before submitting a request from a source that repeats (S3, SQS, SNS, EventBridge, or one
+            with an ``idempotencyKey``), look for its job - the name holds a hash of the request's identity - on the
+            queue and skip it if one exists that did not fail. Adds ``batch:ListJobs``, which AWS authorises only
+            on ``*`` (it reads job summaries, never data). Default: True, because every one of those sources
+            delivers at least once and a retry after a partial failure must not submit the same jobs again; False
+            only de-duplicates within one invocation (the whole SQS batch).
         vpc / vpc_subnets / security_groups: run the function in a VPC. It needs a route to the Batch API (NAT or a
             ``batch`` interface endpoint). Default: outside any VPC (it only calls AWS APIs over TLS).
-        dead_letter_queue: Default: a new queue (KMS-encrypted with the stack key, TLS only, 14 days).
+        dead_letter_queue: failed asynchronous invocations, and every malformed request (with the reason: the
+            default handler sends those itself, so they are not retried). Default: a new queue (KMS-encrypted with
+            the stack key, TLS only, 14 days).
         log_retention: Default: one year. encryption_key: of the log group and dead-letter queue. Default: the
             stack's shared key.
         architecture: Default: ARM_64 (Graviton: about 20% cheaper; the handler is pure Python).
@@ -197,6 +210,7 @@ class LambdaSubmitter(Construct):
             "BUCKET_PARAMETER": bucket_parameter,
             "KEY_PARAMETER": key_parameter,
             "DEDUPLICATE": "true" if deduplicate else "false",
+            "DEAD_LETTER_QUEUE_URL": self.dead_letter_queue.queue_url,
         }
         if share_identifier is not None:
             variables["SHARE_IDENTIFIER"] = share_identifier
@@ -271,6 +285,55 @@ class LambdaSubmitter(Construct):
                 "NAT gateway or a Batch interface endpoint without reducing what it can reach. Pass vpc= to run it "
                 "in one.",
             )
+
+    def add_sqs_source(
+        self,
+        queue: sqs.IQueue,
+        *,
+        batch_size: int = DEFAULT_SQS_BATCH_SIZE,
+        max_batching_window: Duration | None = None,
+        max_concurrency: int | None = None,
+    ) -> lambda_event_sources.SqsEventSource:
+        """Invoke the function with the messages of ``queue``, with ``ReportBatchItemFailures`` on.
+
+        With it, the handler's ``batchItemFailures`` makes Lambda return only the failed messages to the queue;
+        without it, Lambda treats the batch as one: a failure retries every message, a success deletes them all.
+        Give ``queue`` a redrive policy (a dead-letter queue) for messages that keep failing.
+
+        Args:
+            queue: the source queue (the function gets permission to receive and delete its messages).
+            batch_size: messages per invocation, 1-10 (the function's 30-second default timeout fits 10
+                submissions comfortably). Default: 10.
+            max_batching_window: how long Lambda may wait to fill a batch. Default: none (invoke at once).
+            max_concurrency: at most this many concurrent invocations for this source (2-1000). Default: none (the
+                function's reserved concurrency bounds it).
+
+        Returns:
+            the event source (its ``event_source_mapping_id`` once bound).
+        """
+        problems = _rules.int_range(registry.LAMBDA_SUBMITTER, "batch_size", batch_size, 1, 10, "use 1-10 messages")
+        if max_concurrency is not None:
+            problems += _rules.int_range(
+                registry.LAMBDA_SUBMITTER, "max_concurrency", max_concurrency, 2, 1000, "use 2-1000, or None"
+            )
+        raise_if_any(self, problems)
+        source = lambda_event_sources.SqsEventSource(
+            queue,
+            batch_size=batch_size,
+            max_batching_window=max_batching_window,
+            max_concurrency=max_concurrency,
+            report_batch_item_failures=True,
+        )
+        self.function.add_event_source(source)
+        mappings = [c for c in self.function.node.children if isinstance(c, lambda_.EventSourceMapping)]
+        acknowledge(
+            mappings[-1],
+            "Serverless::Serverless-LambdaEventSourceMappingDestination",
+            "Lambda supports on-failure destinations only for stream and Kafka sources; for an SQS source the failed "
+            "messages stay in the queue and its redrive policy moves them to its dead-letter queue, and malformed "
+            "requests go to the function's dead-letter queue from the handler.",
+        )
+        return source
 
     def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
         """Allow ``grantee`` to invoke the function (its latest version; no ``:*`` wildcard over its versions)."""

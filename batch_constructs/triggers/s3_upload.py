@@ -16,6 +16,9 @@ Things worth knowing before using it:
   ``urllib.parse.unquote_plus`` in the job if such keys can occur.
 * EventBridge retries delivery (default 185 attempts over 24 hours) and then puts the event into the dead-letter
   queue, so a submission that fails (throttling, a disabled queue) is never silently lost.
+* The event names a key, and the job runs minutes later: by then the key may hold another upload. Pass
+  ``version_parameter=`` (with a versioned bucket) and read that version, so that every upload is processed as it was
+  (the file scanner does: a secret uploaded and quickly overwritten is still scanned).
 * A fair-share queue is refused at synth (rule ``share-identifier``): an EventBridge rule's Batch target cannot carry
   a share identifier (``AWS::Events::Rule`` ``BatchParameters`` has only JobName, JobDefinition, ArrayProperties and
   RetryStrategy), so every submission would fail. Route uploads through a
@@ -147,6 +150,7 @@ class S3UploadTrigger(Construct):
         suffixes: Sequence[str] = (),
         bucket_parameter: str = "bucket",
         key_parameter: str = "key",
+        version_parameter: str | None = None,
         extra_parameters: Mapping[str, str] | None = None,
         dead_letter_queue: sqs.IQueue | None = None,
         job_name: str | None = None,
@@ -166,6 +170,11 @@ class S3UploadTrigger(Construct):
             a prefix AND a suffix. Default: none (every key).
         bucket_parameter / key_parameter: the job parameters that receive the bucket name and object key.
             Default: ``bucket`` and ``key``.
+        version_parameter: a job parameter that receives the object's version id (``detail.object.version-id``),
+            so that the job reads exactly the version that was uploaded, not whatever the key holds when the job
+            starts (an object overwritten in between would otherwise never be processed). S3 puts a version id in
+            the event only for a versioned bucket: a warning says so when the bucket is defined here without
+            versioning. Default: none (the job reads the current version).
         extra_parameters: more parameters for every submission: literal strings, or another string field of the
             event, e.g. ``events.EventField.from_path("$.detail.object.etag")`` (Batch parameters are strings: a
             numeric field such as ``object.size`` would reach SubmitJob as a number). Default: none.
@@ -178,6 +187,8 @@ class S3UploadTrigger(Construct):
         super().__init__(scope, construct_id)
         extra = dict(extra_parameters or {})
         names = {"bucket_parameter": bucket_parameter, "key_parameter": key_parameter}
+        if version_parameter is not None:
+            names["version_parameter"] = version_parameter
         names.update({f"extra_parameters[{k!r}]": k for k in extra})
         problems = filter_problems(prefixes, suffixes) + parameter_problems(names)
         problems += _rules.job_name(job_name)
@@ -200,6 +211,8 @@ class S3UploadTrigger(Construct):
                 )
             )
         passed = {bucket_parameter: "", key_parameter: "", **extra}
+        if version_parameter is not None:
+            passed[version_parameter] = ""
         problems += job_parameter_problems(
             job, "S3UploadTrigger", passed, complete=True, may_be_unread=(bucket_parameter, key_parameter)
         )
@@ -216,8 +229,9 @@ class S3UploadTrigger(Construct):
         command = job_command(job)
         if command is not None and is_known(*command):
             text = " ".join(command)
-            missing = [p for p in (bucket_parameter, key_parameter) if f"Ref::{p}" not in text]
-            supplied = {bucket_parameter, key_parameter, *extra}
+            given = [bucket_parameter, key_parameter, *([version_parameter] if version_parameter else [])]
+            missing = [p for p in given if f"Ref::{p}" not in text]
+            supplied = {*given, *extra}
             defaults = set(getattr(job.job_definition, "parameters", None) or {})
             if set(re.findall(r"Ref::([A-Za-z0-9_]+)", text)) - defaults <= supplied:
                 Annotations.of(job).acknowledge_warning(
@@ -230,8 +244,15 @@ class S3UploadTrigger(Construct):
                     registry.TRIGGER_PARAMETERS_WARNING,
                     f"job {job.node.path}'s command does not reference {' or '.join('Ref::' + m for m in missing)}: "
                     "the job will not see which object to process. Add them to the command, or rename "
-                    "bucket_parameter / key_parameter to what the command uses.",
+                    "bucket_parameter / key_parameter / version_parameter to what the command uses.",
                 )
+        if version_parameter is not None and isinstance(bucket, s3.Bucket) and not _versioned(bucket):
+            warn(
+                self,
+                registry.TRIGGER_PARAMETERS_WARNING,
+                f"version_parameter={version_parameter!r}, but bucket {bucket.node.path} is not versioned: S3 events "
+                "of an unversioned bucket carry no version id. Pass versioned=True to the bucket.",
+            )
 
         self.event_bridge_enabled = enable_event_bridge(self, bucket)
         if dead_letter_queue is None:
@@ -260,6 +281,8 @@ class S3UploadTrigger(Construct):
             key_parameter: events.EventField.from_path("$.detail.object.key"),
             **extra,
         }
+        if version_parameter is not None:
+            parameters[version_parameter] = events.EventField.from_path("$.detail.object.version-id")
         self.target = BatchJobTarget(
             job,
             role=self.role,
@@ -272,3 +295,15 @@ class S3UploadTrigger(Construct):
         )
         # BatchJobTarget.bind takes IRule where jsii's IRuleTarget now says IRuleRef (same object at run time).
         self.rule.add_target(self.target)  # type: ignore[arg-type]
+
+
+def _versioned(bucket: s3.Bucket) -> bool:
+    """Whether this app turns versioning on for ``bucket`` (True when it cannot tell: a token)."""
+    cfn = bucket.node.default_child
+    configuration = getattr(cfn, "versioning_configuration", None)
+    if configuration is None:
+        return False
+    status = getattr(configuration, "status", None)
+    if status is None and isinstance(configuration, dict):
+        status = configuration.get("status")
+    return status is None or not is_known(status) or status == "Enabled"

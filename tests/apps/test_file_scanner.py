@@ -71,7 +71,10 @@ def test_the_job_retries_spot_reclaims_only_and_has_a_generous_timeout(tpl: dict
 def test_the_job_reads_its_parameters_and_knows_its_outputs(tpl: dict[str, Any]) -> None:
     _, job = only(tpl, "AWS::Batch::JobDefinition")
     container = job["Properties"]["ContainerProperties"]
-    assert container["Command"] == ["python", "/app/scanner.py", "--bucket", "Ref::bucket", "--key", "Ref::key"]
+    assert container["Command"] == [
+        *("python", "/app/scanner.py", "--bucket", "Ref::bucket", "--key", "Ref::key"),
+        *("--version-id", "Ref::version_id"),  # the exact version of the upload (issue 16)
+    ]
     env = {e["Name"]: e["Value"] for e in container["Environment"]}
     assert env == {
         "RESULTS_BUCKET": {"Ref": logical_id(tpl, "AWS::S3::Bucket", "Results")},
@@ -97,7 +100,13 @@ def test_uploads_under_incoming_submit_the_scanner_with_bucket_and_key(tpl: dict
     assert target["Arn"] == {"Fn::GetAtt": [logical_id(tpl, "AWS::Batch::JobQueue", "Queue"), "JobQueueArn"]}
     assert target["BatchParameters"]["JobDefinition"] == {"Ref": logical_id(tpl, "AWS::Batch::JobDefinition", "")}
     template = json.loads(target["InputTransformer"]["InputTemplate"].replace("<", '"<').replace(">", '>"'))
-    assert template == {"Parameters": {"bucket": "<detail-bucket-name>", "key": "<detail-object-key>"}}
+    assert template == {
+        "Parameters": {
+            "bucket": "<detail-bucket-name>",
+            "key": "<detail-object-key>",
+            "version_id": "<detail-object-version-id>",
+        }
+    }
     assert "DeadLetterConfig" in target
     bucket = tpl["Resources"][uploads]["Properties"]
     assert bucket["NotificationConfiguration"]["EventBridgeConfiguration"]["EventBridgeEnabled"] is True

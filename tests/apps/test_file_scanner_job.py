@@ -13,6 +13,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from apps.file_scanner.job import scanner as job
@@ -83,13 +84,25 @@ def environ(**extra: str) -> dict[str, str]:
     }
 
 
-def item(key: str) -> dict[str, Any] | None:
-    found: dict[str, Any] | None = boto3.resource("dynamodb").Table(TABLE).get_item(Key={"key": key}).get("Item")
+def current_version(key: str) -> str | None:
+    try:
+        return str(boto3.client("s3").head_object(Bucket=UPLOADS, Key=key)["VersionId"])
+    except ClientError:
+        return None
+
+
+def item(key: str, version: str | None = None) -> dict[str, Any] | None:
+    """The status item of ``key`` at ``version`` (default: its current version, if it exists)."""
+    table = boto3.resource("dynamodb").Table(TABLE)
+    found: dict[str, Any] | None = table.get_item(
+        Key={"key": job.status_key(key, version or current_version(key))}
+    ).get("Item")
     return found
 
 
-def result(s3: Any, key: str) -> dict[str, Any]:
-    body = s3.get_object(Bucket=RESULTS, Key=f"results/{key}.json")["Body"].read()
+def result(s3: Any, key: str, version: str | None = None) -> dict[str, Any]:
+    """The result JSON of ``key`` at ``version`` (default: its current version)."""
+    body = s3.get_object(Bucket=RESULTS, Key=job.result_key(key, version or current_version(key)))["Body"].read()
     loaded: dict[str, Any] = json.loads(body)
     return loaded
 
@@ -146,7 +159,8 @@ def test_a_multi_megabyte_upload_is_scanned_into_a_result_json_and_a_succeeded_i
     assert status is not None
     assert status["status"] == "SUCCEEDED"
     assert status["sha256"] == out["sha256"] and status["size"] == len(data) and status["findings_count"] == 5
-    assert status["result"] == f"s3://{RESULTS}/results/{key}.json"
+    assert status["result"] == f"s3://{RESULTS}/results/{key}.v-{version}.json"
+    assert status["object_key"] == key and status["version_id"] == version
     assert status["job_id"] == environ()["AWS_BATCH_JOB_ID"] and status["attempt"] == "1"
     assert status["bucket"] == UPLOADS
     assert status["started_at"] <= status["finished_at"]
@@ -273,15 +287,17 @@ def test_sigterm_during_the_scan_records_interrupted(aws: Any, monkeypatch: pyte
     assert signal.getsignal(signal.SIGTERM) is not job._on_sigterm  # the handler is removed again
 
 
-def test_a_rescan_overwrites_the_status_item(aws: Any) -> None:
-    aws.put_object(Bucket=UPLOADS, Key="r.log", Body=b"clean\n")
+def test_a_rescan_overwrites_the_status_item_of_its_version_a_new_upload_gets_its_own(aws: Any) -> None:
+    first = aws.put_object(Bucket=UPLOADS, Key="r.log", Body=b"clean\n")["VersionId"]
     assert job.main(["--bucket", UPLOADS, "--key", "r.log"], environ()) == 0
-    aws.put_object(Bucket=UPLOADS, Key="r.log", Body=b"now with " + AWS_KEY + b"\n")
     assert job.main(["--bucket", UPLOADS, "--key", "r.log"], environ(AWS_BATCH_JOB_ATTEMPT="2")) == 0
-    status = item("r.log")
-    assert status is not None
-    assert status["findings_count"] == 1 and status["attempt"] == "2"
-    assert status["sha256"] == hashlib.sha256(b"now with " + AWS_KEY + b"\n").hexdigest()
+    aws.put_object(Bucket=UPLOADS, Key="r.log", Body=b"now with " + AWS_KEY + b"\n")
+    assert job.main(["--bucket", UPLOADS, "--key", "r.log"], environ()) == 0
+    old, new = item("r.log", first), item("r.log")
+    assert old is not None and new is not None
+    assert old["findings_count"] == 0 and old["attempt"] == "2"
+    assert new["findings_count"] == 1
+    assert new["sha256"] == hashlib.sha256(b"now with " + AWS_KEY + b"\n").hexdigest()
 
 
 # --- the stream scanner on its own -----------------------------------------------------------------------------------
@@ -358,3 +374,69 @@ def test_default_patterns_declare_their_true_maximum_length() -> None:
     for pattern in job.DEFAULT_PATTERNS:
         _, widest = parser.parse(pattern.regex.pattern).getwidth()
         assert widest == pattern.max_length, pattern.name
+
+
+# --- hostile and unlucky input (issue 16) ---------------------------------------------------------------------------
+
+
+def test_the_version_of_the_event_is_scanned_even_after_an_overwrite(aws: Any) -> None:
+    # Old code: the job read whatever the key held when it started, so the secret in version 1 was never scanned.
+    leaked = aws.put_object(Bucket=UPLOADS, Key="incoming/c.env", Body=b"KEY=" + AWS_KEY + b"\n")["VersionId"]
+    clean = aws.put_object(Bucket=UPLOADS, Key="incoming/c.env", Body=b"KEY=redacted\n")["VersionId"]
+
+    argv = ["--bucket", UPLOADS, "--key", "incoming/c.env", "--version-id"]
+    assert job.main([*argv, leaked], environ()) == 0
+    assert job.main([*argv, clean], environ()) == 0
+
+    assert result(aws, "incoming/c.env", leaked)["findings_count"] == 1
+    assert result(aws, "incoming/c.env", leaked)["version_id"] == leaked
+    assert result(aws, "incoming/c.env", clean)["findings_count"] == 0
+    assert sorted(result_keys(aws)) == sorted(
+        [f"results/incoming/c.env.v-{leaked}.json", f"results/incoming/c.env.v-{clean}.json"]
+    )
+    status = item("incoming/c.env", leaked)
+    assert status is not None and status["status"] == "SUCCEEDED" and status["findings_count"] == 1
+
+
+def test_a_version_deleted_before_the_job_ran_records_failed_for_that_version(aws: Any) -> None:
+    gone = aws.put_object(Bucket=UPLOADS, Key="incoming/d.bin", Body=b"x")["VersionId"]
+    aws.put_object(Bucket=UPLOADS, Key="incoming/d.bin", Body=b"y")
+    aws.delete_object(Bucket=UPLOADS, Key="incoming/d.bin", VersionId=gone)
+
+    code = job.main(["--bucket", UPLOADS, "--key", "incoming/d.bin", "--version-id", gone], environ())
+
+    assert code == job.EXIT_FAILED
+    status = item("incoming/d.bin", gone)
+    assert status is not None and status["status"] == "FAILED" and f"version {gone}" in status["error"]
+    assert result_keys(aws) == []
+
+
+@pytest.mark.parametrize("version", ["Ref::version_id", "", "null"])
+def test_without_a_version_id_the_current_version_is_scanned(aws: Any, version: str) -> None:
+    current = aws.put_object(Bucket=UPLOADS, Key="m.log", Body=AWS_KEY)["VersionId"]
+    assert job.main(["--bucket", UPLOADS, "--key", "m.log", "--version-id", version], environ()) == 0
+    assert result(aws, "m.log", current)["findings_count"] == 1
+
+
+def test_a_1013_character_key_gets_a_result_key_within_s3s_limit(aws: Any) -> None:
+    # Old code: results/<key>.json was 1,026 bytes, which S3 refuses.
+    key = "incoming/" + "k" * 1004
+    assert len(key) == 1013
+    version = aws.put_object(Bucket=UPLOADS, Key=key, Body=b"clean\n")["VersionId"]
+
+    assert job.main(["--bucket", UPLOADS, "--key", key, "--version-id", version], environ()) == 0
+
+    (written,) = result_keys(aws)
+    assert len(written.encode()) <= 1024
+    assert written == job.result_key(key, version)
+    assert result(aws, key, version)["key"] == key
+
+
+@pytest.mark.parametrize("key", ["a" * 1024, "é" * 512, "incoming/" + "日本" * 169, "x"])
+def test_result_keys_are_unique_deterministic_and_short_enough(key: str) -> None:
+    versions = [None, "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY+MTRCxf3vjVBH40Nr8X8gdRQBpUMLUo", "null-ish.v2"]
+    keys = [job.result_key(key, v) for v in versions]
+    assert all(len(k.encode()) <= 1024 and k.startswith("results/") for k in keys)
+    assert len(set(keys)) == len(keys)
+    assert keys == [job.result_key(key, v) for v in versions]
+    assert job.result_key(key + "b", versions[1]) != keys[1]

@@ -187,7 +187,14 @@ def as_list(value: Any) -> list[Any]:
 def test_job_role_may_do_exactly_what_the_importer_calls(tpl: dict[str, Any]) -> None:
     statements = job_role_statements(tpl)
     actions = sorted(a for s in statements for a in as_list(s["Action"]))
-    assert actions == ["dynamodb:BatchWriteItem", "kms:Decrypt", "s3:GetObject", "s3:ListBucket"]
+    assert actions == [
+        "dynamodb:BatchWriteItem",
+        "kms:Decrypt",
+        "kms:GenerateDataKey",
+        "s3:GetObject",
+        "s3:ListBucket",
+        "s3:PutObject",
+    ]
     assert "s3:ListObjectsInBucket" not in actions
     assert all(s["Effect"] == "Allow" for s in statements)
     for statement in statements:
@@ -197,6 +204,8 @@ def test_job_role_may_do_exactly_what_the_importer_calls(tpl: dict[str, Any]) ->
     by_action = {a: s["Resource"] for s in statements for a in as_list(s["Action"])}
     assert by_action["s3:GetObject"] == {"Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, "/uploads/*"]]}
     assert by_action["s3:ListBucket"] == {"Fn::GetAtt": [bucket_id, "Arn"]}
+    # the rejected rows of each import, outside uploads/ (importer.py's REJECTS_PREFIX)
+    assert by_action["s3:PutObject"] == {"Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, "/rejects/*"]]}
     assert by_action["dynamodb:BatchWriteItem"] == {"Fn::GetAtt": [table_id, "Arn"]}
 
 
@@ -217,6 +226,7 @@ EXPECTED_ACKNOWLEDGEMENTS = {
     ),
     *(("Movies/Resource", f"{pack}::{pack}-DynamoDBInBackupPlan") for pack in ("NIST.800.53.R5", "HIPAA.Security")),
     ("Platform/ImportJob/JobRole/Policy", "AwsSolutions::AwsSolutions-IAM5[Resource::<Uploads4F6EB0FD.Arn>/uploads/*]"),
+    ("Platform/ImportJob/JobRole/Policy", "AwsSolutions::AwsSolutions-IAM5[Resource::<Uploads4F6EB0FD.Arn>/rejects/*]"),
     ("Platform/ImportJob/ExecutionRole/Policy", "AwsSolutions::AwsSolutions-IAM5[Resource::*]"),
     # The library's (BatchNetwork, the dead-letter queue, BatchJobStateMachine).
     *(

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import logging
+import tracemalloc
 import zipfile
 from collections.abc import Iterator
 from decimal import Decimal
@@ -357,3 +359,193 @@ def test_invalid_options_are_usage_errors(capsys: pytest.CaptureFixture[str]) ->
     assert importer.main(["--no-such-option"], ENV) == importer.EXIT_USAGE
     assert importer.main(["--max-malformed-percent", "150"], ENV) == importer.EXIT_FATAL
     assert importer.main(["--progress-every", "zero"], ENV) == importer.EXIT_FATAL
+
+
+# ------------------------------------------------------------------------------- hostile and unlucky input (issue 16)
+
+
+def rejects_object(s3: Any, key: str = KEY) -> list[dict[str, Any]]:
+    body = s3.get_object(Bucket=BUCKET, Key=f"rejects/{key}.rejects.jsonl")["Body"].read().decode()
+    return [json.loads(line) for line in body.splitlines()]
+
+
+def test_numbers_dynamodb_cannot_store_are_rejected_rows_not_a_lost_batch(aws: tuple[Any, Any]) -> None:
+    # Old code: decimal.Inexact / Underflow escaped from boto3's serializer and the whole import died.
+    s3, _ = aws
+    good = good_rows()[:30]
+    rows = [
+        *good[:10],
+        ["1" * 40, "Forty Digit Id (2000)", "Drama", "3.0"],
+        ["77", "Tiny Rating (2000)", "Drama", "1E-200"],
+        ["78", "Long Rating (2000)", "Drama", "1." + "1" * 40],
+        *good[10:],
+    ]
+    s3.put_object(Bucket=BUCKET, Key=KEY, Body=zipped(csv_text(rows)))
+
+    assert importer.main([], {**ENV, "MAX_MALFORMED_PERCENT": "50"}) == importer.EXIT_OK
+
+    assert table_items() == {Decimal(r[0]): expected_item(r) for r in good}
+    assert [(r["line"], r["reason"]) for r in rejects_object(s3)] == [
+        (12, f"movieId '{'1' * 40}' has more than DynamoDB's 38 digits"),
+        (13, f"rating '1E-200' {CANNOT_STORE}"),
+        (14, f"rating '{'1.' + '1' * 40}' {CANNOT_STORE}"),
+    ]
+
+
+CANNOT_STORE = "cannot be stored in DynamoDB (at most 38 significant digits, magnitude 1E-130 to 9.99E+125)"
+
+
+def test_an_item_over_400_kb_is_a_rejected_row(aws: tuple[Any, Any]) -> None:
+    # Old code: DynamoDB's ValidationException failed the import (and the 24 other items of its batch).
+    s3, _ = aws
+    rows = [["1", "x" * (400 * 1024), "Drama", "3"], *good_rows()[:5]]
+    s3.put_object(Bucket=BUCKET, Key=KEY, Body=zipped(csv_text(rows)))
+
+    assert importer.main([], {**ENV, "MAX_MALFORMED_PERCENT": "50"}) == importer.EXIT_OK
+
+    assert len(table_items()) == 5
+    (rejected,) = rejects_object(s3)
+    assert rejected["line"] == 2 and "DynamoDB's item limit is 409600 (400 KB)" in rejected["reason"]
+    assert len(rejected["text"]) == importer.REJECT_TEXT_CHARACTERS
+
+
+def test_a_huge_line_is_rejected_in_bounded_memory(aws: tuple[Any, Any]) -> None:
+    # Old code: the whole line went through memory (a 1 GiB line took the process to 2.3 GiB).
+    s3, _ = aws
+    huge = b"1,Endless (2000),Drama," + b"9" * (20 * 1024 * 1024) + b"\n"
+    rest = csv_text(good_rows()[:5]).encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("movies.csv", rest[: rest.index(b"\n") + 1] + huge + rest[rest.index(b"\n") + 1 :])
+    s3.put_object(Bucket=BUCKET, Key=KEY, Body=out.getvalue())
+    assert len(out.getvalue()) < 1024 * 1024  # a small zip
+
+    tracemalloc.start()
+    try:
+        report = importer.import_movies(
+            s3, boto3.resource("dynamodb").Table(TABLE), importer.Settings(BUCKET, KEY, TABLE)
+        )
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert peak < 8 * 1024 * 1024, peak
+    assert (report.rows, report.written, report.malformed) == (6, 5, 1)
+    assert report.malformed_rows[0].line == 2
+    assert report.malformed_rows[0].reason == f"the line is longer than {importer.MAX_LINE_BYTES} bytes"
+
+
+def test_a_csv_above_the_uncompressed_cap_is_refused_before_writing(
+    aws: tuple[Any, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    s3, dynamodb = aws
+    s3.put_object(Bucket=BUCKET, Key=KEY, Body=zipped(csv_text(good_rows()[:3]) + "\n" * (2 << 20)))  # 2 MiB
+
+    assert importer.main([], {**ENV, "MAX_UNCOMPRESSED_MB": "1"}) == importer.EXIT_FATAL
+    assert "above MAX_UNCOMPRESSED_MB=1" in caplog.text
+    assert scan(dynamodb) == []
+
+
+def _patched_zip(text: str, *, flag_bits: int = 0, method: int | None = None) -> bytes:
+    """A stored zip of one CSV, its headers then patched: encryption flag, or a compression method zipfile lacks."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as archive:
+        archive.writestr("movies.csv", text)
+    data = bytearray(out.getvalue())
+    local, central = data.index(b"PK\x03\x04"), data.index(b"PK\x01\x02")
+    for flags_at, method_at in ((local + 6, local + 8), (central + 8, central + 10)):
+        data[flags_at : flags_at + 2] = (int.from_bytes(data[flags_at : flags_at + 2], "little") | flag_bits).to_bytes(
+            2, "little"
+        )
+        if method is not None:
+            data[method_at : method_at + 2] = method.to_bytes(2, "little")
+    return bytes(data)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (_patched_zip(csv_text(good_rows()[:3]), flag_bits=0x1), "movies.csv is encrypted"),
+        (_patched_zip(csv_text(good_rows()[:3]), method=9), "compressed with deflate64"),
+        (_patched_zip(csv_text(good_rows()[:3]), method=99), "compressed with method 99"),
+    ],
+)
+def test_encrypted_and_unsupported_zips_are_clear_errors(
+    aws: tuple[Any, Any], caplog: pytest.LogCaptureFixture, body: bytes, message: str
+) -> None:
+    # Old code: RuntimeError ("password required") or NotImplementedError escaped.
+    s3, dynamodb = aws
+    s3.put_object(Bucket=BUCKET, Key=KEY, Body=body)
+
+    assert importer.main([], ENV) == importer.EXIT_FATAL
+    assert message in caplog.text
+    assert scan(dynamodb) == []
+
+
+def test_a_wrong_encoding_is_found_before_any_row_is_written(
+    aws: tuple[Any, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    # Old code: the rows before the first non-UTF-8 byte were written, then the import failed.
+    s3, dynamodb = aws
+    text = csv_text(good_rows()[:200]).encode("utf-8")
+    text += "200000,Amélie (2001),Comedy|Romance,4.1\n".encode("latin-1")
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("movies.csv", text)
+    s3.put_object(Bucket=BUCKET, Key=KEY, Body=out.getvalue())
+
+    assert importer.main([], ENV) == importer.EXIT_FATAL
+    assert scan(dynamodb) == []
+    assert "the CSV is not UTF-8 (line 202: invalid continuation byte). Nothing was written." in caplog.text
+
+
+def test_every_row_is_written_or_in_the_rejects_object(aws: tuple[Any, Any]) -> None:
+    s3, _ = aws
+    rows, good = mixed_rows()
+    rows += [["x", f"Bad {i}", "Drama", "1"] for i in range(150)]  # more than the 100 rows logged
+    s3.put_object(Bucket=BUCKET, Key=KEY, Body=zipped(csv_text(rows)))
+    settings = importer.Settings(BUCKET, KEY, TABLE, max_malformed_percent=100)
+
+    report = importer.import_movies(s3, boto3.resource("dynamodb").Table(TABLE), settings)
+
+    rejected = rejects_object(s3)
+    assert report.rows == report.written + report.malformed == GOOD_ROWS + len(MALFORMED) + 150
+    assert len(rejected) == report.malformed == len(MALFORMED) + 150
+    assert [(r["line"], r["reason"]) for r in rejected[: len(MALFORMED)]] == expected_reports(rows)
+    assert report.rejects_location == f"s3://{BUCKET}/rejects/{KEY}.rejects.jsonl"
+    assert len(table_items()) == len(good)
+
+
+def test_rerunning_the_same_upload_gives_the_same_table(aws: tuple[Any, Any]) -> None:
+    s3, dynamodb = aws
+    rows, _ = mixed_rows()
+    rows += [["5", "Again (1990)", "Drama", "3.670"]]  # a duplicate id, and a rating that is normalised
+    s3.put_object(Bucket=BUCKET, Key=KEY, Body=zipped(csv_text(rows)))
+
+    assert importer.main([], ENV) == importer.EXIT_OK
+    first, first_rejects = sorted(map(json.dumps, scan(dynamodb))), rejects_object(s3)
+    assert importer.main([], ENV) == importer.EXIT_OK
+
+    assert sorted(map(json.dumps, scan(dynamodb))) == first
+    assert rejects_object(s3) == first_rejects
+    assert table_items()[Decimal(5)]["rating"] == Decimal("3.67")
+
+
+def test_an_import_without_rejects_still_overwrites_the_rejects_object(aws: tuple[Any, Any]) -> None:
+    s3, _ = aws
+    s3.put_object(Bucket=BUCKET, Key=KEY, Body=zipped(csv_text([["x", "Bad", "Drama", "1"], *good_rows()[:20]])))
+    assert importer.main([], ENV) == importer.EXIT_OK
+    assert len(rejects_object(s3)) == 1
+
+    s3.put_object(Bucket=BUCKET, Key=KEY, Body=zipped(csv_text(good_rows()[:20])))
+    assert importer.main([], ENV) == importer.EXIT_OK
+    assert rejects_object(s3) == []
+
+
+def test_rejects_key_stays_within_s3s_1024_bytes() -> None:
+    long_path = "uploads/" + "é" * 600 + ".zip"
+    key = importer.rejects_key("rejects/", long_path)
+    assert len(key.encode()) <= 1024
+    assert key == importer.rejects_key("rejects/", long_path)
+    assert key != importer.rejects_key("rejects/", long_path.replace(".zip", "2.zip"))
+    assert importer.rejects_key("rejects/", "uploads/movies.zip") == "rejects/uploads/movies.zip.rejects.jsonl"

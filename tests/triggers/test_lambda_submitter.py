@@ -16,8 +16,11 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
+from aws_cdk.aws_lambda_event_sources import SqsEventSource
 
 from batch_constructs import BatchConfigurationError, BatchQueue, ContainerJob, FargateEnvironment, LambdaSubmitter
+from batch_constructs._internal import dlq as _dlq
+from batch_constructs._internal import logs as _logs
 from batch_constructs._internal.compliance import acknowledge
 from batch_constructs._internal.compliance import nag_text as flatten_cfn_reference
 from batch_constructs.triggers.lambda_submitter import HANDLER_DIR, RUNTIME
@@ -37,6 +40,8 @@ class Built:
     default: LambdaSubmitter
     options: LambdaSubmitter
     invoker: iam.Role
+    requests: sqs.Queue
+    sqs_source: SqsEventSource
 
     def resource(self, construct: Any) -> dict[str, Any]:
         return self.template["Resources"][logical_id(construct)]  # type: ignore[no-any-return]
@@ -68,6 +73,16 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
         stack, "Convert", image=IMAGE, queue=queue, command=COMMAND, parameters={"bucket": "", "key": ""}
     )
     default = LambdaSubmitter(stack, "Submitter", job=job)
+    requests_dlq = _dlq.new_dead_letter_queue(stack, "RequestsDeadLetters")
+    requests = sqs.Queue(
+        stack,
+        "Requests",
+        encryption=sqs.QueueEncryption.KMS,
+        encryption_master_key=_logs.default_key(stack),
+        enforce_ssl=True,
+        dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=5, queue=requests_dlq),
+    )
+    sqs_source = default.add_sqs_source(requests, batch_size=5)
     options = LambdaSubmitter(
         stack,
         "Custom",
@@ -83,7 +98,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
         bucket_parameter="src_bucket",
         key_parameter="src_key",
         share_identifier="teamA",
-        deduplicate=True,
+        deduplicate=False,
         vpc=vpc,
         vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
         architecture=lambda_.Architecture.X86_64,
@@ -103,6 +118,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
         default=default,
         options=options,
         invoker=invoker,
+        requests=requests,
+        sqs_source=sqs_source,
     )
 
 
@@ -131,7 +148,8 @@ def test_environment_names_the_queue_and_the_job_definition(built: Built) -> Non
         "JOB_NAME_PREFIX": "Submitter",
         "BUCKET_PARAMETER": "bucket",
         "KEY_PARAMETER": "key",
-        "DEDUPLICATE": "false",
+        "DEDUPLICATE": "true",
+        "DEAD_LETTER_QUEUE_URL": {"Ref": logical_id(built.default.dead_letter_queue)},
     }
 
 
@@ -177,7 +195,8 @@ def test_options(built: Built) -> None:
         "BUCKET_PARAMETER": "src_bucket",
         "KEY_PARAMETER": "src_key",
         "SHARE_IDENTIFIER": "teamA",
-        "DEDUPLICATE": "true",
+        "DEDUPLICATE": "false",
+        "DEAD_LETTER_QUEUE_URL": {"Ref": logical_id(built.options.dead_letter_queue)},
     }
     assert "ZipFile" in props["Code"]
 
@@ -195,9 +214,12 @@ def test_role_has_exactly_these_permissions(built: Built) -> None:
     assert set(by_action) == {
         '"batch:SubmitJob"',
         '["logs:CreateLogStream", "logs:PutLogEvents"]',
-        '["xray:PutTelemetryRecords", "xray:PutTraceSegments"]',
+        '["batch:ListJobs", "xray:PutTelemetryRecords", "xray:PutTraceSegments"]',  # the default deduplicate=True
         '"sqs:SendMessage"',
         '["kms:Decrypt", "kms:GenerateDataKey"]',
+        # add_sqs_source
+        '["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", '
+        '"sqs:ReceiveMessage"]',
     }
     queue_arn, definition = by_action['"batch:SubmitJob"']["Resource"]
     assert queue_arn == {"Fn::GetAtt": [logical_id(built.queue.job_queue), "JobQueueArn"]}
@@ -210,13 +232,13 @@ def test_role_has_exactly_these_permissions(built: Built) -> None:
     }
 
 
-def test_options_role_adds_list_jobs_and_network_interfaces_only(built: Built) -> None:
+def test_options_role_adds_network_interfaces_only(built: Built) -> None:
     actions = {
         a
         for s in built.statements(built.options)
         for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
     }
-    assert "batch:ListJobs" in actions
+    assert "batch:ListJobs" not in actions  # deduplicate=False
     assert "ec2:CreateNetworkInterface" in actions and "ec2:DeleteNetworkInterface" in actions
     submit = next(s for s in built.statements(built.options) if s["Action"] == "batch:SubmitJob")
     assert submit["Resource"][0] == {"Fn::GetAtt": [logical_id(built.other_queue.job_queue), "JobQueueArn"]}
@@ -331,3 +353,35 @@ def test_cfn_lint_clean(built: Built) -> None:
     findings, run = cfn_lint(built.outdir / "SubmitterTest.template.json")
     assert findings == []
     assert run.returncode == 0, run.stderr
+
+
+# ------------------------------------------------------------------------------------------------ SQS source
+
+
+def test_sqs_source_reports_batch_item_failures(built: Built) -> None:
+    (mapping,) = [r for r in built.template["Resources"].values() if r["Type"] == "AWS::Lambda::EventSourceMapping"]
+    props = mapping["Properties"]
+    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert props["BatchSize"] == 5
+    assert props["EventSourceArn"] == {"Fn::GetAtt": [logical_id(built.requests), "Arn"]}
+    assert props["FunctionName"] == {"Ref": logical_id(built.default.function)}
+    consume = next(s for s in built.statements(built.default) if "sqs:ReceiveMessage" in s["Action"])
+    assert consume["Resource"] == {"Fn::GetAtt": [logical_id(built.requests), "Arn"]}
+
+
+def test_deduplicate_is_on_by_default_and_may_list_jobs(built: Built) -> None:
+    (list_jobs,) = [s for s in built.statements(built.default) if "batch:ListJobs" in s["Action"]]
+    assert list_jobs["Resource"] == "*"
+    assert not [s for s in built.statements(built.options) if "batch:ListJobs" in s["Action"]]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "pattern"),
+    [({"batch_size": 11}, r"batch_size=11; allowed 1-10"), ({"max_concurrency": 1}, r"max_concurrency=1; allowed 2")],
+)
+def test_invalid_sqs_source(scratch: tuple[cdk.Stack, ContainerJob], kwargs: dict[str, Any], pattern: str) -> None:
+    stack, job = scratch
+    submitter = LambdaSubmitter(stack, f"Sqs{len(stack.node.children)}", job=job)
+    queue = sqs.Queue(stack, f"Source{len(stack.node.children)}")
+    with pytest.raises(BatchConfigurationError, match=pattern):
+        submitter.add_sqs_source(queue, **kwargs)

@@ -475,3 +475,31 @@ def test_cfn_lint_clean(built: Built) -> None:
     findings, run = cfn_lint(built.outdir / "S3TriggerTest.template.json")
     assert findings == []
     assert run.returncode == 0, run.stderr
+
+
+def test_version_parameter_passes_the_events_version_id() -> None:
+    # Without it the job reads whatever the key holds when it starts (issue 16: an overwritten upload was never read).
+    stack = cdk.Stack(new_app(), "Versions")
+    queue = fargate_queue(stack, imported_vpc(stack))
+    job = ContainerJob(
+        stack, "Scan", image=IMAGE, queue=queue, command=["scan", "Ref::bucket", "Ref::key", "Ref::version_id"]
+    )
+    trigger = S3UploadTrigger(
+        stack, "ExactVersion", bucket=upload_bucket(stack), job=job, prefixes=["in/"], version_parameter="version_id"
+    )
+    plain = s3.Bucket(stack, "Plain")
+    S3UploadTrigger(stack, "NoVersions", bucket=plain, job=job, prefixes=["in/"], version_parameter="version_id")
+
+    rules = Template.from_stack(stack).find_resources("AWS::Events::Rule")
+    (target,) = rules[logical_id(trigger.rule)]["Properties"]["Targets"]
+    paths = target["InputTransformer"]["InputPathsMap"]
+    version_var = next(k for k, v in paths.items() if v == "$.detail.object.version-id")
+    assert f'"version_id":<{version_var}>' in target["InputTransformer"]["InputTemplate"]
+    assert not any("trigger-parameters" in w for w in _warnings(stack, "/Versions/ExactVersion"))
+    assert any("is not versioned" in w for w in _warnings(stack, "/Versions/NoVersions"))
+
+
+def test_version_parameter_is_a_parameter_name(scratch: tuple[cdk.Stack, ContainerJob, s3.Bucket]) -> None:
+    stack, job, bucket = scratch
+    with pytest.raises(BatchConfigurationError, match=r"\[trigger-parameters\] version_parameter='v-1'"):
+        S3UploadTrigger(stack, "BadVersion", bucket=bucket, job=job, prefixes=["in/"], version_parameter="v-1")

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import logging
 import pathlib
+import re
+import sys
 from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
 HANDLER = pathlib.Path(__file__).resolve().parents[2] / "batch_constructs" / "_lambda" / "submitter" / "index.py"
@@ -25,6 +29,7 @@ def _load_handler() -> ModuleType:
     spec = importlib.util.spec_from_file_location("submitter_index", HANDLER)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
@@ -98,7 +103,7 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[BatchWorld]:
         monkeypatch.setenv("JOB_QUEUE", built.queue_arn)
         monkeypatch.setenv("JOB_DEFINITION", built.definition_arn)
         monkeypatch.setenv("JOB_NAME_PREFIX", "Convert")
-        monkeypatch.setattr(index, "_client", None)
+        monkeypatch.setattr(index, "_clients", {})
         yield built
 
 
@@ -190,7 +195,8 @@ def test_plain_request_passes_its_parameters_and_name(world: BatchWorld) -> None
 
     (job,) = world.jobs()
     assert job["parameters"] == {"date": "2026-11-22", "limit": "100", "dry": "false"}
-    assert job["jobName"] == "nightly-report"
+    # the name the user chose, then the hash of the request's identity (so that two requests never share a name)
+    assert re.fullmatch(r"nightly-report-[0-9a-f]{16}", job["jobName"])
 
 
 def test_sqs_batch_of_s3_notifications_reports_only_bad_messages(world: BatchWorld) -> None:
@@ -313,3 +319,198 @@ def test_two_requests_with_the_same_display_name_are_two_jobs(world: BatchWorld)
 
     assert result["batchItemFailures"] == []
     assert sorted(j["parameters"]["n"] for j in world.jobs()) == ["0", "1"]
+
+
+# ------------------------------------------------------------------------------- hostile and unlucky input (issue 16)
+
+
+@pytest.fixture
+def dead_letters(world: BatchWorld, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """An SQS queue as the function's dead-letter queue (DEAD_LETTER_QUEUE_URL, as the construct sets it)."""
+    sqs = boto3.client("sqs", region_name=REGION)
+    url = sqs.create_queue(QueueName="submitter-dlq")["QueueUrl"]
+    monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", url)
+
+    def messages() -> list[dict[str, Any]]:
+        found = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        return [json.loads(m["Body"]) for m in found]
+
+    return messages
+
+
+class Throttled:
+    """The Batch client, except that SubmitJob is throttled (once) for the keys in ``throttle``."""
+
+    def __init__(self, client: Any, throttle: set[str]) -> None:
+        self.client, self.throttle, self.calls = client, set(throttle), 0
+
+    def submit_job(self, **kwargs: Any) -> Any:
+        self.calls += 1
+        key = kwargs["parameters"].get("key")
+        if key in self.throttle:
+            self.throttle.discard(key)
+            raise ClientError({"Error": {"Code": "TooManyRequestsException", "Message": "Rate exceeded"}}, "SubmitJob")
+        return self.client.submit_job(**kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+
+def sqs_record(message_id: str, body: Any) -> dict[str, Any]:
+    return {"messageId": message_id, "eventSource": "aws:sqs", "body": json.dumps(body)}
+
+
+def test_two_requests_sharing_a_job_name_both_run_with_deduplication_on(
+    world: BatchWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Old code: the second request was taken for a duplicate of the first because both were named "report".
+    monkeypatch.setenv("DEDUPLICATE", "true")
+    index.handler({"parameters": {"day": "mon"}, "jobName": "report", "idempotencyKey": "a"})
+    index.handler({"parameters": {"day": "tue"}, "jobName": "report", "idempotencyKey": "b"})
+
+    assert sorted(j["parameters"]["day"] for j in world.jobs()) == ["mon", "tue"]
+
+
+def test_retry_after_a_throttled_record_does_not_resubmit_the_others(
+    world: BatchWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Old code (deduplicate off by default): the retry submitted a.csv a second time.
+    event = s3_notification(("uploads", "a.csv"), ("uploads", "b.csv"))
+    throttled = Throttled(world.batch, {"b.csv"})
+    monkeypatch.setitem(index._clients, "batch", throttled)
+
+    with pytest.raises(index.SubmitFailed, match="1 job"):
+        index.handler(event)  # a.csv submitted, b.csv throttled: Lambda retries the event
+    retried = index.handler(event)
+
+    assert sorted(j["parameters"]["key"] for j in world.jobs()) == ["a.csv", "b.csv"]
+    assert [j["duplicate"] for j in retried["jobs"]] == [True, False]
+    assert throttled.calls == 3
+
+
+def test_sqs_redelivery_of_a_partly_failed_message_submits_only_what_failed(
+    world: BatchWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    event = {"Records": [sqs_record("m1", s3_notification(("uploads", "a.csv"), ("uploads", "b.csv")))]}
+    monkeypatch.setitem(index._clients, "batch", Throttled(world.batch, {"b.csv"}))
+
+    assert index.handler(event)["batchItemFailures"] == [{"itemIdentifier": "m1"}]
+    assert index.handler(event)["batchItemFailures"] == []
+    assert sorted(j["parameters"]["key"] for j in world.jobs()) == ["a.csv", "b.csv"]
+
+
+def test_the_same_s3_event_in_two_sqs_messages_of_one_batch_is_one_job(world: BatchWorld) -> None:
+    # Old code: de-duplication was per message, so S3's duplicate delivery gave two jobs.
+    body = s3_notification(("uploads", "a.csv"))
+    result = index.handler({"Records": [sqs_record("m1", body), sqs_record("m2", body)]})
+
+    assert len(world.jobs()) == 1
+    assert [j["duplicate"] for j in result["jobs"]] == [False, True]
+
+
+def test_two_sqs_messages_with_one_plain_body_are_two_requests_a_redelivery_is_not(world: BatchWorld) -> None:
+    body = {"parameters": {"n": "1"}}
+    index.handler({"Records": [sqs_record("m1", body), sqs_record("m2", body)]})
+    index.handler({"Records": [sqs_record("m1", body)]})  # SQS delivers m1 again
+
+    assert len(world.jobs()) == 2
+
+
+@pytest.mark.parametrize(
+    ("event", "message"),
+    [
+        (
+            {"Records": [{"eventSource": "aws:s3", "s3": {"bucket": {"name": "u"}, "object": {"key": 7}}}]},
+            "key must be a string, got int",
+        ),
+        (
+            {"Records": [{"eventSource": "aws:s3", "s3": {"bucket": {"name": "u"}, "object": {"key": ["a"]}}}]},
+            "key must be a string, got list",
+        ),
+        (
+            {"Records": [{"eventSource": "aws:s3", "s3": {"bucket": {"name": ["u"]}, "object": {"key": "a"}}}]},
+            "bucket name must be a string",
+        ),
+        ({"Records": [{"eventSource": "aws:s3", "s3": "x"}]}, "s3 must be a JSON object"),
+        ({"Records": {"a": 1}}, "Records must be a list"),
+        ({"source": "aws.s3", "detail": {"bucket": {"name": "u"}, "object": {"key": 1.5}}}, "key must be a string"),
+        ({"source": "aws.s3", "detail": []}, "detail must be a JSON object"),
+        ({"parameters": {"a": "1"}, "jobName": 5}, "jobName must be a string"),
+        ({"parameters": {"a": "1"}, "arraySize": "4"}, "arraySize must be an integer"),
+        ({"parameters": {"a": "1"}, "arraySize": True}, "arraySize must be an integer"),
+        ({"parameters": {"a": "1"}, "shareIdentifier": "team a"}, "shareIdentifier"),
+        ({"parameters": {"a-b": "1"}}, "cannot be used as Ref::name"),
+        ({"parameters": {"a": "x" * 9000}}, "ECS allows 8192 characters"),
+        ({"parameters": {"a": float("nan")}}, "not a finite number"),
+        ({"Records": [{"eventSource": "aws:sns", "Sns": {"Message": 3}}]}, "Message must be a string"),
+        (
+            {"Records": [{"eventSource": "aws:s3", "s3": {"bucket": {"name": "u"}, "object": {"key": "%ff"}}}]},
+            "not URL-encoded UTF-8",
+        ),
+    ],
+)
+def test_type_confused_events_are_bad_requests(world: BatchWorld, event: dict[str, Any], message: str) -> None:
+    # Old code: AttributeError, TypeError or botocore's ParamValidationError (retried), or a submitted job.
+    with pytest.raises(index.BadRequest, match=message):
+        index.handler(event)
+    assert world.jobs() == []
+
+
+def test_malformed_request_goes_to_the_dead_letter_queue_and_is_not_retried(
+    world: BatchWorld, dead_letters: Any
+) -> None:
+    event = {"Records": [{"eventSource": "aws:s3", "s3": {"bucket": {"name": "u"}, "object": {"key": 7}}}]}
+
+    result = index.handler(event)  # returns: Lambda does not retry it
+
+    assert result["rejected"] == [{"error": "Records[0].s3.object.key must be a string, got int"}]
+    (letter,) = dead_letters()
+    assert letter["event"] == event
+    assert letter["rejected"] == result["rejected"]
+
+
+def test_malformed_sqs_message_is_dead_lettered_not_returned_to_the_queue(world: BatchWorld, dead_letters: Any) -> None:
+    # Old code: reported in batchItemFailures, so SQS delivered it again until its redrive policy gave up.
+    event = {
+        "Records": [
+            sqs_record("m1", s3_notification(("uploads", "x.csv"))),
+            {"messageId": "m2", "eventSource": "aws:sqs", "body": "not json"},
+            sqs_record("m3", {"parameters": {"k": ["list"]}}),
+        ]
+    }
+
+    result = index.handler(event)
+
+    assert result["batchItemFailures"] == []
+    assert [r["messageId"] for r in result["rejected"]] == ["m2", "m3"]
+    assert sorted(d["event"]["messageId"] for d in dead_letters()) == ["m2", "m3"]
+    (job,) = world.jobs()
+    assert job["parameters"] == {"bucket": "uploads", "key": "x.csv"}
+
+
+def test_good_records_of_a_partly_malformed_event_are_submitted(world: BatchWorld, dead_letters: Any) -> None:
+    event = s3_notification(("uploads", "good.csv"))
+    event["Records"].append({"eventSource": "aws:s3", "s3": {"bucket": {"name": "u"}, "object": {"key": None}}})
+
+    result = index.handler(event)
+
+    assert [j["parameters"]["key"] for j in result["jobs"]] == ["good.csv"]
+    assert len(result["rejected"]) == 1 and len(dead_letters()) == 1
+
+
+def test_logs_never_print_parameter_values(world: BatchWorld, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO):
+        index.handler({"parameters": {"token": "s3cr3t-" + "v" * 50, "n": "1"}})
+
+    assert "s3cr3t" not in caplog.text
+    assert "token (57 chars), n (1 chars)" in caplog.text
+
+
+def test_sqs_source_dedup_is_skipped_when_turned_off(world: BatchWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEDUPLICATE", "false")
+    event = s3_notification(("uploads", "a.csv"))
+
+    index.handler(event)
+    index.handler(event)  # a second invocation: not looked up on the queue
+
+    assert len(world.jobs()) == 2

@@ -2,11 +2,14 @@
 
 Run by the FileScanner job definition as::
 
-    python /app/scanner.py --bucket Ref::bucket --key Ref::key
+    python /app/scanner.py --bucket Ref::bucket --key Ref::key --version-id Ref::version_id
 
-AWS Batch replaces each ``Ref::name`` with the job parameter ``name`` (the upload trigger passes the bucket and key of
-the uploaded object). The job definition's environment names the outputs: ``RESULTS_BUCKET`` (the result JSON goes to
-``results/<key>.json`` there) and ``STATUS_TABLE`` (one item per scanned key). Optional: ``CHUNK_SIZE`` (bytes read
+AWS Batch replaces each ``Ref::name`` with the job parameter ``name`` (the upload trigger passes the bucket, key and
+version id of the uploaded object). The job scans exactly that version, even when the key has been overwritten since
+(a secret uploaded and then overwritten is still scanned); without a version id (a manual submission) it scans the
+current version. The job definition's environment names the outputs: ``RESULTS_BUCKET`` (the result JSON goes to
+``results/<key>.v-<version>.json`` there, see :func:`result_key`) and ``STATUS_TABLE`` (one item per scanned object
+version, partition key ``<key>?versionId=<version>``, see :func:`status_key`). Optional: ``CHUNK_SIZE`` (bytes read
 per S3 request, default 8 MiB), ``MAX_FINDINGS`` (findings kept with their offsets, default 1000; all are counted) and
 ``SCAN_PATTERNS`` (a JSON list of ``{"name", "regex", "max_length"}`` replacing :data:`DEFAULT_PATTERNS`).
 
@@ -56,6 +59,10 @@ DEFAULT_MAX_FINDINGS = 1000
 CONTEXT_BYTES = 16
 #: A pattern's declared max_length may not exceed this (the overlap carried between chunks is about this size).
 MAX_PATTERN_LENGTH = 4096
+#: Where result JSONs go in the results bucket.
+RESULTS_PREFIX = "results/"
+#: S3 keys are at most 1,024 bytes of UTF-8.
+MAX_S3_KEY_BYTES = 1024
 #: Logged progress every this many bytes.
 PROGRESS_BYTES = 256 * 1024 * 1024
 
@@ -311,21 +318,48 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def result_key(key: str) -> str:
-    """Where the result JSON of ``key`` goes in the results bucket."""
-    return f"results/{key}.json"
+def _version(value: str | None) -> str | None:
+    """A real version id, or None (absent, empty, an unsubstituted ``Ref::``, or S3's ``null`` of an object written
+    before versioning was enabled)."""
+    if not _given(value) or value in ("null", "None"):
+        return None
+    return value
+
+
+def result_key(key: str, version: str | None = None) -> str:
+    """Where the result JSON of ``key`` (at ``version``) goes in the results bucket: ``results/<key>.v-<version>.json``
+    (``results/<key>.json`` without a version), within S3's 1,024-byte key limit.
+
+    A key too long for that is cut (at a character boundary) and followed by a hash of the key and version, so every
+    (key, version) still has its own result; the result JSON names the key and version in full.
+    """
+    suffix = f".v-{version}.json" if version else ".json"
+    full = f"{RESULTS_PREFIX}{key}{suffix}"
+    if len(full.encode("utf-8")) <= MAX_S3_KEY_BYTES:
+        return full
+    tag = "~" + hashlib.sha256(json.dumps([key, version]).encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    room = MAX_S3_KEY_BYTES - len(f"{RESULTS_PREFIX}{tag}.json".encode())
+    head = key.encode("utf-8", "surrogatepass")[:room].decode("utf-8", "ignore")
+    return f"{RESULTS_PREFIX}{head}{tag}.json"
+
+
+def status_key(key: str, version: str | None = None) -> str:
+    """The status item's partition key: the object key, plus ``?versionId=<version>`` (S3's own notation) when the
+    object has a version. DynamoDB allows 2,048 bytes here: a 1,024-byte S3 key and a version id fit."""
+    return f"{key}?versionId={version}" if version else key
 
 
 class StatusTable:
-    """The status items: one per scanned key, overwritten by each new scan of that key."""
+    """The status items: one per scanned object version (see :func:`status_key`), overwritten by a rescan of it."""
 
     def __init__(self, table: Any) -> None:
         self.table = table
 
-    def running(self, bucket: str, key: str, job: Mapping[str, str]) -> None:
-        self.table.put_item(
-            Item={"key": key, "bucket": bucket, "status": "RUNNING", "started_at": _now(), **job},
-        )
+    def running(self, item_key: str, bucket: str, key: str, version: str | None, job: Mapping[str, str]) -> None:
+        item = {"key": item_key, "object_key": key, "bucket": bucket, "status": "RUNNING", "started_at": _now()}
+        if version:
+            item["version_id"] = version
+        self.table.put_item(Item={**item, **job})
 
     def finished(self, key: str, status: str, fields: Mapping[str, Any]) -> None:
         names = {"#status": "status", "#finished_at": "finished_at"}
@@ -343,26 +377,29 @@ class StatusTable:
         )
 
 
-def _head(s3: Any, bucket: str, key: str) -> dict[str, Any] | None:
+def _head(s3: Any, bucket: str, key: str, version: str | None = None) -> dict[str, Any] | None:
+    request = {"Bucket": bucket, "Key": key, **({"VersionId": version} if version else {})}
     try:
-        head: dict[str, Any] = s3.head_object(Bucket=bucket, Key=key)
+        head: dict[str, Any] = s3.head_object(**request)
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound", "NoSuchVersion", "400"):
             return None
         raise
     return head
 
 
-def locate(s3: Any, bucket: str, key: str) -> tuple[str, dict[str, Any]]:
-    """The key as stored and its HEAD response. S3 event keys may arrive URL-encoded ("a b.bin" as "a+b.bin")."""
-    head = _head(s3, bucket, key)
+def locate(s3: Any, bucket: str, key: str, version: str | None = None) -> tuple[str, dict[str, Any]]:
+    """The key as stored and the HEAD response of ``version`` (default: the current one). S3 event keys may arrive
+    URL-encoded ("a b.bin" as "a+b.bin")."""
+    head = _head(s3, bucket, key, version)
     if head is None and unquote_plus(key) != key:
         decoded = unquote_plus(key)
-        head = _head(s3, bucket, decoded)
+        head = _head(s3, bucket, decoded, version)
         if head is not None:
             key = decoded
     if head is None:
-        raise ScanError(f"s3://{bucket}/{key} does not exist (deleted before the job ran, or a wrong key)")
+        what = f"version {version} of s3://{bucket}/{key}" if version else f"s3://{bucket}/{key}"
+        raise ScanError(f"{what} does not exist (deleted or expired before the job ran, or a wrong key)")
     return key, head
 
 
@@ -395,22 +432,35 @@ def _job_fields(environ: Mapping[str, str]) -> dict[str, str]:
     return {k: v for k, v in fields.items() if v}
 
 
-def run(bucket: str, key: str, config: Config, *, s3: Any, table: Any, environ: Mapping[str, str]) -> dict[str, Any]:
-    """Scan ``s3://bucket/key``, write the result JSON and the status item; return the result.
+def run(
+    bucket: str,
+    key: str,
+    config: Config,
+    *,
+    s3: Any,
+    table: Any,
+    environ: Mapping[str, str],
+    version: str | None = None,
+) -> dict[str, Any]:
+    """Scan ``s3://bucket/key`` at ``version`` (default: the current version), write the result JSON and the status
+    item; return the result.
 
     Raises :class:`ScanError` (status ``FAILED`` recorded) or :class:`ScanInterrupted` (``INTERRUPTED`` recorded).
     """
     status = StatusTable(table)
     job = _job_fields(environ)
     try:
-        key, head = locate(s3, bucket, key)
+        key, head = locate(s3, bucket, key, version)
     except (ClientError, ScanError) as error:
-        # a missing object, or e.g. AccessDenied: recorded under the key as given
+        # a missing object or version, or e.g. AccessDenied: recorded under the key (and version) as given
         failure = error if isinstance(error, ScanError) else ScanError(f"cannot read s3://{bucket}/{key}: {error}")
-        status.finished(key, "FAILED", {"bucket": bucket, "error": str(failure), **job})
+        fields = {"object_key": key, "bucket": bucket, "error": str(failure), **job}
+        status.finished(status_key(key, version), "FAILED", {**fields, **({"version_id": version} if version else {})})
         raise failure from None
-    status.running(bucket, key, job)
-    location = result_key(key)
+    version = _version(head.get("VersionId"))
+    item_key = status_key(key, version)
+    status.running(item_key, bucket, key, version, job)
+    location = result_key(key, version)
     try:
         LOG.info("scanning s3://%s/%s (%d bytes)", bucket, key, int(head.get("ContentLength", 0)))
         summary = scan_object(s3, bucket, key, head, config)
@@ -430,20 +480,22 @@ def run(bucket: str, key: str, config: Config, *, s3: Any, table: Any, environ: 
             ContentType="application/json",
         )
     except ScanInterrupted:
-        status.finished(key, "INTERRUPTED", {"error": "stopped by SIGTERM (Spot reclaim, job timeout or termination)"})
+        status.finished(
+            item_key, "INTERRUPTED", {"error": "stopped by SIGTERM (Spot reclaim, job timeout or termination)"}
+        )
         raise
     except ScanError as error:
-        status.finished(key, "FAILED", {"error": str(error)})
+        status.finished(item_key, "FAILED", {"error": str(error)})
         raise
     except (ClientError, BotoCoreError) as error:  # e.g. a stream that stalls past botocore's read timeout
         message = f"AWS error while scanning s3://{bucket}/{key}: {error}"
-        status.finished(key, "FAILED", {"error": message})
+        status.finished(item_key, "FAILED", {"error": message})
         raise ScanError(message) from error
     except Exception as error:
-        status.finished(key, "FAILED", {"error": f"unexpected {type(error).__name__}: {error}"})
+        status.finished(item_key, "FAILED", {"error": f"unexpected {type(error).__name__}: {error}"})
         raise
     status.finished(
-        key,
+        item_key,
         "SUCCEEDED",
         {
             "sha256": result["sha256"],
@@ -466,12 +518,13 @@ def run(bucket: str, key: str, config: Config, *, s3: Any, table: Any, environ: 
     return result
 
 
-def parse_args(argv: Sequence[str]) -> tuple[str | None, str | None]:
+def parse_args(argv: Sequence[str]) -> tuple[str | None, str | None, str | None]:
     parser = argparse.ArgumentParser(prog="scanner", description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--bucket", help="bucket of the object to scan (job parameter 'bucket')")
     parser.add_argument("--key", help="key of the object to scan (job parameter 'key')")
+    parser.add_argument("--version-id", help="version to scan (job parameter 'version_id'; default: the current one)")
     args = parser.parse_args(list(argv))
-    return args.bucket, args.key
+    return args.bucket, args.key, args.version_id
 
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
@@ -482,7 +535,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     """Entry point of the container; returns the exit code."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     env = os.environ if environ is None else environ
-    bucket, key = parse_args(sys.argv[1:] if argv is None else argv)
+    bucket, key, version = parse_args(sys.argv[1:] if argv is None else argv)
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         config = Config.from_environment(env)
@@ -496,10 +549,12 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         table = boto3.resource("dynamodb").Table(config.status_table)
         if not _given(bucket):
             message = "missing job parameter 'bucket': submit with --parameters bucket=...,key=..."
-            StatusTable(table).finished(key, "FAILED", {"error": message, **_job_fields(env)})
+            StatusTable(table).finished(
+                status_key(key, _version(version)), "FAILED", {"object_key": key, "error": message, **_job_fields(env)}
+            )
             raise ScanError(message, EXIT_USAGE)
         assert bucket is not None
-        run(bucket, key, config, s3=boto3.client("s3"), table=table, environ=env)
+        run(bucket, key, config, s3=boto3.client("s3"), table=table, environ=env, version=_version(version))
     except ScanError as error:
         LOG.error("%s", error)
         return error.exit_code
