@@ -264,7 +264,9 @@ class MultiContainerJob(BatchJob):
         )
         from .container import infer_platform  # the platform inference is ContainerJob's
 
-        self.platform: JobPlatform = platform or infer_platform(self, queue, gpus=0, privileged=False)
+        self.platform: JobPlatform = platform or infer_platform(
+            self, queue, gpus=0, privileged=any(c.privileged for c in containers)
+        )
         self.containers: list[Container] = list(containers)
         retry_policy = retry or RetryPolicy.spot_aware()
         p = self.problems

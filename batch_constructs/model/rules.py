@@ -654,11 +654,11 @@ def timeout(seconds: float) -> list[str]:
     ]
 
 
-def array_size(size: int) -> list[str]:
-    """SubmitJob arrayProperties.size (2-10000; 1 is not an array)."""
+def array_size(size: int, what: str = "array_size") -> list[str]:
+    """SubmitJob arrayProperties.size (2-10000; 1 is not an array); ``what`` names the value in the message."""
     return int_range(
         registry.ARRAY_SIZE,
-        "array_size",
+        what,
         size,
         *ARRAY_SIZE,
         "use 2-10000 children, or None for a single job (split larger work over several array jobs)",

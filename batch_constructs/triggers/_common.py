@@ -94,13 +94,7 @@ def array_size_problems(what: str, array_size: int | None) -> list[str]:
     """The array-size rule (2-10,000) for ``array_size``, unless it is None or a token."""
     if array_size is None or not is_known(array_size):
         return []
-    return _rules.int_range(
-        registry.ARRAY_SIZE,
-        f"{what}array_size",
-        array_size,
-        *_rules.ARRAY_SIZE,
-        "use 2-10000 children, or None for a single job (split larger work over several array jobs)",
-    )
+    return _rules.array_size(array_size, f"{what}array_size")
 
 
 def declared_parameters(job: AnyJob) -> tuple[set[str], set[str]] | None:
