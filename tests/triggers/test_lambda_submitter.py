@@ -350,9 +350,7 @@ def test_acknowledgements_are_narrow(built: Built) -> None:
 
 
 def test_cfn_lint_clean(built: Built) -> None:
-    findings, run = cfn_lint(built.outdir / "SubmitterTest.template.json")
-    assert findings == []
-    assert run.returncode == 0, run.stderr
+    assert cfn_lint(built.outdir / "SubmitterTest.template.json") == []
 
 
 # ------------------------------------------------------------------------------------------------ SQS source
