@@ -9,8 +9,20 @@
 * :class:`InstanceRole`: EC2 container instances (the ECS agent), for EC2 compute environments.
 * :class:`SpotFleetRole`: only for Spot with BEST_FIT, the one strategy that still uses a Spot Fleet.
 
-Job, execution and custom service roles trust their service for this account only (``aws:SourceAccount``), as AWS
-documents for ECS tasks and the Batch service role (confused-deputy protection).
+Confused-deputy protection in the trust policies, where AWS documents the condition keys:
+
+* Job and execution roles: ``ecs-tasks.amazonaws.com`` of this account only (``aws:SourceAccount``; Amazon ECS
+  developer guide, "Amazon ECS task IAM role"). No ``aws:SourceArn``: the tasks are started by AWS Batch in its own
+  ECS cluster, and whether every task ARN Batch creates (EC2 and Fargate, array children, multi-node) is what ECS puts
+  in ``aws:SourceArn`` is not verifiable without a deployment; a wrong value would stop every job from starting, while
+  ``aws:SourceAccount`` already rejects other accounts.
+* :class:`CustomServiceRole`: ``batch.amazonaws.com`` of this account (``aws:SourceAccount``) acting for a Batch
+  resource of this account and region (``aws:SourceArn`` ``arn:PARTITION:batch:REGION:ACCOUNT:*``; AWS Batch user
+  guide, "Cross-service confused deputy prevention": the ARN of the resource Batch stores, with wildcards for the
+  unknown parts).
+* :class:`InstanceRole` (``ec2.amazonaws.com``) and :class:`SpotFleetRole` (``spotfleet.amazonaws.com``): no
+  condition. Neither service documents source keys for these trusts (EC2 passes an instance profile, whose use is
+  governed by ``iam:PassRole`` in this account).
 
 Roles the library creates put their grants in a customer-managed policy rather than an inline one (the NIST, HIPAA and
 PCI DSS packs reject inline policies).
@@ -18,6 +30,7 @@ PCI DSS packs reject inline policies).
 
 from __future__ import annotations
 
+from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
@@ -146,7 +159,12 @@ class CustomServiceRole(iam.Role):
         super().__init__(
             scope,
             construct_id,
-            assumed_by=service_principal("batch.amazonaws.com"),
+            assumed_by=service_principal(
+                "batch.amazonaws.com",
+                source_arn=Stack.of(scope).format_arn(
+                    service="batch", resource="*", arn_format=ArnFormat.NO_RESOURCE_NAME
+                ),
+            ),
             description="AWS Batch service role (custom, instead of the service-linked role)",
             managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name(self.POLICY)],
         )

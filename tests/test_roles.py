@@ -128,6 +128,35 @@ def test_service_roles_trust_their_service_and_carry_the_documented_aws_managed_
     assert props["ManagedPolicyArns"] == [_managed_policy_arn(policy)]
 
 
+def test_custom_service_role_trusts_batch_for_this_accounts_resources_only(built: Built) -> None:
+    (trust,) = _role(built, "service")["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+        "ArnLike": {
+            "aws:SourceArn": {
+                "Fn::Join": [
+                    "",
+                    [
+                        "arn:",
+                        {"Ref": "AWS::Partition"},
+                        ":batch:",
+                        {"Ref": "AWS::Region"},
+                        ":",
+                        {"Ref": "AWS::AccountId"},
+                        ":*",
+                    ],
+                ]
+            }
+        },
+    }
+
+
+@pytest.mark.parametrize("name", ["instance", "fleet"])
+def test_ec2_and_spot_fleet_trusts_carry_no_condition_their_services_do_not_document(built: Built, name: str) -> None:
+    (trust,) = _role(built, name)["AssumeRolePolicyDocument"]["Statement"]
+    assert "Condition" not in trust
+
+
 @pytest.mark.parametrize(
     ("name", "policy"),
     [

@@ -19,8 +19,12 @@ def service_principal(service: str, *, source_arn: str | None = None) -> iam.Ser
     documents the ARN it sends. AWS documents these keys in the trust policies of: ECS task and task execution roles
     (Amazon ECS developer guide, "Task IAM role" / "Task execution IAM role"), the AWS Batch service role (AWS Batch
     user guide, "Cross-service confused deputy prevention"), the flow-logs role (Amazon VPC user guide, "IAM role for
-    publishing flow logs to CloudWatch Logs", SourceArn ``arn:...:ec2:REGION:ACCOUNT:vpc-flow-log/*``) and
-    EventBridge target roles (EventBridge user guide, "Cross-service confused deputy prevention").
+    publishing flow logs to CloudWatch Logs", SourceArn ``arn:...:ec2:REGION:ACCOUNT:vpc-flow-log/*``),
+    EventBridge target roles (EventBridge user guide, "Cross-service confused deputy prevention") and EventBridge
+    Scheduler execution roles (EventBridge Scheduler user guide, "Confused deputy prevention", SourceArn the schedule
+    group's ARN). Lambda documents neither key for an execution role's trust (AWS Lambda developer guide, "Defining
+    Lambda function permissions with an execution role"), so the submitter's role trusts ``lambda.amazonaws.com``
+    without one: only a principal of this account allowed ``iam:PassRole`` on it can attach it to a function.
     """
     conditions: dict[str, object] = {"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}
     if source_arn is not None:
