@@ -24,8 +24,9 @@ Confused-deputy protection in the trust policies, where AWS documents the condit
   condition. Neither service documents source keys for these trusts (EC2 passes an instance profile, whose use is
   governed by ``iam:PassRole`` in this account).
 
-Roles the library creates put their grants in a customer-managed policy rather than an inline one (the NIST, HIPAA and
-PCI DSS packs reject inline policies).
+Every role of this module, including the three that carry an AWS managed policy, puts what is added to it later
+(``add_to_policy``, ``grant_*``) in a customer-managed policy rather than an inline one (the NIST, HIPAA and PCI DSS
+packs reject inline policies).
 """
 
 from __future__ import annotations
@@ -96,11 +97,13 @@ class ExecutionRole(ManagedPolicyRole):
         return result
 
 
-class InstanceRole(iam.Role):
+class InstanceRole(ManagedPolicyRole):
     """The role of EC2 container instances in a managed EC2 compute environment.
 
     Carries the AWS managed ``AmazonEC2ContainerServiceforEC2Role`` (what AWS Batch documents for the ECS agent; AWS
-    keeps it in step with agent releases). The compute environment creates the instance profile from it.
+    keeps it in step with agent releases). The compute environment creates the instance profile from it. Extending it
+    (``add_to_policy``, a ``grant_*``, e.g. for an instance agent or a launch-template script) writes to the managed
+    policy child ``Policy``, as for every role of this module, never to an inline policy.
     """
 
     POLICY = "service-role/AmazonEC2ContainerServiceforEC2Role"
@@ -121,7 +124,7 @@ class InstanceRole(iam.Role):
         )
 
 
-class SpotFleetRole(iam.Role):
+class SpotFleetRole(ManagedPolicyRole):
     """The Spot Fleet role needed by Spot compute environments using the BEST_FIT strategy.
 
     Carries ``AmazonEC2SpotFleetTaggingRole`` (the L2's auto-created role has no policy at all, so instances never
@@ -146,7 +149,7 @@ class SpotFleetRole(iam.Role):
         )
 
 
-class CustomServiceRole(iam.Role):
+class CustomServiceRole(ManagedPolicyRole):
     """A custom Batch service role, for accounts whose policy forbids the service-linked role.
 
     Prefer the default (no ``service_role``): with a custom role, CloudFormation cannot update a compute environment's

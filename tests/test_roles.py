@@ -16,6 +16,7 @@ from .core_stacks import Built
 from .helpers import new_app
 
 BUCKET_OBJECTS = "arn:aws:s3:::example-bucket/*"
+INSTANCE_PARAMETER = "arn:aws:ssm:us-east-1:123456789012:parameter/agent"
 ACKNOWLEDGED = "aws:cdk:acknowledged-rules"
 
 
@@ -47,6 +48,8 @@ def roles() -> tuple[Built, dict[str, Any]]:
             actions=["ecr:BatchGetImage"], resources=["arn:aws:ecr:us-east-1:123456789012:repository/r"]
         )
     )
+    # AND the instance role is extended as a user would (e.g. for an agent on the instances)
+    parts["instance"].add_to_policy(iam.PolicyStatement(actions=["ssm:GetParameter"], resources=[INSTANCE_PARAMETER]))
     assembly = app.synth()
     artifact = assembly.get_stack_by_name("Roles")
     metadata = json.loads((pathlib.Path(assembly.directory) / "Roles.metadata.json").read_text())
@@ -84,6 +87,7 @@ def test_job_and_execution_roles_trust_ecs_tasks_and_carry_no_managed_policy(bui
     [
         ("job", "s3:GetObject", BUCKET_OBJECTS),
         ("execution", "ecr:BatchGetImage", "arn:aws:ecr:us-east-1:123456789012:repository/r"),
+        ("instance", "ssm:GetParameter", INSTANCE_PARAMETER),
     ],
 )
 def test_grants_land_in_a_customer_managed_policy_attached_to_the_role(
@@ -102,7 +106,7 @@ def test_grants_land_in_a_customer_managed_policy_attached_to_the_role(
 def test_no_inline_policy_exists(built: Built) -> None:
     # THEN every grant went to a managed policy: the NIST/HIPAA/PCI packs reject AWS::IAM::Policy
     assert built.of_type("AWS::IAM::Policy") == {}
-    assert len(built.of_type("AWS::IAM::ManagedPolicy")) == 2
+    assert len(built.of_type("AWS::IAM::ManagedPolicy")) == 3
 
 
 def test_a_role_never_granted_anything_has_no_policy(built: Built) -> None:
