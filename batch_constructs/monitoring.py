@@ -43,7 +43,7 @@ from constructs import Construct
 
 from ._internal import dlq as _dlq
 from ._internal import logs as _logs
-from ._internal.iam import ManagedPolicyRole, service_principal
+from ._internal.iam import ManagedPolicyRole, grant_key_via, service_principal
 from ._internal.validation import raise_if_any
 from .model import registry
 from .model import rules as _rules
@@ -110,14 +110,7 @@ def grant_publish(role: iam.IRole, topic: sns.ITopic) -> iam.Grant:
     grant = iam.Grant.add_to_principal(grantee=role, actions=["sns:Publish"], resource_arns=[topic.topic_arn])
     key = getattr(topic, "master_key", None)
     if key is not None:
-        grant = grant.combine(
-            iam.Grant.add_to_principal(
-                grantee=role,
-                actions=["kms:GenerateDataKey", "kms:Decrypt"],
-                resource_arns=[key.key_arn],
-                conditions={"StringEquals": {"kms:ViaService": f"sns.{Aws.REGION}.amazonaws.com"}},
-            )
-        )
+        grant = grant.combine(grant_key_via(role, key.key_arn, "sns", "kms:Decrypt", "kms:GenerateDataKey"))
     return grant
 
 

@@ -32,6 +32,22 @@ def service_principal(service: str, *, source_arn: str | None = None) -> iam.Ser
     return iam.ServicePrincipal(service, conditions=conditions)
 
 
+def via_service(service: str) -> dict[str, dict[str, str]]:
+    """The condition limiting a KMS grant to calls ``service`` (e.g. ``s3``) makes for the grantee in this region.
+
+    ``kms:ViaService`` (AWS KMS developer guide, "kms:ViaService"): the role may then use the key only through that
+    service (S3 encrypting an object, SQS a message), not call KMS directly with it.
+    """
+    return {"StringEquals": {"kms:ViaService": f"{service}.{Aws.REGION}.amazonaws.com"}}
+
+
+def grant_key_via(grantee: iam.IGrantable, key_arn: str, service: str, *actions: str) -> iam.Grant:
+    """Grant exactly ``actions`` on the key ``key_arn`` to ``grantee``, usable only through ``service``."""
+    return iam.Grant.add_to_principal(
+        grantee=grantee, actions=list(actions), resource_arns=[key_arn], conditions=via_service(service)
+    )
+
+
 class ManagedPolicyRole(iam.Role):
     """An ``iam.Role`` whose ``add_to_principal_policy`` (and so every ``grant_*``) writes to a managed policy.
 

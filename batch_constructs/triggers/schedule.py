@@ -31,7 +31,7 @@ from constructs import Construct
 
 from .._internal import dlq as _dlq
 from .._internal.defaults import readable
-from .._internal.iam import ManagedPolicyRole, service_principal
+from .._internal.iam import ManagedPolicyRole, grant_key_via, service_principal
 from .._internal.validation import is_known, raise_if_any
 from ..model import registry
 from ..model import rules as _rules
@@ -311,8 +311,9 @@ class ScheduledJob(Construct):
         )
         key = getattr(self.dead_letter_queue, "encryption_master_key", None)
         if key is not None:
-            # Scheduler sends to the dead-letter queue as the role, so the role needs the queue's key (exact actions).
-            key.grant(self.role, "kms:GenerateDataKey", "kms:Decrypt")
+            # Scheduler sends to the dead-letter queue as the role, so the role needs the queue's key (exact actions,
+            # through SQS only).
+            grant_key_via(self.role, key.key_arn, "sqs", "kms:GenerateDataKey", "kms:Decrypt")
         target = scheduler_targets.Universal(
             service="batch",
             action="submitJob",

@@ -267,6 +267,12 @@ def test_scheduler_role_is_trusted_by_scheduler_and_scoped(built: Built) -> None
     for statement in submit:
         assert "*" not in statement["Resource"]
         assert statement["Resource"][0] == {"Fn::GetAtt": [built.logical_id(built.queue.job_queue), "JobQueueArn"]}
+    # the dead-letter queue's key (Scheduler sends to it as the role): exact actions, only through SQS
+    (key,) = [s for s in statements if "kms:Decrypt" in s["Action"]]
+    assert key["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert key["Condition"] == {
+        "StringEquals": {"kms:ViaService": {"Fn::Join": ["", ["sqs.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]}}
+    }
 
 
 # -------------------------------------------------------------------------------------------------- imported jobs
