@@ -35,7 +35,7 @@ from .._internal import dlq as _dlq
 from .._internal import logs as _logs
 from .._internal.compliance import acknowledge, acknowledge_in_packs
 from .._internal.defaults import readable
-from .._internal.iam import ManagedPolicyRole
+from .._internal.iam import ManagedPolicyRole, grant_key_via
 from .._internal.validation import is_known, raise_if_any
 from ..model import registry
 from ..model import rules as _rules
@@ -197,8 +197,10 @@ class LambdaSubmitter(Construct):
         )
         if dead_letter_queue is None:
             created = _dlq.new_dead_letter_queue(self, "DeadLetterQueue", encryption_key=encryption_key)
-            # Lambda sends to the queue as the function's role, so the role needs the queue's key (exact actions).
-            (encryption_key or _logs.default_key(self)).grant(self.role, "kms:GenerateDataKey", "kms:Decrypt")
+            # Lambda sends to the queue as the function's role, so the role needs the queue's key (exact actions,
+            # through SQS only).
+            key = encryption_key or _logs.default_key(self)
+            grant_key_via(self.role, key.key_arn, "sqs", "kms:GenerateDataKey", "kms:Decrypt")
             dead_letter_queue = created
         self.dead_letter_queue: sqs.IQueue = dead_letter_queue
 

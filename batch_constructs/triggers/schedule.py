@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final, cast
 
-from aws_cdk import Aws, Duration
+from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as events_targets
 from aws_cdk import aws_iam as iam
@@ -31,7 +31,7 @@ from constructs import Construct
 
 from .._internal import dlq as _dlq
 from .._internal.defaults import readable
-from .._internal.iam import ManagedPolicyRole
+from .._internal.iam import ManagedPolicyRole, grant_key_via, service_principal
 from .._internal.validation import is_known, raise_if_any
 from ..model import registry
 from ..model import rules as _rules
@@ -192,13 +192,27 @@ class ScheduledJob(Construct):
         self.state_machine: StateMachineTarget | None = state_machine
         self.job: AnyJob | None = state_machine.job if isinstance(state_machine, BatchJobStateMachine) else job
         use_scheduler = state_machine is None and share_identifier is not None
-        service = "scheduler.amazonaws.com" if use_scheduler else "events.amazonaws.com"
+        # Confused-deputy protection: the service of this account only (aws:SourceAccount). EventBridge Scheduler also
+        # names the schedule group in aws:SourceArn (EventBridge Scheduler user guide, "Confused deputy prevention":
+        # the value must be the schedule group's ARN; the schedule is in the group "default"). A rule's role gets no
+        # aws:SourceArn: the rule's ARN in the role's trust, and the role's ARN in the rule's target, would make each
+        # depend on the other, a cycle CloudFormation rejects.
+        if use_scheduler:
+            principal = service_principal(
+                "scheduler.amazonaws.com",
+                source_arn=Stack.of(self).format_arn(
+                    service="scheduler",
+                    resource="schedule-group",
+                    resource_name="default",
+                    arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+                ),
+            )
+        else:
+            principal = service_principal("events.amazonaws.com")
         self.role: iam.Role = ManagedPolicyRole(
             self,
             "Role",
-            assumed_by=iam.ServicePrincipal(
-                service, conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}
-            ),
+            assumed_by=principal,
             description=f"batch-constructs: EventBridge schedule {self.node.path}",
         )
         if dead_letter_queue is None:
@@ -297,8 +311,9 @@ class ScheduledJob(Construct):
         )
         key = getattr(self.dead_letter_queue, "encryption_master_key", None)
         if key is not None:
-            # Scheduler sends to the dead-letter queue as the role, so the role needs the queue's key (exact actions).
-            key.grant(self.role, "kms:GenerateDataKey", "kms:Decrypt")
+            # Scheduler sends to the dead-letter queue as the role, so the role needs the queue's key (exact actions,
+            # through SQS only).
+            grant_key_via(self.role, key.key_arn, "sqs", "kms:GenerateDataKey", "kms:Decrypt")
         target = scheduler_targets.Universal(
             service="batch",
             action="submitJob",

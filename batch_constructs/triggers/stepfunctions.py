@@ -57,7 +57,7 @@ from constructs import Construct, IConstruct
 
 from .._internal import logs as _logs
 from .._internal.compliance import acknowledge, resource_finding
-from .._internal.iam import ManagedPolicyRole
+from .._internal.iam import ManagedPolicyRole, grant_key_via
 from .._internal.validation import is_known, raise_if_any
 from ..model import registry
 from ..model import rules as _rules
@@ -356,10 +356,9 @@ class _JobStateMachineBase(Construct):
         failed = sfn.Fail(self, "Failed", error_path="$.error.Error", cause_path="$.error.Cause")
         master_key = self.failure_topic.master_key
         if master_key is not None:
-            # Publishing to an encrypted topic needs its key; exact actions (no wildcard for IAM5 to flag).
-            self.role.add_to_principal_policy(
-                iam.PolicyStatement(actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[master_key.key_arn])
-            )
+            # Publishing to an encrypted topic needs its key; exact actions (no wildcard for IAM5 to flag), through
+            # SNS only.
+            grant_key_via(self.role, master_key.key_arn, "sns", "kms:Decrypt", "kms:GenerateDataKey")
         return notify.next(failed)
 
     def _submit(

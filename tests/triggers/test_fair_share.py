@@ -239,14 +239,40 @@ def test_direct_fair_share_submission_uses_eventbridge_scheduler_with_the_share_
 
 def test_scheduler_role_is_trusted_by_scheduler_and_scoped(built: Built) -> None:
     role = built.resource(built.scheduled_direct.role)["Properties"]
-    principal = role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]
-    assert principal == {"Service": "scheduler.amazonaws.com"}
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}
+    # confused-deputy protection: this account's schedules in the default group only
+    assert trust["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+        "ArnLike": {
+            "aws:SourceArn": {
+                "Fn::Join": [
+                    "",
+                    [
+                        "arn:",
+                        {"Ref": "AWS::Partition"},
+                        ":scheduler:",
+                        {"Ref": "AWS::Region"},
+                        ":",
+                        {"Ref": "AWS::AccountId"},
+                        ":schedule-group/default",
+                    ],
+                ]
+            }
+        },
+    }
     statements = built.statements(built.scheduled_direct.role)
     submit = [s for s in statements if s["Action"] == "batch:SubmitJob"]
     assert submit, statements
     for statement in submit:
         assert "*" not in statement["Resource"]
         assert statement["Resource"][0] == {"Fn::GetAtt": [built.logical_id(built.queue.job_queue), "JobQueueArn"]}
+    # the dead-letter queue's key (Scheduler sends to it as the role): exact actions, only through SQS
+    (key,) = [s for s in statements if "kms:Decrypt" in s["Action"]]
+    assert key["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert key["Condition"] == {
+        "StringEquals": {"kms:ViaService": {"Fn::Join": ["", ["sqs.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]}}
+    }
 
 
 # -------------------------------------------------------------------------------------------------- imported jobs

@@ -217,7 +217,8 @@ def test_role_has_exactly_these_permissions(built: Built) -> None:
         '["batch:ListJobs", "xray:PutTelemetryRecords", "xray:PutTraceSegments"]',  # the default deduplicate=True
         '"sqs:SendMessage"',
         '["kms:Decrypt", "kms:GenerateDataKey"]',
-        # add_sqs_source
+        # add_sqs_source (aws-cdk's consume grant decrypts the source queue's messages: kms:Decrypt on its key)
+        '"kms:Decrypt"',
         '["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", '
         '"sqs:ReceiveMessage"]',
     }
@@ -225,6 +226,10 @@ def test_role_has_exactly_these_permissions(built: Built) -> None:
     assert queue_arn == {"Fn::GetAtt": [logical_id(built.queue.job_queue), "JobQueueArn"]}
     flat = flatten_cfn_reference(definition)
     assert ":job-definition/" in flat and flat.endswith(":*") and logical_id(built.job.job_definition) in flat
+    # the dead-letter queue's key, only through SQS (Lambda sends undeliverable requests to it as the role)
+    assert by_action['["kms:Decrypt", "kms:GenerateDataKey"]']["Condition"] == {
+        "StringEquals": {"kms:ViaService": {"Fn::Join": ["", ["sqs.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]}}
+    }
     logs = by_action['["logs:CreateLogStream", "logs:PutLogEvents"]']["Resource"]
     assert logs == {"Fn::GetAtt": [logical_id(built.default.log_group), "Arn"]}
     assert by_action['"sqs:SendMessage"']["Resource"] == {

@@ -352,6 +352,9 @@ def test_sync_integration_permissions(built: Built) -> None:
     kms = by_action["kms:GenerateDataKey"]
     assert _actions(kms) == ["kms:Decrypt", "kms:GenerateDataKey"]
     assert kms["Resource"] == {"Fn::GetAtt": [built.logical_id(default_key(built.stack)), "Arn"]}
+    assert kms["Condition"] == {
+        "StringEquals": {"kms:ViaService": {"Fn::Join": ["", ["sns.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]}}
+    }  # the topic's key only through SNS
 
 
 def test_grant_start_execution_names_only_this_state_machine(built: Built) -> None:
