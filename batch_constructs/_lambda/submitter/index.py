@@ -69,7 +69,8 @@ event raises and a malformed SQS message is reported as a failure.
 letter or digit, array size 2-10,000, share identifier up to 255 letters or digits optionally followed by ``*``,
 scheduling priority override 0-9999 (botocore's Batch model, ``SubmitJob``); parameter names usable as ``Ref::name``
 (letters, digits, ``_``); parameter names and values together at most 8,192 characters, because Batch substitutes
-them into the container's command and ECS allows 8,192 characters of overrides per task (ECS API reference, ``RunTask.overrides``).
+them into the container's command and ECS allows 8,192 characters of overrides per task (ECS API reference,
+``RunTask.overrides``).
 
 **Logs** name each job and its parameters' names and value lengths, never the values: parameters may carry anything.
 """
