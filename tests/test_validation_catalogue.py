@@ -816,6 +816,14 @@ PAIRS: dict[str, tuple[Build, Build]] = {
         lambda c: schedule(c, job=ref_job(c)),
         lambda c: schedule(c, job=ref_job(c), parameters={"input": "s3://b/k"}),
     ),
+    "schedule-time-zone": (
+        lambda c: schedule(c, job=c.job(), time_zone="Europe/Pariss"),
+        lambda c: schedule(c, job=c.job(), time_zone="Europe/Paris"),
+    ),
+    "schedule-flexible-window": (
+        lambda c: schedule(c, job=c.job(), flexible_window=Duration.minutes(1441)),
+        lambda c: schedule(c, job=c.job(), flexible_window=Duration.minutes(1440)),
+    ),
     "fan-out-source": (
         lambda c: fan_out(c, prefix="in/", manifest_key="list.csv", manifest_format="csv"),
         lambda c: fan_out(c, manifest_key="list.csv", manifest_format="csv"),

@@ -614,6 +614,20 @@ FAN_OUT_BATCHING: Final = _rule(
     limit=">= 1",
     source="Step Functions developer guide, ItemBatcher (MaxItemsPerBatch: a positive integer)",
 )
+SCHEDULE_TIME_ZONE: Final = _rule(
+    "schedule-time-zone",
+    summary="a schedule's time zone is an IANA name, on a schedule EventBridge Scheduler runs",
+    checks="`time_zone` of `ScheduledJob` (refused with `state_machine=`: an EventBridge rule runs in UTC)",
+    limit="an IANA time zone name",
+    source="EventBridge Scheduler API, CreateSchedule ScheduleExpressionTimezone; EventBridge rules: UTC only",
+)
+SCHEDULE_FLEXIBLE_WINDOW: Final = _rule(
+    "schedule-flexible-window",
+    summary="a flexible time window is 1-1440 minutes, on a schedule EventBridge Scheduler runs",
+    checks="`flexible_window` of `ScheduledJob` (refused with `state_machine=`: EventBridge rules have none)",
+    limit="1-1440 minutes",
+    source="EventBridge Scheduler API, FlexibleTimeWindow MaximumWindowInMinutes (1-1440)",
+)
 QUEUE_CONTRACT: Final = _rule(
     "queue-contract",
     summary="a queue contract is a published document this library can read, and fits an SSM parameter",
