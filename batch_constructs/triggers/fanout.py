@@ -22,12 +22,13 @@ of batching small objects. The batch's input is capped at :data:`MAX_BATCH_INPUT
 AWS Batch's 30 KiB SubmitJob payload (AWS Batch service quotas) whatever the key lengths.
 
 IAM (the state machine's role): ``s3:ListBucket`` on the bucket with an ``s3:prefix`` condition (the prefix the
-reader lists), or ``s3:GetObject`` on the manifest object only (and ``kms:Decrypt`` on the bucket's key when it has
-one). The role never reads the objects themselves: the job does, with its job role (grant it, e.g.
-``bucket.grant_read(job.job_role, "input/*")``). Distributed Map starts child executions of the state machine itself:
-``states:StartExecution`` on the state machine, ``states:DescribeExecution`` / ``states:StopExecution`` on its
-executions (Step Functions developer guide, "IAM policies for using Distributed Map states"), in a managed policy
-``DistributedMapPolicy`` (the L2 puts them in an inline policy, which the NIST, HIPAA and PCI packs reject).
+reader lists), or ``s3:GetObject`` on the manifest object (for an S3 Inventory manifest also on its ``data/`` files)
+and ``kms:Decrypt`` on the bucket's key when it has one. The role never reads the objects themselves: the job does,
+with its job role (grant it, e.g. ``grant_read_objects(job.job_role, bucket, "input/")``). Distributed Map starts
+child executions of the state machine itself: ``states:StartExecution`` on the state machine,
+``states:DescribeExecution`` / ``states:StopExecution`` on its executions (Step Functions developer guide, "IAM
+policies for using Distributed Map states"), in a managed policy ``DistributedMapPolicy`` (the L2 puts them in an
+inline policy, which the NIST, HIPAA and PCI packs reject).
 """
 
 from __future__ import annotations
