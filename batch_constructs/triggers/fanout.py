@@ -134,12 +134,20 @@ def inventory_data_prefix(manifest_key: str) -> str | None:
 
 class _FanOutRole(_BatchStatesRole):
     """Drops the item readers' own S3 statements (``s3:ListBucket`` without a prefix condition, ``s3:GetObject`` on
-    every object of the bucket); :class:`S3FanOut` grants the narrow ones with :meth:`grant_exact`."""
+    every object of the bucket) while the state machine is built (:meth:`readers_bound` ends that, so a user's own
+    grants on the role later are kept); :class:`S3FanOut` grants the narrow ones with :meth:`grant_exact`."""
+
+    _binding_readers = True
 
     def add_to_principal_policy(self, statement: iam.PolicyStatement) -> iam.AddToPrincipalPolicyResult:
-        if statement.actions and all(a in ("s3:ListBucket", "s3:GetObject") for a in statement.actions):
+        reader_statement = all(a in ("s3:ListBucket", "s3:GetObject") for a in statement.actions)
+        if self._binding_readers and statement.actions and reader_statement:
             return iam.AddToPrincipalPolicyResult(statement_added=False)
         return super().add_to_principal_policy(statement)
+
+    def readers_bound(self) -> None:
+        """The state machine exists: its item reader's statements were registered (and dropped)."""
+        self._binding_readers = False
 
     def grant_exact(self, statement: iam.PolicyStatement) -> None:
         """Add ``statement`` to the role's managed policy as it is."""
@@ -337,6 +345,7 @@ class S3FanOut(_JobStateMachineBase):
             timeout or DEFAULT_EXECUTION_TIMEOUT,
             f"Runs the AWS Batch job {job.node.path} once per S3 object (batch-constructs)",
         )
+        self.role.readers_bound()
         self.distributed_map_policy = self._child_execution_policy()
 
     @staticmethod

@@ -16,6 +16,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import Duration, Size
 from aws_cdk import aws_batch as batch
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 
@@ -302,6 +303,12 @@ def test_manifest_reads_only_the_manifest_and_the_inventory_data_files(built: Bu
     assert len(resources) == 2
     (json_statement,) = built["json"].s3_statements()
     assert "lists/todo.json" in json.dumps(json_statement["Resource"]) and "*" not in json.dumps(json_statement)
+
+
+def test_later_grants_on_the_role_are_kept(scratch: Scratch) -> None:
+    fan_out = _fan_out(scratch, prefix="in/")
+    extra = iam.PolicyStatement(actions=["s3:GetObject"], resources=["arn:aws:s3:::other/config.json"])
+    assert fan_out.role.add_to_principal_policy(extra).statement_added
 
 
 def test_encrypted_manifest_bucket_grants_decrypt_on_its_key(built: Built) -> None:
