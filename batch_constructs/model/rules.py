@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
+import zoneinfo
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -652,6 +653,42 @@ def timeout(seconds: float) -> list[str]:
             "use Duration.minutes(1) or more",
         )
     ]
+
+
+#: EventBridge Scheduler's flexible time window in minutes (Scheduler API, FlexibleTimeWindow.MaximumWindowInMinutes).
+FLEXIBLE_WINDOW_MINUTES: Final = (1, 1440)
+
+
+def time_zone(value: str) -> list[str]:
+    """``schedule-time-zone``: an IANA time zone name EventBridge Scheduler accepts (``Europe/Paris``, ``UTC``).
+
+    Checked against the zone database Python sees (``zoneinfo.available_timezones()``); skipped when it sees none
+    (no tz database installed), since then nothing can be checked.
+    """
+    if is_token_text(value):
+        return []
+    known = zoneinfo.available_timezones()
+    if not known or value in known:
+        return []
+    close = sorted(z for z in known if z.lower() == value.lower() or z.lower().endswith("/" + value.lower()))
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return [
+        registry.SCHEDULE_TIME_ZONE.fix(
+            f"time_zone={value!r} is not an IANA time zone name",
+            f"{hint}use a name like 'Europe/Paris', 'America/New_York' or 'UTC'",
+        )
+    ]
+
+
+def flexible_window(minutes: float) -> list[str]:
+    """``schedule-flexible-window``: EventBridge Scheduler's flexible window is 1-1440 minutes."""
+    return int_range(
+        registry.SCHEDULE_FLEXIBLE_WINDOW,
+        "flexible_window (minutes)",
+        minutes,
+        *FLEXIBLE_WINDOW_MINUTES,
+        "use Duration.minutes(1) to Duration.hours(24), or leave it unset to run at the exact time",
+    )
 
 
 def array_size(size: int, what: str = "array_size") -> list[str]:

@@ -1,5 +1,7 @@
-"""Ways to start jobs: Step Functions state machines and pipelines, schedules, S3 uploads and a Lambda submitter."""
+"""Ways to start jobs: Step Functions state machines and pipelines, S3 fan-outs, schedules, S3 uploads and a Lambda
+submitter."""
 
+from .fanout import S3FanOut
 from .lambda_submitter import LambdaSubmitter
 from .s3_upload import S3UploadTrigger
 from .schedule import ScheduledJob
@@ -11,6 +13,7 @@ __all__ = [
     "JobOverrides",
     "LambdaSubmitter",
     "PipelineStep",
+    "S3FanOut",
     "S3UploadTrigger",
     "ScheduledJob",
 ]

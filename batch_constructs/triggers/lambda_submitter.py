@@ -58,6 +58,7 @@ RESERVED_ENVIRONMENT = (
     "BUCKET_PARAMETER",
     "KEY_PARAMETER",
     "SHARE_IDENTIFIER",
+    "SCHEDULING_PRIORITY",
     "DEDUPLICATE",
     "DEAD_LETTER_QUEUE_URL",
 )
@@ -97,6 +98,7 @@ class LambdaSubmitter(Construct):
         bucket_parameter: str = "bucket",
         key_parameter: str = "key",
         share_identifier: str | None = None,
+        scheduling_priority_override: int | None = None,
         deduplicate: bool = True,
         vpc: ec2.IVpc | None = None,
         vpc_subnets: ec2.SubnetSelection | None = None,
@@ -127,6 +129,9 @@ class LambdaSubmitter(Construct):
         share_identifier: share identifier of every submission: required when the queue is fair-share, refused
             otherwise (``share-identifier``; with ``code=`` your code decides, so only its syntax is checked).
             Default: none.
+        scheduling_priority_override: the scheduling priority of every submission (0-9999, fair-share queues only);
+            a request's ``schedulingPriorityOverride`` takes precedence. Default: none (the job definition's
+            priority).
         deduplicate: before submitting a request from a source that repeats (S3, SQS, SNS, EventBridge, or one
             with an ``idempotencyKey``), look for its job - the name holds a hash of the request's identity - on the
             queue and skip it if one exists that did not fail. Adds ``batch:ListJobs``, which AWS authorises only
@@ -182,9 +187,9 @@ class LambdaSubmitter(Construct):
                 registry.LAMBDA_SUBMITTER.fix("vpc_subnets or security_groups without vpc", "pass vpc= as well")
             )
         if code is None:
-            problems += share_problems(target, "the submitter", share_identifier, None)
-        elif share_identifier is not None:
-            problems += share_problems(None, "the submitter", share_identifier, None)
+            problems += share_problems(target, "the submitter", share_identifier, scheduling_priority_override)
+        elif share_identifier is not None or scheduling_priority_override is not None:
+            problems += share_problems(None, "the submitter", share_identifier, scheduling_priority_override)
         raise_if_any(self, problems)
         assert target is not None
 
@@ -216,6 +221,8 @@ class LambdaSubmitter(Construct):
         }
         if share_identifier is not None:
             variables["SHARE_IDENTIFIER"] = share_identifier
+        if scheduling_priority_override is not None:
+            variables["SCHEDULING_PRIORITY"] = str(scheduling_priority_override)
         self.function = lambda_.Function(
             self,
             "Function",

@@ -12,6 +12,12 @@ Fair-share queues: an EventBridge rule's Batch target cannot carry a share ident
 ``aws-sdk:batch:submitJob`` with the identifier, instead of the rule (child ``Rule``). Schedules without a share
 identifier keep the rule, so existing stacks keep their resources. A state machine carries its own share identifier
 (``BatchJobStateMachine(share_identifier=...)``, ``PipelineStep(share_identifier=...)``).
+
+Time zones and flexible windows: EventBridge rules run in UTC and at the exact time; EventBridge Scheduler takes a
+``ScheduleExpressionTimezone`` (an IANA name, daylight saving time included) and a ``FlexibleTimeWindow`` (1-1440
+minutes, spreading many schedules' submissions). A direct submission with ``time_zone=`` or ``flexible_window=``
+therefore uses the Scheduler schedule too. Starting a state machine keeps the rule (its target role, dead-letter
+queue and retries are unchanged), so these options are refused there: write the cron expression in UTC.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final, cast
 
-from aws_cdk import ArnFormat, Duration, Stack
+from aws_cdk import ArnFormat, Aws, Duration, Stack, TimeZone
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as events_targets
 from aws_cdk import aws_iam as iam
@@ -81,12 +87,13 @@ def _retry_problems(retry_attempts: int, max_event_age: Duration) -> list[str]:
 class ScheduledJob(Construct):
     """An EventBridge schedule (child ``Rule``) that submits ``job`` directly, or starts ``state_machine``.
 
-    With ``share_identifier=`` (a fair-share queue) the job is submitted by an EventBridge Scheduler schedule (child
-    ``Schedule``) instead, whose universal target passes the share identifier (see the module docstring).
+    With ``share_identifier=`` (a fair-share queue), ``time_zone=`` or ``flexible_window=`` the job is submitted by
+    an EventBridge Scheduler schedule (child ``Schedule``) instead, whose universal target passes the share identifier
+    (see the module docstring).
 
     Attributes:
         rule: the ``events.Rule``, or None when the job is submitted by ``schedule``.
-        schedule: the ``scheduler.Schedule`` of a fair-share submission, else None.
+        schedule: the ``scheduler.Schedule`` of a Scheduler submission, else None.
         role: the role EventBridge (or EventBridge Scheduler) assumes (child ``Role``, trusting the service in this
             account; its grants sit in a managed policy): ``batch:SubmitJob`` on the queue and
             ``job-definition/NAME:*``, or ``states:StartExecution`` on the state machine.
@@ -108,6 +115,8 @@ class ScheduledJob(Construct):
         state_machine: StateMachineTarget | None = None,
         share_identifier: str | None = None,
         scheduling_priority_override: int | None = None,
+        time_zone: str | None = None,
+        flexible_window: Duration | None = None,
         dead_letter_queue: sqs.IQueue | None = None,
         retry_attempts: int = RETRY_ATTEMPTS,
         max_event_age: Duration = MAX_EVENT_AGE,
@@ -133,6 +142,12 @@ class ScheduledJob(Construct):
             otherwise (``share-identifier``); switches the direct submission to EventBridge Scheduler. Not with
             ``state_machine`` (set it on the state machine). Default: none.
         scheduling_priority_override: 0-9999, with ``share_identifier``. Default: the job definition's priority.
+        time_zone: the IANA time zone of a cron ``schedule`` (e.g. ``"Europe/Paris"``; daylight saving time
+            applies), checked at synth (``schedule-time-zone``); switches to EventBridge Scheduler. Not with
+            ``state_machine``. Default: none (UTC).
+        flexible_window: let EventBridge Scheduler start each run up to this long after the scheduled time (1-1440
+            minutes, ``schedule-flexible-window``), which spreads many schedules' submissions; switches to
+            EventBridge Scheduler. Not with ``state_machine``. Default: none (runs at the scheduled time).
         dead_letter_queue: Default: a new KMS-encrypted, TLS-only queue keeping messages 14 days (child
             ``DeadLetterQueue``).
         retry_attempts: EventBridge delivery retries, 0-185. Default: 8.
@@ -170,6 +185,24 @@ class ScheduledJob(Construct):
                         "pass share_identifier= to the BatchJobStateMachine or to each PipelineStep",
                     )
                 )
+            if time_zone is not None:
+                problems.append(
+                    registry.SCHEDULE_TIME_ZONE.fix(
+                        f"time_zone={time_zone!r} with state_machine; a state machine is started by an EventBridge "
+                        "rule, which runs in UTC",
+                        "write the cron expression in UTC and drop time_zone, or pass job= (no state_machine) to "
+                        "submit directly with EventBridge Scheduler",
+                    )
+                )
+            if flexible_window is not None:
+                problems.append(
+                    registry.SCHEDULE_FLEXIBLE_WINDOW.fix(
+                        "flexible_window with state_machine; a state machine is started by an EventBridge rule, which "
+                        "has no flexible window",
+                        "drop flexible_window, or pass job= (no state_machine) to submit directly with EventBridge "
+                        "Scheduler",
+                    )
+                )
             if own_job is not None and parameters is not None:
                 problems += job_parameter_problems(own_job, "parameters", parameters, complete=False)
         elif job is None:
@@ -182,6 +215,11 @@ class ScheduledJob(Construct):
             if target_queue is not None:
                 problems += share_problems(target_queue, "ScheduledJob", share_identifier, scheduling_priority_override)
             problems += job_parameter_problems(job, "parameters", parameters or {}, complete=True)
+        if state_machine is None:
+            if time_zone is not None:
+                problems += _rules.time_zone(time_zone)
+            if flexible_window is not None and is_known(flexible_window.to_seconds()):
+                problems += _rules.flexible_window(flexible_window.to_seconds() / 60)
         raise_if_any(self, problems)
 
         machine: sfn.IStateMachine | None = None
@@ -191,7 +229,9 @@ class ScheduledJob(Construct):
             machine = state_machine
         self.state_machine: StateMachineTarget | None = state_machine
         self.job: AnyJob | None = state_machine.job if isinstance(state_machine, BatchJobStateMachine) else job
-        use_scheduler = state_machine is None and share_identifier is not None
+        use_scheduler = state_machine is None and (
+            share_identifier is not None or time_zone is not None or flexible_window is not None
+        )
         # Confused-deputy protection: the service of this account only (aws:SourceAccount). EventBridge Scheduler also
         # names the schedule group in aws:SourceArn (EventBridge Scheduler user guide, "Confused deputy prevention":
         # the value must be the schedule group's ARN; the schedule is in the group "default"). A rule's role gets no
@@ -223,7 +263,7 @@ class ScheduledJob(Construct):
         self.schedule: scheduler.Schedule | None = None
         if use_scheduler:
             assert job is not None and target_queue is not None
-            self.schedule = self._fair_share_schedule(
+            self.schedule = self._scheduler_schedule(
                 job,
                 target_queue,
                 schedule=schedule,
@@ -231,6 +271,8 @@ class ScheduledJob(Construct):
                 array_size=array_size,
                 share_identifier=share_identifier,
                 scheduling_priority_override=scheduling_priority_override,
+                time_zone=time_zone,
+                flexible_window=flexible_window,
                 retry_attempts=retry_attempts,
                 max_event_age=max_event_age,
                 enabled=enabled,
@@ -275,7 +317,7 @@ class ScheduledJob(Construct):
             )
         self.rule.add_target(target)
 
-    def _fair_share_schedule(
+    def _scheduler_schedule(
         self,
         job: AnyJob,
         queue: Queue,
@@ -285,18 +327,22 @@ class ScheduledJob(Construct):
         array_size: int | None,
         share_identifier: str | None,
         scheduling_priority_override: int | None,
+        time_zone: str | None,
+        flexible_window: Duration | None,
         retry_attempts: int,
         max_event_age: Duration,
         enabled: bool,
         description: str,
     ) -> scheduler.Schedule:
-        """An EventBridge Scheduler schedule calling SubmitJob with the share identifier (universal target)."""
+        """An EventBridge Scheduler schedule calling SubmitJob (universal target): share identifier, time zone and
+        flexible window, which an EventBridge rule cannot have."""
         request: dict[str, object] = {
             "JobName": _batch_job_name(self.node.id),
             "JobQueue": queue.job_queue_arn,
             "JobDefinition": job.job_definition_arn,
-            "ShareIdentifier": share_identifier,
         }
+        if share_identifier is not None:
+            request["ShareIdentifier"] = share_identifier
         if scheduling_priority_override is not None:
             request["SchedulingPriorityOverride"] = scheduling_priority_override
         if parameters is not None:
@@ -327,7 +373,10 @@ class ScheduledJob(Construct):
         return scheduler.Schedule(
             self,
             "Schedule",
-            schedule=scheduler.ScheduleExpression.expression(schedule.expression_string),
+            schedule=scheduler.ScheduleExpression.expression(
+                schedule.expression_string, time_zone=TimeZone.of(time_zone) if time_zone is not None else None
+            ),
+            time_window=scheduler.TimeWindow.flexible(flexible_window) if flexible_window is not None else None,
             target=target,
             enabled=enabled,
             description=description,

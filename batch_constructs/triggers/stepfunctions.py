@@ -302,6 +302,9 @@ class _JobStateMachineBase(Construct):
     #: State names the base class uses (a pipeline step may not take them).
     RESERVED_STATE_NAMES: Final = frozenset({"HasParameters", "NoParameters", "Start", "NotifyFailure", "Failed"})
 
+    #: The role class :meth:`_create_common` builds (a subclass may drop more of the L2's broad statements).
+    _role_class: type[_BatchStatesRole] = _BatchStatesRole
+
     state_machine: sfn.StateMachine
     role: iam.Role
     log_group: logs.LogGroup
@@ -317,7 +320,7 @@ class _JobStateMachineBase(Construct):
         self._granted: set[tuple[str, str]] = set()
         self._jobs: dict[str, AnyJob] = {}
         self._sync_granted = False
-        self.role = _BatchStatesRole(
+        self.role = self._role_class(
             self,
             "Role",
             assumed_by=iam.ServicePrincipal(
@@ -376,8 +379,13 @@ class _JobStateMachineBase(Construct):
         share_identifier: str | None = None,
         scheduling_priority_override: int | None = None,
         overrides: JobOverrides | None = None,
+        catch: bool = True,
     ) -> tasks.BatchSubmitJob:
-        """A ``submitJob.sync`` state with the throttling retry, the Catch and the narrow SubmitJob grant."""
+        """A ``submitJob.sync`` state with the throttling retry, the Catch and the narrow SubmitJob grant.
+
+        ``catch=False`` leaves the Catch out, for a state inside a Map's item processor (a separate state graph that
+        cannot reach the failure states; the Map state carries the Catch instead).
+        """
         fair_share: dict[str, object] = {}
         if share_identifier is not None:
             fair_share["ShareIdentifier"] = share_identifier
@@ -421,7 +429,8 @@ class _JobStateMachineBase(Construct):
             max_delay=Duration.minutes(2),
             jitter_strategy=sfn.JitterType.FULL,
         )
-        task.add_catch(self._failure, errors=[sfn.Errors.ALL], result_path="$.error")
+        if catch:
+            task.add_catch(self._failure, errors=[sfn.Errors.ALL], result_path="$.error")
         self._grant_job(job, queue)
         return task
 
