@@ -36,7 +36,14 @@ from .._internal.validation import is_known, raise_if_any
 from ..model import registry
 from ..model import rules as _rules
 from ..types import Queue
-from ._common import AnyJob, array_size_problems, job_parameter_problems, queue_problems, share_problems
+from ._common import (
+    AnyJob,
+    acknowledge_complete_parameters,
+    array_size_problems,
+    job_parameter_problems,
+    queue_problems,
+    share_problems,
+)
 from ._targets import BatchJobTarget
 from .stepfunctions import BatchJobStateMachine, BatchPipeline, _batch_job_name
 
@@ -183,6 +190,8 @@ class ScheduledJob(Construct):
                 problems += share_problems(target_queue, "ScheduledJob", share_identifier, scheduling_priority_override)
             problems += job_parameter_problems(job, "parameters", parameters or {}, complete=True)
         raise_if_any(self, problems)
+        if state_machine is None and job is not None:
+            acknowledge_complete_parameters(job, parameters or {}, f"ScheduledJob {self.node.path}")
 
         machine: sfn.IStateMachine | None = None
         if isinstance(state_machine, BatchJobStateMachine | BatchPipeline):
