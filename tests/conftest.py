@@ -15,6 +15,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import cx_api
 
+from . import aws_mock  # noqa: F401  (moto before any boto3 session; see its docstring)
 from .helpers import new_app
 
 

@@ -24,12 +24,12 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from apps import APP_MODULES
 from integ import integ_gpu_training, run, snapshots
 from integ._common import ASSERTION_STACK_CFN_LINT_IGNORES, LEFT_FOR_THE_RUNNER
 
+from .aws_mock import mocked_aws
 from .helpers import CFN_LINT, ROOT
 
 #: The longest any wait of a test may last: a stuck job must not keep a test (and its NAT gateway) alive for hours.
@@ -198,7 +198,7 @@ def test_cost_estimate_adds_the_gpu_job_only_when_asked() -> None:
 def test_retained_buckets_are_emptied_of_every_version_and_deleted(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
+    with mocked_aws():
         _empty_and_delete(boto3.client("s3", region_name="us-east-1"))
 
 

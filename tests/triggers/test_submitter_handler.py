@@ -19,7 +19,8 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
+
+from ..aws_mock import mocked_aws
 
 HANDLER = pathlib.Path(__file__).resolve().parents[2] / "batch_constructs" / "_lambda" / "submitter" / "index.py"
 REGION = "us-east-1"
@@ -98,7 +99,7 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[BatchWorld]:
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws(config={"batch": {"use_docker": False}}):
+    with mocked_aws():
         built = BatchWorld()
         monkeypatch.setenv("JOB_QUEUE", built.queue_arn)
         monkeypatch.setenv("JOB_DEFINITION", built.definition_arn)
