@@ -21,9 +21,10 @@ import boto3
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from moto import mock_aws
 
 from apps.fair_share_teams.job import jobs
+
+from ..aws_mock import mocked_aws
 
 BUCKET = "team-data"
 KEY = "incoming/2026-12-01/clicks.csv"
@@ -73,7 +74,7 @@ def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
-    with mock_aws():
+    with mocked_aws():
         client = boto3.client("s3")
         client.create_bucket(Bucket=BUCKET)
         yield client
