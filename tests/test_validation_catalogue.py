@@ -639,6 +639,12 @@ PAIRS: dict[str, tuple[Build, Build]] = {
         lambda c: c.queue_of(fargate_env(c), fair_share={"analytics": 0}),
         lambda c: c.queue_of(fargate_env(c), fair_share={"analytics": 0.0001}),
     ),
+    "fair-share-policy": (
+        lambda c: c.queue_of(fargate_env(c), fair_share={"analytics": 1}, compute_reservation=100),
+        lambda c: c.queue_of(
+            fargate_env(c), fair_share={"analytics": 1}, compute_reservation=99, share_decay=Duration.days(7)
+        ),
+    ),
     "fair-share-priority": (
         lambda c: c.job(queue=fair_share_queue(c)),
         lambda c: c.job(queue=fair_share_queue(c), scheduling_priority=1),

@@ -250,6 +250,13 @@ FAIR_SHARE_SHARES: Final = _rule(
     limit="1-255 chars, `*` only last, no overlap, weight 0.0001-999.9999, <= 500",
     source="API_ShareAttributes",
 )
+FAIR_SHARE_POLICY: Final = _rule(
+    "fair-share-policy",
+    summary="fair-share share decay 0-604800 s and compute reservation 0-99, only on a queue given fair_share",
+    checks="`share_decay` and `compute_reservation` of a queue's fair-share policy",
+    limit="0-604800 s; 0-99; with `fair_share` only",
+    source="API_FairsharePolicy",
+)
 FAIR_SHARE_PRIORITY: Final = _rule(
     "fair-share-priority",
     summary="jobs on a fair-share queue carry a scheduling priority",

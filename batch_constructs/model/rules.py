@@ -38,6 +38,7 @@ from .registry import Rule
 
 __all__ = [
     "ARRAY_SIZE",
+    "COMPUTE_RESERVATION",
     "DEPENDENCIES_MAX",
     "EPHEMERAL_STORAGE_GIB",
     "NAME_MAX",
@@ -49,6 +50,7 @@ __all__ = [
     "RETRY_PATTERN_MAX",
     "SCHEDULING_PRIORITY",
     "SHARES_MAX",
+    "SHARE_DECAY_SECONDS",
     "SHARE_ID_MAX",
     "SHARE_WEIGHT",
     "TAGS_MAX",
@@ -75,6 +77,9 @@ EPHEMERAL_STORAGE_GIB: Final = (21, 200)
 NODE_GROUPS_MAX: Final = 5
 SHARES_MAX: Final = 500
 SHARE_ID_MAX: Final = 255
+#: FairsharePolicy.shareDecaySeconds (0: AWS's minimum window, 600 s) and computeReservation (botocore Batch model).
+SHARE_DECAY_SECONDS: Final = (0, 604_800)
+COMPUTE_RESERVATION: Final = (0, 99)
 SHARE_WEIGHT: Final = (0.0001, 999.9999)
 #: ECS CPU units per vCPU; a ``vcpus`` above the largest instance's 192 vCPUs is probably in these units.
 CPU_UNITS_PER_VCPU: Final = 1024
@@ -490,6 +495,28 @@ def fair_share_shares(shares: Mapping[str, float]) -> list[str]:
                     "share identifiers in one policy must not overlap: drop one, or use a longer prefix",
                 )
             )
+    return problems
+
+
+def fair_share_policy(share_decay_seconds: float | None, compute_reservation: float | None) -> list[str]:
+    """A fair-share policy's share decay and compute reservation (API_FairsharePolicy); None: not given."""
+    problems = []
+    if share_decay_seconds is not None:
+        problems += int_range(
+            registry.FAIR_SHARE_POLICY,
+            "share_decay (s)",
+            share_decay_seconds,
+            *SHARE_DECAY_SECONDS,
+            "use Duration.seconds(0) (AWS's minimum window, 600 s) to Duration.days(7)",
+        )
+    if compute_reservation is not None:
+        problems += int_range(
+            registry.FAIR_SHARE_POLICY,
+            "compute_reservation",
+            compute_reservation,
+            *COMPUTE_RESERVATION,
+            "use 0 (nothing reserved) to 99 (percent of max vCPUs held back for idle shares)",
+        )
     return problems
 
 

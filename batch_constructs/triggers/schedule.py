@@ -42,7 +42,14 @@ from .._internal.validation import is_known, raise_if_any
 from ..model import registry
 from ..model import rules as _rules
 from ..types import Queue
-from ._common import AnyJob, array_size_problems, job_parameter_problems, queue_problems, share_problems
+from ._common import (
+    AnyJob,
+    acknowledge_complete_parameters,
+    array_size_problems,
+    job_parameter_problems,
+    queue_problems,
+    share_problems,
+)
 from ._targets import BatchJobTarget
 from .stepfunctions import BatchJobStateMachine, BatchPipeline, _batch_job_name
 
@@ -221,6 +228,8 @@ class ScheduledJob(Construct):
             if flexible_window is not None and is_known(flexible_window.to_seconds()):
                 problems += _rules.flexible_window(flexible_window.to_seconds() / 60)
         raise_if_any(self, problems)
+        if state_machine is None and job is not None:
+            acknowledge_complete_parameters(job, parameters or {}, f"ScheduledJob {self.node.path}")
 
         machine: sfn.IStateMachine | None = None
         if isinstance(state_machine, BatchJobStateMachine | BatchPipeline):

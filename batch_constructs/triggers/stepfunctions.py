@@ -63,7 +63,14 @@ from ..model import registry
 from ..model import rules as _rules
 from ..queue import KnownQueue
 from ..types import Queue
-from ._common import AnyJob, array_size_problems, job_parameter_problems, queue_problems, share_problems
+from ._common import (
+    AnyJob,
+    acknowledge_complete_parameters,
+    array_size_problems,
+    job_parameter_problems,
+    queue_problems,
+    share_problems,
+)
 
 __all__ = ["THROTTLING_ERRORS", "BatchJobStateMachine", "BatchPipeline", "PipelineStep", "job_state_timeout"]
 
@@ -432,6 +439,8 @@ class _JobStateMachineBase(Construct):
         if catch:
             task.add_catch(self._failure, errors=[sfn.Errors.ALL], result_path="$.error")
         self._grant_job(job, queue)
+        if parameters is not None:
+            acknowledge_complete_parameters(job, parameters, f"state {state_name!r} of {self.node.path}")
         return task
 
     def _grant_job(self, job: AnyJob, queue: Queue) -> None:

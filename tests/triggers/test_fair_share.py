@@ -509,3 +509,30 @@ def test_s3_trigger_checks_extra_parameters_and_unset_refs(scratch: Scratch) -> 
 def test_imported_job_rejects_a_malformed_arn(scratch: Scratch) -> None:
     with pytest.raises(BatchConfigurationError, match=r"\[imported-job\]"):
         ImportedJob(scratch.stack, _id(), job_definition="legacy-etl")
+
+
+def _warnings(construct: Any) -> list[str]:
+    return [str(m.data) for m in construct.node.metadata if m.type == "aws:cdk:warning"]
+
+
+def test_a_state_machine_or_schedule_passing_every_required_parameter_answers_the_jobs_warning(
+    scratch: Scratch,
+) -> None:
+    # GIVEN jobs whose commands read Ref::run, which has no default (the job warns: every submission must pass it)
+    def job() -> ContainerJob:
+        made = ContainerJob(scratch.stack, _id(), image=IMAGE, queue=scratch.plain, command=["run", "Ref::run"])
+        assert any("required-parameters" in w for w in _warnings(made))
+        return made
+
+    # WHEN a pipeline step, a state machine or a direct schedule passes it in a fixed mapping (JsonPath values too)
+    step_job, machine_job, scheduled_job, open_job = job(), job(), job(), job()
+    BatchPipeline(
+        scratch.stack, _id(), steps=[PipelineStep(step_job, parameters={"run": sfn.JsonPath.string_at("$.id")})]
+    )
+    BatchJobStateMachine(scratch.stack, _id(), job=machine_job, parameters={"run": "nightly"})
+    ScheduledJob(scratch.stack, _id(), job=scheduled_job, schedule=events.Schedule.rate(Duration.days(1)),
+                 parameters={"run": "daily"})  # fmt: skip
+    # AND one takes its parameters from the execution input (nothing guarantees the value)
+    BatchJobStateMachine(scratch.stack, _id(), job=open_job)
+    # THEN the warning is acknowledged on the first three only
+    assert [bool(_warnings(j)) for j in (step_job, machine_job, scheduled_job, open_job)] == [False, False, False, True]
