@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final, cast
 
-from aws_cdk import ArnFormat, Aws, Duration, Stack, TimeZone
+from aws_cdk import ArnFormat, Duration, Stack, TimeZone
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as events_targets
 from aws_cdk import aws_iam as iam
