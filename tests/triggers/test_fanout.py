@@ -344,9 +344,7 @@ def test_zero_cdk_nag_findings_also_when_pinned_to_an_account(built: Built) -> N
 
 
 def test_cfn_lint_clean(built: Built) -> None:
-    findings, run = cfn_lint(built.outdir / "FanOutTest.template.json")
-    assert findings == []
-    assert run.returncode == 0, run.stderr
+    assert cfn_lint(built.outdir / "FanOutTest.template.json") == []
 
 
 def test_inventory_data_prefix() -> None:
