@@ -122,7 +122,7 @@ def _synthesize(module: str, outdir: pathlib.Path) -> None:
     from apps import add_app
     from batch_constructs.compliance import add_compliance_packs, unacknowledged_findings
 
-    app = new_app(outdir=str(outdir))
+    app = new_app(validate=True, outdir=str(outdir))
     add_app(app, module)
     add_compliance_packs(app)
     assembly = app.synth()
@@ -164,7 +164,7 @@ def _synthesize_pinned(module: str, outdir: pathlib.Path) -> None:
     from apps import add_app
     from batch_constructs.compliance import add_compliance_packs, unacknowledged_findings
 
-    app = new_app(outdir=str(outdir))
+    app = new_app(validate=True, outdir=str(outdir))
     app.node.set_context(f"availability-zones:account={PINNED_ENV.account}:region={PINNED_ENV.region}", PINNED_AZS)
     stage = cdk.Stage(app, PINNED_STAGE, env=PINNED_ENV)
     add_app(stage, module)

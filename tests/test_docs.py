@@ -209,7 +209,7 @@ def test_readme_quickstart_synthesizes_with_zero_cdk_nag_findings(tmp_path: path
     snippet = _quickstart()
     assert snippet.count("cdk.App()") == 1, "the snippet must create exactly one app"
     assert len(snippet.strip().splitlines()) <= 20, "the quick start should stay short"
-    app = new_app(outdir=str(tmp_path))
+    app = new_app(validate=True, outdir=str(tmp_path))
     add_compliance_packs(app)
     # WHEN it runs (its app.synth() raises on error-level findings; warning-level ones only reach the report)
     namespace: dict[str, Any] = {"__test_app__": app}

@@ -96,7 +96,7 @@ def _by_action(statements: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    app = new_app(outdir=str(tmp_path_factory.mktemp("cdk.out.storage")))
+    app = new_app(validate=True, outdir=str(tmp_path_factory.mktemp("cdk.out.storage")))
     stack = cdk.Stack(app, STACK)
     logs = access_logs_bucket(stack, "AccessLogs")
     short_logs = access_logs_bucket(
@@ -403,7 +403,7 @@ def test_cfn_lint_clean(built: Built) -> None:
 @pytest.fixture(scope="module")
 def other_cases(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, dict[str, str]], dict[str, iam.Grant]]:
     """No packs: a plain iam.Role (inline policy), an immutable imported role, and a bucket of another stack."""
-    app = new_app(outdir=str(tmp_path_factory.mktemp("cdk.out.storage_other")))
+    app = new_app(validate=True, outdir=str(tmp_path_factory.mktemp("cdk.out.storage_other")))
     data_stack = cdk.Stack(app, "Data")
     bucket = data_bucket(data_stack, "Shared", access_logs=None)
     stack = cdk.Stack(app, "Jobs")

@@ -33,7 +33,7 @@ from ..helpers import new_app, synth_with_packs
 @functools.cache
 def contract_stack() -> tuple[dict[str, Any], dict[str, Any]]:
     """(template, constructs by name) of the fixture stack; cdk-nag clean under the five packs."""
-    app = new_app(outdir=str(pathlib.Path(cdk.FileSystem.mkdtemp("contract"))))
+    app = new_app(validate=True, outdir=str(pathlib.Path(cdk.FileSystem.mkdtemp("contract"))))
     stack = cdk.Stack(app, "DeployContract")
     network = BatchNetwork(stack, "Network")
     user_template = ec2.LaunchTemplate(

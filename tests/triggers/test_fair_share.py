@@ -93,7 +93,7 @@ class Built:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    app = new_app(outdir=str(tmp_path_factory.mktemp("cdk.out.fairshare")))
+    app = new_app(validate=True, outdir=str(tmp_path_factory.mktemp("cdk.out.fairshare")))
     stack = cdk.Stack(app, "FairShareTest")
     vpc = imported_vpc(stack)
     queue = shared_queue(stack, vpc)

@@ -104,7 +104,7 @@ def _job(stack: cdk.Stack, construct_id: str, queue: BatchQueue, command: list[s
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    app = new_app(outdir=str(tmp_path_factory.mktemp("cdk.out.fanout")))
+    app = new_app(validate=True, outdir=str(tmp_path_factory.mktemp("cdk.out.fanout")))
     stack = cdk.Stack(app, "FanOutTest")
     pinned = cdk.Stack(app, "FanOutPinned", env=cdk.Environment(account="123456789012", region="eu-west-1"))
     vpc = imported_vpc(stack)

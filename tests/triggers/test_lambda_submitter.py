@@ -58,7 +58,7 @@ class Built:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    app = new_app(outdir=str(tmp_path_factory.mktemp("cdk.out.lambda_submitter")))
+    app = new_app(validate=True, outdir=str(tmp_path_factory.mktemp("cdk.out.lambda_submitter")))
     stack = cdk.Stack(app, "SubmitterTest")
     vpc = ec2.Vpc.from_vpc_attributes(
         stack,

@@ -115,7 +115,7 @@ class Built:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    app = new_app(outdir=str(tmp_path_factory.mktemp("cdk.out.s3_trigger")))
+    app = new_app(validate=True, outdir=str(tmp_path_factory.mktemp("cdk.out.s3_trigger")))
     stack = cdk.Stack(app, "S3TriggerTest")
     vpc = imported_vpc(stack)
     queue = fargate_queue(stack, vpc)

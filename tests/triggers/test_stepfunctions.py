@@ -125,7 +125,7 @@ def _resources(statement: dict[str, Any]) -> list[Any]:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    app = new_app(outdir=str(tmp_path_factory.mktemp("cdk.out.stepfunctions")))
+    app = new_app(validate=True, outdir=str(tmp_path_factory.mktemp("cdk.out.stepfunctions")))
     stack = cdk.Stack(app, "StepFunctionsTest")
     vpc = imported_vpc(stack)
     queue = fargate_queue(stack, vpc)
