@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import jsii
-from aws_cdk import ArnFormat, Aws, Duration, Stack
+from aws_cdk import ArnFormat, Aws, Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_events as events
@@ -33,6 +33,7 @@ from constructs import Construct
 
 from ._internal import dlq as _dlq
 from ._internal import logs as _logs
+from ._internal.memo import stack_of
 from ._internal.validation import raise_if_any
 from .model import registry
 from .model import rules as _rules
@@ -374,7 +375,7 @@ class _LogGroupTarget:
 
     def bind(self, rule: events.IRule, _id: str | None = None) -> events.RuleTargetConfig:
         # The target ARN is the log group's without the ":*" suffix of its Arn attribute.
-        arn = Stack.of(self.log_group).format_arn(
+        arn = stack_of(self.log_group).format_arn(
             service="logs",
             resource="log-group",
             resource_name=self.log_group.log_group_name,

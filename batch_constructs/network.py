@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
-from aws_cdk import ArnFormat, CfnResource, Stack, Token
+from aws_cdk import ArnFormat, CfnResource, Token
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from ._internal import logs as _logs
-from ._internal.compliance import CONTROL_PACKS, acknowledge, acknowledge_in_packs, managed_policy_finding
+from ._internal.compliance import CONTROL_PACKS, acknowledge_all, acknowledge_in_packs, in_packs, managed_policy_finding
 from ._internal.iam import ManagedPolicyRole, service_principal
+from ._internal.memo import stack_of
 from ._internal.validation import raise_if_any, warn
 from .model import registry
 
@@ -118,7 +119,7 @@ class BatchNetwork(Construct):
                     )
                 )
         raise_if_any(self, problems)
-        if vpc is None and azs > 2 and Token.is_unresolved(Stack.of(self).region):
+        if vpc is None and azs > 2 and Token.is_unresolved(stack_of(self).region):
             warn(
                 self,
                 registry.AZS_WITHOUT_ENV_WARNING,
@@ -176,7 +177,7 @@ class BatchNetwork(Construct):
                 "FlowLogsRole",
                 assumed_by=service_principal(
                     "vpc-flow-logs.amazonaws.com",
-                    source_arn=Stack.of(self).format_arn(
+                    source_arn=stack_of(self).format_arn(
                         service="ec2",
                         resource="vpc-flow-log",
                         resource_name="*",
@@ -248,7 +249,7 @@ def _acknowledge_restrict_default_sg(vpc: ec2.IVpc) -> None:
     after deploy) sees a plain Lambda function and role, and a VPC whose default group looks open. The reasons travel
     in each resource's ``Metadata`` (see :func:`batch_constructs.compliance.add_compliance_packs`).
     """
-    provider = Stack.of(vpc).node.try_find_child(_RESTRICT_SG_PROVIDER)
+    provider = stack_of(vpc).node.try_find_child(_RESTRICT_SG_PROVIDER)
     if provider is None:  # the feature flag is off: the default group is open, and the finding is real
         return
     cfn_vpc = vpc.node.default_child
@@ -266,38 +267,40 @@ def _acknowledge_restrict_default_sg(vpc: ec2.IVpc) -> None:
         "aws-cdk's own deploy-time provider for @aws-cdk/aws-ec2:restrictDefaultSecurityGroup: CloudFormation calls "
         "it synchronously on create, update and delete of the VPC, to revoke the default security group's rules."
     )
-    acknowledge(
+    acknowledge_all(
         provider,
-        managed_policy_finding("service-role/AWSLambdaBasicExecutionRole"),
-        f"{what} The managed policy grants only writing its own logs.",
-    )
-    acknowledge_in_packs(
-        provider,
-        "IAMNoInlinePolicy",
-        f"{what} Its inline policy allows only revoking ingress and egress rules of this VPC's default security group.",
-    )
-    acknowledge_in_packs(
-        provider,
-        "LambdaInsideVPC",
-        f"{what} It calls only the EC2 API, once per deployment; in the VPC it would need a NAT or an EC2 endpoint "
-        "that the VPC it configures may not have yet.",
-    )
-    acknowledge_in_packs(
-        provider,
-        "LambdaDLQ",
-        f"{what} A failure fails the deployment and is reported in its events; there is no asynchronous event to keep.",
-        packs=(*CONTROL_PACKS[:2], "Serverless"),
-    )
-    acknowledge_in_packs(
-        provider,
-        "LambdaConcurrency",
-        f"{what} It runs once per deployment of this stack, so its concurrency is bounded by deployments.",
-        packs=CONTROL_PACKS[:2],
-    )
-    acknowledge(
-        provider,
-        "Serverless::Serverless-LambdaTracing",
-        f"{what} A one-call deploy-time function; CloudFormation's stack events and its log group record each run.",
+        [
+            (
+                managed_policy_finding("service-role/AWSLambdaBasicExecutionRole"),
+                f"{what} The managed policy grants only writing its own logs.",
+            ),
+            *in_packs(
+                "IAMNoInlinePolicy",
+                f"{what} Its inline policy allows only revoking ingress and egress rules of this VPC's default "
+                "security group.",
+            ),
+            *in_packs(
+                "LambdaInsideVPC",
+                f"{what} It calls only the EC2 API, once per deployment; in the VPC it would need a NAT or an EC2 "
+                "endpoint that the VPC it configures may not have yet.",
+            ),
+            *in_packs(
+                "LambdaDLQ",
+                f"{what} A failure fails the deployment and is reported in its events; there is no asynchronous event "
+                "to keep.",
+                packs=(*CONTROL_PACKS[:2], "Serverless"),
+            ),
+            *in_packs(
+                "LambdaConcurrency",
+                f"{what} It runs once per deployment of this stack, so its concurrency is bounded by deployments.",
+                packs=CONTROL_PACKS[:2],
+            ),
+            (
+                "Serverless::Serverless-LambdaTracing",
+                f"{what} A one-call deploy-time function; CloudFormation's stack events and its log group record each "
+                "run.",
+            ),
+        ],
     )
 
 
@@ -306,7 +309,7 @@ def _drop_redundant_provider_dependency(scope: Construct) -> None:
 
     aws-cdk-lib adds both, and cfn-lint reports the duplicate (W3005) on every template with a new VPC.
     """
-    provider = Stack.of(scope).node.try_find_child(_RESTRICT_SG_PROVIDER)
+    provider = stack_of(scope).node.try_find_child(_RESTRICT_SG_PROVIDER)
     if provider is None:
         return
     handler = provider.node.try_find_child("Handler")

@@ -133,7 +133,7 @@ class ContainerJob(BatchJob):
             that name it keep working. Default: True. Trade-off: revisions accumulate (see the README's "Job
             definition revisions" for a clean-up loop).
         """
-        check_types(f"{scope.node.path}/{construct_id}", self._argument_types(locals()))
+        check_types(scope, construct_id, self._argument_types(locals()))
         super().__init__(
             scope,
             construct_id,

@@ -219,7 +219,6 @@ class MultiContainerJob(BatchJob):
             skip_deregister_on_update: as for :class:`ContainerJob` (task-wide here). Default: as there (timeout
             1 hour, revisions kept on update).
         """
-        path = f"{scope.node.path}/{construct_id}"
         checks: list[tuple[str, object, Expected]] = [
             ("containers", containers, SeqOf(Container)),
             ("platform", platform, OneOf(("FARGATE", "EC2"))),
@@ -252,7 +251,7 @@ class MultiContainerJob(BatchJob):
                 (f"containers[{i}].tmpfs", c.tmpfs, SeqOf(batch.Tmpfs)),
             )
         ]
-        check_types(path, checks)
+        check_types(scope, construct_id, checks)
         super().__init__(
             scope,
             construct_id,

@@ -32,6 +32,7 @@ from constructs import Construct
 from .._internal import dlq as _dlq
 from .._internal.defaults import readable
 from .._internal.iam import ManagedPolicyRole
+from .._internal.memo import path_of, seconds_of
 from .._internal.validation import is_known, raise_if_any
 from ..model import registry
 from ..model import rules as _rules
@@ -65,7 +66,7 @@ def _retry_problems(retry_attempts: int, max_event_age: Duration) -> list[str]:
             185,
             "use 0 (no retry) to 185 (EventBridge's maximum)",
         )
-    seconds = max_event_age.to_seconds()
+    seconds = seconds_of(max_event_age)
     if is_known(seconds):
         problems += _rules.int_range(
             registry.TARGET_RETRY,
@@ -148,10 +149,10 @@ class ScheduledJob(Construct):
         if state_machine is not None:
             own_job = state_machine.job if isinstance(state_machine, BatchJobStateMachine) else None
             if job is not None and job is not own_job:
-                owner = f" ({own_job.node.path})" if own_job is not None else " (it has no single job)"
+                owner = f" ({path_of(own_job)})" if own_job is not None else " (it has no single job)"
                 problems.append(
                     registry.SCHEDULE_TARGET.fix(
-                        f"job {job.node.path} is not the job of state_machine {state_machine.node.path}{owner}",
+                        f"job {path_of(job)} is not the job of state_machine {path_of(state_machine)}{owner}",
                         "omit job= when passing state_machine=, or pass that state machine's job",
                     )
                 )
@@ -199,12 +200,12 @@ class ScheduledJob(Construct):
             assumed_by=iam.ServicePrincipal(
                 service, conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}
             ),
-            description=f"batch-constructs: EventBridge schedule {self.node.path}",
+            description=f"batch-constructs: EventBridge schedule {path_of(self)}",
         )
         if dead_letter_queue is None:
             dead_letter_queue = _dlq.new_dead_letter_queue(self, "DeadLetterQueue")
         self.dead_letter_queue: sqs.IQueue = dead_letter_queue
-        what = state_machine.node.path if state_machine is not None else job.node.path if job is not None else ""
+        what = path_of(state_machine) if state_machine is not None else path_of(job) if job is not None else ""
         self.rule: events.Rule | None = None
         self.schedule: scheduler.Schedule | None = None
         if use_scheduler:

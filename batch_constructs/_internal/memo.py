@@ -1,0 +1,58 @@
+"""Facts that never change once an object exists, read through jsii once and remembered on its Python object.
+
+Each read of ``Stack.of(x)``, ``x.node.path`` or ``duration.to_seconds()`` is a round trip to the jsii kernel's Node
+process (``node.path`` two: the ``node``, then its ``path``). A construct cannot move in the tree, so its stack and
+path are fixed when it is created, and a ``Duration`` is immutable; the library reads them many times (every check,
+grant and acknowledgement names a path or needs the stack; every time limit is checked, then rendered), so this
+module remembers them.
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+from aws_cdk import Duration, Stack
+from constructs import IConstruct
+
+_STACK = "_batch_constructs_stack"
+_PATH = "_batch_constructs_path"
+_SECONDS = "_batch_constructs_seconds"
+
+
+def _remember(target: object, name: str, value: object) -> None:
+    try:
+        setattr(target, name, value)
+    except AttributeError:  # an object that takes no attributes: read again next time
+        pass
+
+
+def stack_of(scope: IConstruct) -> Stack:
+    """``Stack.of(scope)``: the nearest enclosing stack (``scope`` itself for a stack, a nested stack included)."""
+    if isinstance(scope, Stack):
+        return scope
+    cached = getattr(scope, _STACK, None)
+    if cached is not None:
+        return cast(Stack, cached)
+    stack = Stack.of(scope)
+    _remember(scope, _STACK, stack)
+    return stack
+
+
+def path_of(construct: IConstruct) -> str:
+    """``construct.node.path``."""
+    cached = getattr(construct, _PATH, None)
+    if cached is not None:
+        return cast(str, cached)
+    path = construct.node.path
+    _remember(construct, _PATH, path)
+    return path
+
+
+def seconds_of(duration: Duration) -> float:
+    """``duration.to_seconds()`` (a token's number stays a token: check it with ``is_known``)."""
+    cached = getattr(duration, _SECONDS, None)
+    if cached is not None:
+        return cast(float, cached)
+    seconds = duration.to_seconds()
+    _remember(duration, _SECONDS, seconds)
+    return seconds
