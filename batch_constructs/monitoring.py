@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import jsii
-from aws_cdk import ArnFormat, Aws, Duration
+from aws_cdk import ArnFormat, Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_events as events
@@ -33,7 +33,7 @@ from constructs import Construct
 
 from ._internal import dlq as _dlq
 from ._internal import logs as _logs
-from ._internal.memo import stack_of
+from ._internal.memo import account_id, adopt_stack, stack_of
 from ._internal.validation import raise_if_any
 from .model import registry
 from .model import rules as _rules
@@ -75,7 +75,7 @@ def allow_service(key: kms.IKey, service: str, sid: str) -> None:
             principals=[iam.ServicePrincipal(service)],
             actions=["kms:Decrypt", "kms:GenerateDataKey"],
             resources=["*"],
-            conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+            conditions={"StringEquals": {"aws:SourceAccount": account_id()}},
         )
     )
 
@@ -120,6 +120,7 @@ class BatchAlerts(Construct):
             (``BatchConstructsKey``), with a key-policy statement for events.amazonaws.com of this account.
         """
         super().__init__(scope, construct_id)
+        adopt_stack(self, scope)
         arns = _queue_arns(self, queues)
         problems = []
         if email is not None and ("@" not in email or email.strip() != email):
@@ -240,6 +241,7 @@ class BatchJobMetrics(Construct):
         period: the metrics' and alarm's period. Default: 5 minutes.
         """
         super().__init__(scope, construct_id)
+        adopt_stack(self, scope)
         self.queues = list(queues) if not isinstance(queues, (str, bytes)) else []
         arns = _queue_arns(self, queues)
         problems = _rules.int_range(

@@ -14,7 +14,7 @@ from constructs import Construct
 from ._internal import logs as _logs
 from ._internal.compliance import CONTROL_PACKS, acknowledge_all, acknowledge_in_packs, in_packs, managed_policy_finding
 from ._internal.iam import ManagedPolicyRole, service_principal
-from ._internal.memo import stack_of
+from ._internal.memo import adopt_stack, stack_of
 from ._internal.validation import raise_if_any, warn
 from .model import registry
 
@@ -87,6 +87,7 @@ class BatchNetwork(Construct):
             encryption_key: KMS key of the flow log group. Default: the stack's shared batch-constructs key.
         """
         super().__init__(scope, construct_id)
+        adopt_stack(self, scope)
         problems: list[str] = []
         if vpc is not None:
             shaped = {"max_azs": max_azs, "nat_gateways": nat_gateways, "ip_addresses": ip_addresses}

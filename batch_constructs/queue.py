@@ -13,7 +13,7 @@ from constructs import Construct
 
 from ._internal import defaults as _defaults
 from ._internal.limits import register_stack_checks
-from ._internal.memo import path_of, seconds_of
+from ._internal.memo import adopt_stack, path_of, seconds_of
 from ._internal.validation import is_known, raise_if_any, validate_later, warn
 from .compute import BatchEnvironment, Environment, capacity_of
 from .model import registry
@@ -103,6 +103,7 @@ class ImportedQueue(KnownQueue):
             keep CloudFormation's strong reference to the platform's export.
         """
         super().__init__(scope, construct_id)
+        adopt_stack(self, scope)
         self.queue_contract: QueueContract | None = contract
         arn = job_queue_arn or (contract.job_queue_arn if contract else f"arn:aws:batch:::job-queue/{construct_id}")
         self.job_queue = batch.JobQueue.from_job_queue_arn(self, "Resource", arn)
@@ -183,7 +184,8 @@ class BatchQueue(KnownQueue):
         enabled: accept submissions. Default: True.
         """
         super().__init__(scope, construct_id)
-        register_stack_checks(self)
+        adopt_stack(self, scope)
+        register_stack_checks(self, scope)
         self.environments: list[Environment] = []
         #: The library environment behind each attached L2 environment (by ``id`` of the L2), for capacities and paths.
         self._owners: dict[int, BatchEnvironment] = {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from aws_cdk import Aws, Duration
+from aws_cdk import Duration
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -13,6 +13,7 @@ from constructs import Construct
 
 from . import logs as _logs
 from .compliance import acknowledge
+from .memo import account_id
 
 
 def allow_events(key: kms.IKey) -> None:
@@ -26,7 +27,7 @@ def allow_events(key: kms.IKey) -> None:
             principals=[iam.ServicePrincipal("events.amazonaws.com")],
             actions=["kms:Decrypt", "kms:GenerateDataKey"],
             resources=["*"],
-            conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+            conditions={"StringEquals": {"aws:SourceAccount": account_id()}},
         )
     )
 

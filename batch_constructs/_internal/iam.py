@@ -7,9 +7,10 @@ statements in one ``AWS::IAM::ManagedPolicy`` attached to the role, created on t
 
 from __future__ import annotations
 
-from aws_cdk import Aws
 from aws_cdk import aws_iam as iam
 from constructs import Construct
+
+from .memo import account_id
 
 
 def service_principal(service: str, *, source_arn: str | None = None) -> iam.ServicePrincipal:
@@ -22,7 +23,7 @@ def service_principal(service: str, *, source_arn: str | None = None) -> iam.Ser
     publishing flow logs to CloudWatch Logs", SourceArn ``arn:...:ec2:REGION:ACCOUNT:vpc-flow-log/*``) and
     EventBridge target roles (EventBridge user guide, "Cross-service confused deputy prevention").
     """
-    conditions: dict[str, object] = {"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}
+    conditions: dict[str, object] = {"StringEquals": {"aws:SourceAccount": account_id()}}
     if source_arn is not None:
         conditions["ArnLike"] = {"aws:SourceArn": source_arn}
     return iam.ServicePrincipal(service, conditions=conditions)
@@ -45,8 +46,7 @@ class ManagedPolicyRole(iam.Role):
 
     def add_to_principal_policy(self, statement: iam.PolicyStatement) -> iam.AddToPrincipalPolicyResult:
         if self._managed_policy is None:
-            self._managed_policy = iam.ManagedPolicy(self, "Policy")
-            self._managed_policy.attach_to_role(self)
+            self._managed_policy = iam.ManagedPolicy(self, "Policy", roles=[self])  # attached: one jsii call
         self._managed_policy.add_statements(statement)
         return iam.AddToPrincipalPolicyResult(statement_added=True, policy_dependable=self._managed_policy)
 

@@ -23,7 +23,7 @@ from constructs import Construct, IConstruct
 
 from ..model import registry
 from ..model import rules as _rules
-from .memo import stack_of
+from .memo import adopt_stack, stack_of
 from .validation import validate_later, warn
 
 RESOURCES_WARNING: Final = 450
@@ -48,9 +48,10 @@ _TYPE_NAMES: Final[dict[type[CfnResource], str]] = {
 }
 
 
-def register_stack_checks(scope: IConstruct) -> None:
-    """Add the stack checks to ``scope``'s stack unless already there."""
-    stack = stack_of(scope)
+def register_stack_checks(construct: IConstruct, scope: IConstruct) -> None:
+    """Add the stack checks to the stack of ``construct`` (just created in ``scope``) unless already there."""
+    adopt_stack(construct, scope)
+    stack = stack_of(construct)
     if getattr(stack, _REGISTERED, False):
         return
     if stack.node.try_find_child(CHECKS_ID) is None:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from aws_cdk import Aws, RemovalPolicy
+from aws_cdk import RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from . import defaults as _defaults
-from .memo import stack_of
+from .memo import account_id, partition, region, stack_of
 
 #: Construct id of the per-stack default key (public API: changing it would replace the key).
 DEFAULT_KEY_ID = "BatchConstructsKey"
@@ -51,13 +51,11 @@ def allow_logs(key: kms.IKey) -> None:
     key.add_to_resource_policy(
         iam.PolicyStatement(
             sid="AllowCloudWatchLogsInThisAccount",
-            principals=[iam.ServicePrincipal(f"logs.{Aws.REGION}.amazonaws.com")],
+            principals=[iam.ServicePrincipal(f"logs.{region()}.amazonaws.com")],
             actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
             resources=["*"],
             conditions={
-                "ArnLike": {
-                    "kms:EncryptionContext:aws:logs:arn": f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:*"
-                }
+                "ArnLike": {"kms:EncryptionContext:aws:logs:arn": f"arn:{partition()}:logs:{region()}:{account_id()}:*"}
             },
         )
     )

@@ -9,9 +9,10 @@ module remembers them.
 
 from __future__ import annotations
 
+import functools
 from typing import cast
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Aws, Duration, Stack
 from constructs import IConstruct
 
 _STACK = "_batch_constructs_stack"
@@ -38,6 +39,13 @@ def stack_of(scope: IConstruct) -> Stack:
     return stack
 
 
+def adopt_stack(child: IConstruct, parent: IConstruct) -> None:
+    """Remember ``child``'s stack from ``parent`` (the scope it was created in) when that is known without jsii."""
+    stack = parent if isinstance(parent, Stack) else getattr(parent, _STACK, None)
+    if stack is not None and not isinstance(child, Stack):
+        _remember(child, _STACK, stack)
+
+
 def path_of(construct: IConstruct) -> str:
     """``construct.node.path``."""
     cached = getattr(construct, _PATH, None)
@@ -56,3 +64,25 @@ def seconds_of(duration: Duration) -> float:
     seconds = duration.to_seconds()
     _remember(duration, _SECONDS, seconds)
     return seconds
+
+
+# ``Aws.ACCOUNT_ID`` and the other pseudo parameters are constant token strings, created once in the jsii kernel's
+# process and the same in every app and stack (each resolves to its ``Ref``): read once per process.
+
+
+@functools.cache
+def account_id() -> str:
+    """``Aws.ACCOUNT_ID``."""
+    return Aws.ACCOUNT_ID
+
+
+@functools.cache
+def region() -> str:
+    """``Aws.REGION``."""
+    return Aws.REGION
+
+
+@functools.cache
+def partition() -> str:
+    """``Aws.PARTITION``."""
+    return Aws.PARTITION

@@ -16,7 +16,7 @@ from constructs import Construct
 
 from .._internal.compliance import acknowledge, nag_text
 from .._internal.iam import ManagedPolicyRole
-from .._internal.memo import stack_of
+from .._internal.memo import adopt_stack, stack_of
 from .._internal.validation import raise_if_any
 from ..model import registry
 from ..model.rules import JobRequirements
@@ -60,6 +60,7 @@ class ImportedJob(Construct):
         queue: Default: none (each trigger must then be given ``queue=``).
         """
         super().__init__(scope, construct_id)
+        adopt_stack(self, scope)
         if isinstance(job_definition, str):
             if not Token.is_unresolved(job_definition) and not _ARN.match(job_definition):
                 raise_if_any(

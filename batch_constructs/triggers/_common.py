@@ -40,7 +40,7 @@ def job_command(job: AnyJob) -> list[str] | None:
         containers.append(definition.container)
     for node in getattr(definition, "containers", None) or []:
         containers.append(node.container)
-    commands = [c.command for c in containers if getattr(c, "command", None)]
+    commands = [command for command in (getattr(c, "command", None) for c in containers) if command]
     if not commands:
         return None
     return [part for command in commands for part in command]
@@ -104,6 +104,23 @@ def declared_parameters(job: AnyJob) -> tuple[set[str], set[str]] | None:
     None when the job declares nothing checkable (no known command, or a command that is a token, as for a
     definition imported by ARN): then no parameter rule applies.
     """
+    # A job definition's command and default parameters are fixed when it is created: read them (several jsii round
+    # trips) once per job, however many triggers ask.
+    cached: tuple[tuple[set[str], set[str]] | None] | None = getattr(job, _DECLARED, None)
+    if cached is None:
+        cached = (_declared_parameters(job),)
+        try:
+            setattr(job, _DECLARED, cached)
+        except AttributeError:
+            pass
+    found = cached[0]
+    return None if found is None else (set(found[0]), set(found[1]))
+
+
+_DECLARED = "_batch_constructs_declared_parameters"
+
+
+def _declared_parameters(job: AnyJob) -> tuple[set[str], set[str]] | None:
     command = job_command(job)
     if command is None or not is_known(*command):
         return None

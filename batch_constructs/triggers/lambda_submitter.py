@@ -36,7 +36,7 @@ from .._internal import logs as _logs
 from .._internal.compliance import acknowledge, acknowledge_in_packs
 from .._internal.defaults import readable
 from .._internal.iam import ManagedPolicyRole
-from .._internal.memo import seconds_of, stack_of
+from .._internal.memo import adopt_stack, seconds_of, stack_of
 from .._internal.validation import is_known, raise_if_any
 from ..model import registry
 from ..model import rules as _rules
@@ -144,6 +144,7 @@ class LambdaSubmitter(Construct):
         architecture: Default: ARM_64 (Graviton: about 20% cheaper; the handler is pure Python).
         """
         super().__init__(scope, construct_id)
+        adopt_stack(self, scope)
         target = queue or job.queue
         problems: list[str] = []
         if target is None:

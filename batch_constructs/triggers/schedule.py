@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final, cast
 
-from aws_cdk import Aws, Duration
+from aws_cdk import Duration
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as events_targets
 from aws_cdk import aws_iam as iam
@@ -32,7 +32,7 @@ from constructs import Construct
 from .._internal import dlq as _dlq
 from .._internal.defaults import readable
 from .._internal.iam import ManagedPolicyRole
-from .._internal.memo import path_of, seconds_of
+from .._internal.memo import account_id, adopt_stack, path_of, seconds_of
 from .._internal.validation import is_known, raise_if_any
 from ..model import registry
 from ..model import rules as _rules
@@ -143,6 +143,7 @@ class ScheduledJob(Construct):
             state machine.
         """
         super().__init__(scope, construct_id)
+        adopt_stack(self, scope)
         problems = _retry_problems(retry_attempts, max_event_age)
         problems += array_size_problems("", array_size)
         target_queue: Queue | None = None
@@ -197,9 +198,7 @@ class ScheduledJob(Construct):
         self.role: iam.Role = ManagedPolicyRole(
             self,
             "Role",
-            assumed_by=iam.ServicePrincipal(
-                service, conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}
-            ),
+            assumed_by=iam.ServicePrincipal(service, conditions={"StringEquals": {"aws:SourceAccount": account_id()}}),
             description=f"batch-constructs: EventBridge schedule {path_of(self)}",
         )
         if dead_letter_queue is None:

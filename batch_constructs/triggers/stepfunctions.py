@@ -46,7 +46,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass
 from typing import Final
 
-from aws_cdk import Aws, CfnResource, Duration, Size
+from aws_cdk import CfnResource, Duration, Size
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
@@ -58,7 +58,7 @@ from constructs import Construct, IConstruct
 from .._internal import logs as _logs
 from .._internal.compliance import acknowledge, resource_finding
 from .._internal.iam import ManagedPolicyRole
-from .._internal.memo import path_of, seconds_of, stack_of
+from .._internal.memo import account_id, adopt_stack, path_of, seconds_of, stack_of
 from .._internal.validation import is_known, raise_if_any
 from ..model import registry
 from ..model import rules as _rules
@@ -322,7 +322,7 @@ class _JobStateMachineBase(Construct):
             self,
             "Role",
             assumed_by=iam.ServicePrincipal(
-                "states.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}
+                "states.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": account_id()}}
             ),
             description="batch-constructs: Step Functions role that submits and watches this state machine's jobs",
         )
@@ -582,6 +582,7 @@ class BatchJobStateMachine(_JobStateMachineBase):
         encryption_key: the key of the log group and of the new topic. Default: the stack's shared key.
         """
         super().__init__(scope, construct_id)
+        adopt_stack(self, scope)
         target, problems = queue_problems(job, queue, "BatchJobStateMachine")
         problems += array_size_problems("", array_size)
         problems += _timeout_problems("", timeout)
@@ -651,6 +652,7 @@ class BatchPipeline(_JobStateMachineBase):
         log_retention: Default: one year. encryption_key: Default: the stack's shared key.
         """
         super().__init__(scope, construct_id)
+        adopt_stack(self, scope)
         problems: list[str] = []
         if not steps:
             problems.append(registry.PIPELINE_STEPS.fix("a pipeline with no steps", "pass at least one PipelineStep"))
