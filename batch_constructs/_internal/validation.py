@@ -29,7 +29,8 @@ def _is_token(value: object) -> bool:
     if isinstance(value, str):
         return "${Token[" in value
     if isinstance(value, float):
-        return (struct.unpack("<II", struct.pack("<d", value))[1] & 0xFFFF0000) == _DOUBLE_TOKEN_MARKER
+        high: int = struct.unpack("<II", struct.pack("<d", value))[1]
+        return (high & 0xFFFF0000) == _DOUBLE_TOKEN_MARKER
     if isinstance(value, list | tuple):
         return len(value) == 1 and isinstance(value[0], str) and "#{Token[" in value[0]
     return bool(Token.is_unresolved(value))
