@@ -9,7 +9,7 @@ from aws_cdk import ArnFormat, CfnResource, Token
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from ._internal import logs as _logs
 from ._internal.compliance import CONTROL_PACKS, acknowledge_all, acknowledge_in_packs, in_packs, managed_policy_finding
@@ -154,8 +154,7 @@ class BatchNetwork(Construct):
                 subnet_configuration=subnets,
             )
             self.subnet_selection = vpc_subnets or ec2.SubnetSelection(subnet_type=private_type)
-            _drop_redundant_provider_dependency(self)
-            _acknowledge_restrict_default_sg(self.vpc)
+            _acknowledge_restrict_default_sg(self.vpc, _restrict_sg_provider(self))
             for subnet in self.vpc.public_subnets:
                 route = subnet.node.try_find_child("DefaultRoute")
                 if route is not None:
@@ -242,17 +241,35 @@ def _known_cidr(vpc: ec2.IVpc) -> str | None:
     return None if Token.is_unresolved(cidr) else cidr
 
 
-def _acknowledge_restrict_default_sg(vpc: ec2.IVpc) -> None:
+def _restrict_sg_provider(scope: Construct) -> IConstruct | None:
+    """The stack's provider of the default-SG custom resource the first time a network of the library asks (its
+    redundant dependency then dropped), None when there is none or when it was already handled in this stack."""
+    stack = stack_of(scope)
+    if getattr(stack, _PROVIDER_HANDLED, False):
+        return None
+    provider = stack.node.try_find_child(_RESTRICT_SG_PROVIDER)
+    if provider is not None:
+        setattr(stack, _PROVIDER_HANDLED, True)
+        _drop_redundant_provider_dependency(provider)
+    return provider
+
+
+#: Set on the stack's Python object once its default-SG provider is acknowledged (a JavaScript-created construct's
+#: Python object is new on each read, so the mark cannot live on the provider).
+_PROVIDER_HANDLED = "_batch_constructs_restrict_sg_provider_handled"
+
+
+def _acknowledge_restrict_default_sg(vpc: ec2.IVpc, provider: IConstruct | None) -> None:
     """Acknowledge, on the resources themselves, what a template-only audit reports on aws-cdk's default-SG fix.
 
     In-process cdk-nag does not classify the provider (aws-cdk writes it as a raw ``CfnResource``) and sees that the
     VPC's default security group is restricted; a re-read of the template (``cloudformation_include``, AWS Config
     after deploy) sees a plain Lambda function and role, and a VPC whose default group looks open. The reasons travel
-    in each resource's ``Metadata`` (see :func:`batch_constructs.compliance.add_compliance_packs`).
+    in each resource's ``Metadata`` (see :func:`batch_constructs.compliance.add_compliance_packs`). ``provider``: from
+    :func:`_restrict_sg_provider` (None when this stack has none, or when an earlier network acknowledged it).
     """
-    provider = stack_of(vpc).node.try_find_child(_RESTRICT_SG_PROVIDER)
-    if provider is None:  # the feature flag is off: the default group is open, and the finding is real
-        return
+    if provider is None and not getattr(stack_of(vpc), _PROVIDER_HANDLED, False):
+        return  # the feature flag is off: the default group is open, and the finding is real
     cfn_vpc = vpc.node.default_child
     if isinstance(cfn_vpc, CfnResource):
         acknowledge_in_packs(
@@ -261,9 +278,8 @@ def _acknowledge_restrict_default_sg(vpc: ec2.IVpc) -> None:
             "The default security group is stripped of all its rules at deploy by the Custom::VpcRestrictDefaultSG "
             "resource in this template (aws-cdk's @aws-cdk/aws-ec2:restrictDefaultSecurityGroup); nothing uses it.",
         )
-    if getattr(provider, "_batch_constructs_acknowledged", False):
+    if provider is None:
         return
-    provider._batch_constructs_acknowledged = True  # type: ignore[attr-defined]
     what = (
         "aws-cdk's own deploy-time provider for @aws-cdk/aws-ec2:restrictDefaultSecurityGroup: CloudFormation calls "
         "it synchronously on create, update and delete of the VPC, to revoke the default security group's rules."
@@ -305,14 +321,11 @@ def _acknowledge_restrict_default_sg(vpc: ec2.IVpc) -> None:
     )
 
 
-def _drop_redundant_provider_dependency(scope: Construct) -> None:
+def _drop_redundant_provider_dependency(provider: IConstruct) -> None:
     """Remove the provider handler's ``DependsOn`` on its role: its ``Fn::GetAtt`` of the role already orders them.
 
     aws-cdk-lib adds both, and cfn-lint reports the duplicate (W3005) on every template with a new VPC.
     """
-    provider = stack_of(scope).node.try_find_child(_RESTRICT_SG_PROVIDER)
-    if provider is None:
-        return
     handler = provider.node.try_find_child("Handler")
     role = provider.node.try_find_child("Role")
     if isinstance(handler, CfnResource) and isinstance(role, CfnResource):

@@ -280,7 +280,11 @@ class BatchQueue(KnownQueue):
 
     @property
     def job_queue_arn(self) -> str:
-        return self.job_queue.job_queue_arn
+        # A fixed token once the queue exists: read through jsii once (every job, grant and trigger asks).
+        cached: str | None = getattr(self, "_job_queue_arn", None)
+        if cached is None:
+            cached = self._job_queue_arn = self.job_queue.job_queue_arn
+        return cached
 
     @staticmethod
     def from_contract(

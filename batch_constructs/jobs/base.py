@@ -140,8 +140,12 @@ class BatchJob(Construct):
     @property
     def job_definition_name(self) -> str:
         """The name without revision (a token until deploy when CloudFormation names it)."""
-        after_slash = Fn.select(1, Fn.split("/", self.job_definition.job_definition_arn))
-        return Fn.select(0, Fn.split(":", after_slash))
+        # The definition never changes once created: its name is computed (five jsii round trips) once.
+        cached: str | None = getattr(self, "_job_definition_name", None)
+        if cached is None:
+            after_slash = Fn.select(1, Fn.split("/", self.job_definition.job_definition_arn))
+            cached = self._job_definition_name = Fn.select(0, Fn.split(":", after_slash))
+        return cached
 
     @property
     def job_definition_arn_pattern(self) -> str:
@@ -150,9 +154,12 @@ class BatchJob(Construct):
         Grants use it rather than one revision's ARN, so submitting keeps working while a new revision deploys
         (aws-cdk #26128), and rather than ``job-definition/*`` (aws-cdk #37214).
         """
-        return stack_of(self).format_arn(
-            service="batch", resource="job-definition", resource_name=f"{self.job_definition_name}:*"
-        )
+        cached: str | None = getattr(self, "_job_definition_arn_pattern", None)
+        if cached is None:
+            cached = self._job_definition_arn_pattern = stack_of(self).format_arn(
+                service="batch", resource="job-definition", resource_name=f"{self.job_definition_name}:*"
+            )
+        return cached
 
     def grant_submit_job(self, grantee: iam.IGrantable, queue: Queue | None = None) -> iam.Grant:
         """Allow ``grantee`` to submit this job (any revision) to ``queue`` (default: the job's own queue) only."""
