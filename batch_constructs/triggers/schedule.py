@@ -17,17 +17,18 @@ identifier keep the rule, so existing stacks keep their resources. A state machi
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Final, cast
+from typing import TYPE_CHECKING, Final, cast
 
 from aws_cdk import Duration
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as events_targets
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_scheduler as scheduler
-from aws_cdk import aws_scheduler_targets as scheduler_targets
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
+
+if TYPE_CHECKING:  # imported where used: only fair-share schedules need EventBridge Scheduler
+    from aws_cdk import aws_scheduler as scheduler
 
 from .._internal import dlq as _dlq
 from .._internal.defaults import readable
@@ -277,6 +278,9 @@ class ScheduledJob(Construct):
         description: str,
     ) -> scheduler.Schedule:
         """An EventBridge Scheduler schedule calling SubmitJob with the share identifier (universal target)."""
+        from aws_cdk import aws_scheduler as scheduler  # lazy: see the import block
+        from aws_cdk import aws_scheduler_targets as scheduler_targets
+
         request: dict[str, object] = {
             "JobName": _batch_job_name(self.node.id),
             "JobQueue": queue.job_queue_arn,
