@@ -13,6 +13,7 @@ import functools
 from typing import cast
 
 from aws_cdk import Aws, Duration, Stack
+from aws_cdk import aws_ecs as ecs
 from constructs import IConstruct
 
 _STACK = "_batch_constructs_stack"
@@ -86,3 +87,34 @@ def region() -> str:
 def partition() -> str:
     """``Aws.PARTITION``."""
     return Aws.PARTITION
+
+
+# aws-cdk-lib's enum-like classes (``ecs.CpuArchitecture.ARM64``) are static JavaScript objects: each Python read is a
+# jsii round trip and returns a new Python object for the same JavaScript one, so ``==`` between two reads is False.
+# Read them once, and compare such objects by their jsii reference.
+
+
+@functools.cache
+def x86_64() -> ecs.CpuArchitecture:
+    """``ecs.CpuArchitecture.X86_64``."""
+    return ecs.CpuArchitecture.X86_64
+
+
+@functools.cache
+def arm64() -> ecs.CpuArchitecture:
+    """``ecs.CpuArchitecture.ARM64``."""
+    return ecs.CpuArchitecture.ARM64
+
+
+@functools.cache
+def linux() -> ecs.OperatingSystemFamily:
+    """``ecs.OperatingSystemFamily.LINUX``."""
+    return ecs.OperatingSystemFamily.LINUX
+
+
+def same_object(first: object, second: object) -> bool:
+    """True when both are the same JavaScript object (or the same Python object), however often it was read."""
+    if first is second:
+        return True
+    ref = getattr(first, "__jsii_ref__", None)
+    return ref is not None and ref == getattr(second, "__jsii_ref__", None)

@@ -8,11 +8,13 @@ import struct
 
 import aws_cdk as cdk
 from aws_cdk import Duration, Token
+from aws_cdk import aws_ecs as ecs
 from constructs import Construct
 
+from batch_constructs import BatchPlatform
 from batch_constructs._internal import logs as _logs
 from batch_constructs._internal.limits import CHECKS_ID, register_stack_checks
-from batch_constructs._internal.memo import adopt_stack, path_of, seconds_of, stack_of
+from batch_constructs._internal.memo import adopt_stack, arm64, path_of, same_object, seconds_of, stack_of, x86_64
 from batch_constructs._internal.validation import _is_token
 
 from ..helpers import new_app
@@ -91,3 +93,21 @@ def test_stack_checks_and_default_key_are_created_once_per_stack() -> None:
     key = _logs.default_key(stack)
     assert [c.node.id for c in stack.node.children].count(CHECKS_ID) == 1
     assert key.node.path == "Once/BatchConstructsKey"
+
+
+def test_enum_like_objects_compare_by_their_javascript_object() -> None:
+    # GIVEN two reads of the same static object: different Python objects, so == is False
+    first, second = ecs.CpuArchitecture.ARM64, ecs.CpuArchitecture.ARM64
+    assert first != second
+    # THEN same_object sees one JavaScript object, and tells it from another
+    assert same_object(first, second) and same_object(first, arm64())
+    assert not same_object(first, x86_64()) and not same_object(None, arm64())
+
+
+def test_an_arm64_fargate_job_requires_arm64() -> None:
+    # an ARM64 job used to be recorded as X86_64 (== between two reads of CpuArchitecture.ARM64 is always False)
+    platform = BatchPlatform(cdk.Stack(new_app(), "Arch"), "Platform")
+    arm = platform.add_job("Arm", image="public.ecr.aws/x/y:1", architecture=ecs.CpuArchitecture.ARM64)
+    default = platform.add_job("Default", image="public.ecr.aws/x/y:1")
+    assert [r.architecture for r in arm.requirements] == ["ARM64"]
+    assert [r.architecture for r in default.requirements] == ["X86_64"]
