@@ -21,6 +21,7 @@ APP_MODULES: tuple[str, ...] = (
     "gpu_training",
     "fetch_and_run",
     "shared_platform",
+    "fair_share_teams",
 )
 
 

@@ -57,6 +57,7 @@ _EXPORTS: dict[str, str] = {
     "PipelineStep": ".triggers",
     "RetryCondition": ".jobs",
     "RetryPolicy": ".jobs",
+    "S3FanOut": ".triggers",
     "S3UploadTrigger": ".triggers",
     "ScheduledJob": ".triggers",
     "SpotEnvironment": ".compute",
@@ -111,6 +112,7 @@ __all__ = [
     "QueueContract",
     "RetryCondition",
     "RetryPolicy",
+    "S3FanOut",
     "S3UploadTrigger",
     "ScheduledJob",
     "SpotEnvironment",
@@ -169,6 +171,7 @@ if TYPE_CHECKING:  # what mypy and IDEs see; at run time __getattr__ below impor
         JobOverrides,
         LambdaSubmitter,
         PipelineStep,
+        S3FanOut,
         S3UploadTrigger,
         ScheduledJob,
     )

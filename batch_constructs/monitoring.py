@@ -11,6 +11,17 @@ Change"`` with ``detail.status`` and ``detail.jobQueue`` (the queue ARN), sent o
 submit (batch_cwe_events.html); ``detail-type: "Batch Job Queue Blocked"`` (batch-job-queue-blocked-events.html)
 with the blocking job in ``detail`` (``jobQueue``, ``jobName``, ``jobId``, ``statusReason``: the blocked-queue cause,
 the same as DescribeJobs' statusReason). Both rules below match only the given queues' ARNs.
+
+Confused-deputy protection: :class:`BatchAlerts`' rules publish to the topic as an execution role (EventBridge has
+accepted an IAM execution role on every target type since March 2025, "Amazon EventBridge now supports IAM execution
+roles for all targets", AWS What's New 2025-03; aws-cdk's ``SnsTopic(role=...)``, aws-cdk #34259), not as the
+``events.amazonaws.com`` service principal. aws-cdk's default ``SnsTopic`` target instead adds a topic-policy
+statement and a key-policy statement for ``events.amazonaws.com`` with no source condition, so any rule of any
+account could publish to the topic and use the key. The role trusts EventBridge of this account only
+(``aws:SourceAccount``, EventBridge user guide, "Cross-service confused deputy prevention"); an ``aws:SourceArn`` of
+the rules would make the rules and the role depend on each other (the target names the role, the trust the rules), a
+cycle CloudFormation rejects. The role may publish to the topic and use the topic's key through SNS only
+(``kms:ViaService``).
 """
 
 from __future__ import annotations
@@ -22,7 +33,6 @@ from aws_cdk import ArnFormat, Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
@@ -33,6 +43,7 @@ from constructs import Construct
 
 from ._internal import dlq as _dlq
 from ._internal import logs as _logs
+from ._internal.iam import ManagedPolicyRole, grant_key_via, service_principal
 from ._internal.memo import account_id, adopt_stack, stack_of
 from ._internal.validation import raise_if_any
 from .model import registry
@@ -81,10 +92,27 @@ def allow_service(key: kms.IKey, service: str, sid: str) -> None:
 
 
 def new_topic(scope: Construct, construct_id: str, encryption_key: kms.IKey | None) -> sns.Topic:
-    """A TLS-only topic encrypted with ``encryption_key`` (default: the stack's key) that EventBridge can publish to."""
+    """A TLS-only topic encrypted with ``encryption_key`` (default: the stack's key).
+
+    No statement for a service principal: publishers are granted on their own role (see :class:`BatchAlerts`), and
+    alarms through :func:`allow_service`.
+    """
     key = encryption_key or _logs.default_key(scope)
-    _dlq.allow_events(key)
     return sns.Topic(scope, construct_id, master_key=key, enforce_ssl=True)
+
+
+def grant_publish(role: iam.IRole, topic: sns.ITopic) -> iam.Grant:
+    """Let ``role`` publish to ``topic``: ``sns:Publish`` on it and, when its key is known, exactly the two KMS actions
+    a publisher needs (``kms:GenerateDataKey`` to encrypt the message, ``kms:Decrypt`` for the data key SNS caches;
+    Amazon SNS developer guide, "Key management"), only through SNS in this region (``kms:ViaService``).
+
+    ``topic.grant_publish`` would grant ``kms:GenerateDataKey*`` (an action wildcard) with no service condition.
+    """
+    grant = iam.Grant.add_to_principal(grantee=role, actions=["sns:Publish"], resource_arns=[topic.topic_arn])
+    key = getattr(topic, "master_key", None)
+    if key is not None:
+        grant = grant.combine(grant_key_via(role, key.key_arn, "sns", "kms:Decrypt", "kms:GenerateDataKey"))
+    return grant
 
 
 class BatchAlerts(Construct):
@@ -99,6 +127,8 @@ class BatchAlerts(Construct):
         blocked_rule: the rule for "Batch Job Queue Blocked" (child ``BlockedRule``).
         dead_letter_queue: alerts EventBridge could not publish, and e-mails SNS could not deliver (child
             ``DeadLetterQueue``).
+        role: the role both rules publish as (child ``PublishRole``): trusts EventBridge of this account only, may
+            publish to ``topic`` and use its key through SNS; nothing else.
     """
 
     def __init__(
@@ -113,11 +143,15 @@ class BatchAlerts(Construct):
     ) -> None:
         """Args:
         queues: the queues to watch (at least one). Jobs on other queues of the account are ignored.
-        topic: an existing topic; for a KMS-encrypted one, its key must let events.amazonaws.com use it.
-            Default: a new topic, KMS-encrypted and TLS-only.
+        topic: an existing topic. The rules publish to it as :attr:`role`, which is granted ``sns:Publish`` on it
+            and, when the topic object knows its key (``topic.master_key``), ``kms:GenerateDataKey`` and
+            ``kms:Decrypt`` on that key through SNS; for an imported KMS-encrypted topic, grant the key to
+            ``alerts.role`` yourself. Default: a new topic, KMS-encrypted and TLS-only.
         email: subscribe this address (it receives a confirmation e-mail first). Default: no subscription.
         encryption_key: the key of the new topic and dead-letter queue. Default: the stack's shared key
-            (``BatchConstructsKey``), with a key-policy statement for events.amazonaws.com of this account.
+            (``BatchConstructsKey``). Its key policy gets one statement for events.amazonaws.com of this account
+            (``aws:SourceAccount``), which EventBridge needs to put undeliverable alerts into the encrypted
+            dead-letter queue (a dead-letter queue is written under the queue's resource policy, never a role).
         """
         super().__init__(scope, construct_id)
         adopt_stack(self, scope)
@@ -139,6 +173,13 @@ class BatchAlerts(Construct):
         raise_if_any(self, problems)
 
         self.topic: sns.ITopic = topic or new_topic(self, "Topic", encryption_key)
+        self.role: iam.IRole = ManagedPolicyRole(
+            self,
+            "PublishRole",
+            assumed_by=service_principal("events.amazonaws.com"),
+            description=f"batch-constructs: EventBridge publishes the job alerts of {self.node.path}"[:1000],
+        )
+        grant_publish(self.role, self.topic)
         self.dead_letter_queue: sqs.Queue = _dlq.new_dead_letter_queue(
             self, "DeadLetterQueue", encryption_key=encryption_key
         )
@@ -178,7 +219,7 @@ class BatchAlerts(Construct):
             )
         )
 
-    def _target(self, template: str) -> targets.SnsTopic:
+    def _target(self, template: str) -> events.IRuleTarget:
         fields = {
             "<name>": events.EventField.from_path("$.detail.jobName"),
             "<id>": events.EventField.from_path("$.detail.jobId"),
@@ -194,9 +235,8 @@ class BatchAlerts(Construct):
         text = template
         for placeholder, value in fields.items():
             text = text.replace(placeholder, value)
-        return targets.SnsTopic(
-            self.topic, message=events.RuleTargetInput.from_text(text), dead_letter_queue=self.dead_letter_queue
-        )
+        # _TopicTarget.bind takes IRule where jsii's IRuleTarget says IRuleRef (the same object at run time).
+        return _TopicTarget(self.topic, self.role, events.RuleTargetInput.from_text(text), self.dead_letter_queue)  # type: ignore[return-value]
 
 
 class BatchJobMetrics(Construct):
@@ -386,4 +426,31 @@ class _LogGroupTarget:
         _dlq.allow_rule_to_send(self.dead_letter_queue, rule)
         return events.RuleTargetConfig(
             arn=arn, dead_letter_config=events.CfnRule.DeadLetterConfigProperty(arn=self.dead_letter_queue.queue_arn)
+        )
+
+
+@jsii.implements(events.IRuleTarget)
+class _TopicTarget:
+    """An EventBridge target publishing ``message`` to a topic as ``role`` (granted by :func:`grant_publish`).
+
+    aws-cdk's ``SnsTopic(topic, role=role)`` would also work, but its ``topic.grant_publish`` adds
+    ``kms:GenerateDataKey*`` without a service condition; this target adds no grant of its own.
+    """
+
+    def __init__(
+        self, topic: sns.ITopic, role: iam.IRole, message: events.RuleTargetInput, dead_letter_queue: sqs.IQueue
+    ) -> None:
+        self.topic = topic
+        self.role = role
+        self.message = message
+        self.dead_letter_queue = dead_letter_queue
+
+    def bind(self, rule: events.IRule, _id: str | None = None) -> events.RuleTargetConfig:
+        _dlq.allow_rule_to_send(self.dead_letter_queue, rule)
+        return events.RuleTargetConfig(
+            arn=self.topic.topic_arn,
+            role=self.role,
+            input=self.message,
+            dead_letter_config=events.CfnRule.DeadLetterConfigProperty(arn=self.dead_letter_queue.queue_arn),
+            target_resource=self.topic,
         )

@@ -165,6 +165,8 @@ class BatchQueue(KnownQueue):
         priority: int = _defaults.QUEUE_PRIORITY,
         fair_share: Mapping[str, float] | None = None,
         scheduling_policy: batch.ISchedulingPolicy | None = None,
+        share_decay: Duration | None = None,
+        compute_reservation: int | None = None,
         misconfiguration_timeout: Duration | None = _defaults.MISCONFIGURATION_TIMEOUT,
         capacity_timeout: Duration | None = _defaults.CAPACITY_TIMEOUT,
         job_queue_name: str | None = None,
@@ -176,6 +178,13 @@ class BatchQueue(KnownQueue):
         fair_share: share identifier -> weight; creates a fair-share scheduling policy. Jobs then need a scheduling
             priority and submissions a share identifier. Default: none (first in, first out).
         scheduling_policy: an existing scheduling policy instead of ``fair_share``.
+        share_decay: with ``fair_share``: how far back the policy counts each share's usage (0 s to 7 days; 0 is
+            AWS's minimum window, 600 s). Longer suits jobs that run longer than ten minutes, so a share that just
+            ran a long job waits its turn. Default: AWS's (0, the 600 s window).
+        compute_reservation: with ``fair_share``: 0-99, the percentage of max vCPUs held back for shares with no
+            active job, raised to the number of active shares (25 with one active share keeps 25% free for the
+            others' first jobs; with two, 6.25%). Default: AWS's (0, nothing held back: an idle share's first job
+            waits for capacity like any other).
         misconfiguration_timeout: cancel jobs that can never run after this long (600-86400 s); None keeps them.
             Default: 10 minutes.
         capacity_timeout: cancel jobs waiting for instance capacity after this long (600-86400 s); None waits for
@@ -213,6 +222,18 @@ class BatchQueue(KnownQueue):
             )
         if fair_share is not None:
             problems += _rules.fair_share_shares(fair_share)
+        if (share_decay is not None or compute_reservation is not None) and fair_share is None:
+            problems.append(
+                registry.FAIR_SHARE_POLICY.fix(
+                    "share_decay/compute_reservation without fair_share; they belong to the policy fair_share creates",
+                    "pass fair_share={...} too, or set them on your own scheduling_policy",
+                )
+            )
+        decay_seconds = share_decay.to_seconds() if share_decay is not None else None
+        problems += _rules.fair_share_policy(
+            decay_seconds if decay_seconds is None or is_known(decay_seconds) else None,
+            compute_reservation if compute_reservation is None or is_known(compute_reservation) else None,
+        )
         actions: list[batch.JobStateTimeLimitAction] = []
         reasons = (
             (misconfiguration_timeout, batch.JobStateTimeLimitActionsReason.JOB_RESOURCE_REQUIREMENT),
@@ -243,6 +264,8 @@ class BatchQueue(KnownQueue):
                 self,
                 "SchedulingPolicy",
                 shares=[batch.Share(share_identifier=k, weight_factor=v) for k, v in fair_share.items()],
+                share_decay=share_decay,
+                compute_reservation=compute_reservation,
             )
         self.job_queue = _TrackedJobQueue(
             self,

@@ -9,15 +9,29 @@
 * :class:`InstanceRole`: EC2 container instances (the ECS agent), for EC2 compute environments.
 * :class:`SpotFleetRole`: only for Spot with BEST_FIT, the one strategy that still uses a Spot Fleet.
 
-Job, execution and custom service roles trust their service for this account only (``aws:SourceAccount``), as AWS
-documents for ECS tasks and the Batch service role (confused-deputy protection).
+Confused-deputy protection in the trust policies, where AWS documents the condition keys:
 
-Roles the library creates put their grants in a customer-managed policy rather than an inline one (the NIST, HIPAA and
-PCI DSS packs reject inline policies).
+* Job and execution roles: ``ecs-tasks.amazonaws.com`` of this account only (``aws:SourceAccount``; Amazon ECS
+  developer guide, "Amazon ECS task IAM role"). No ``aws:SourceArn``: the tasks are started by AWS Batch in its own
+  ECS cluster, and whether every task ARN Batch creates (EC2 and Fargate, array children, multi-node) is what ECS puts
+  in ``aws:SourceArn`` is not verifiable without a deployment; a wrong value would stop every job from starting, while
+  ``aws:SourceAccount`` already rejects other accounts.
+* :class:`CustomServiceRole`: ``batch.amazonaws.com`` of this account (``aws:SourceAccount``) acting for a Batch
+  resource of this account and region (``aws:SourceArn`` ``arn:PARTITION:batch:REGION:ACCOUNT:*``; AWS Batch user
+  guide, "Cross-service confused deputy prevention": the ARN of the resource Batch stores, with wildcards for the
+  unknown parts).
+* :class:`InstanceRole` (``ec2.amazonaws.com``) and :class:`SpotFleetRole` (``spotfleet.amazonaws.com``): no
+  condition. Neither service documents source keys for these trusts (EC2 passes an instance profile, whose use is
+  governed by ``iam:PassRole`` in this account).
+
+Every role of this module, including the three that carry an AWS managed policy, puts what is added to it later
+(``add_to_policy``, ``grant_*``) in a customer-managed policy rather than an inline one (the NIST, HIPAA and PCI DSS
+packs reject inline policies).
 """
 
 from __future__ import annotations
 
+from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
@@ -83,11 +97,13 @@ class ExecutionRole(ManagedPolicyRole):
         return result
 
 
-class InstanceRole(iam.Role):
+class InstanceRole(ManagedPolicyRole):
     """The role of EC2 container instances in a managed EC2 compute environment.
 
     Carries the AWS managed ``AmazonEC2ContainerServiceforEC2Role`` (what AWS Batch documents for the ECS agent; AWS
-    keeps it in step with agent releases). The compute environment creates the instance profile from it.
+    keeps it in step with agent releases). The compute environment creates the instance profile from it. Extending it
+    (``add_to_policy``, a ``grant_*``, e.g. for an instance agent or a launch-template script) writes to the managed
+    policy child ``Policy``, as for every role of this module, never to an inline policy.
     """
 
     POLICY = "service-role/AmazonEC2ContainerServiceforEC2Role"
@@ -108,7 +124,7 @@ class InstanceRole(iam.Role):
         )
 
 
-class SpotFleetRole(iam.Role):
+class SpotFleetRole(ManagedPolicyRole):
     """The Spot Fleet role needed by Spot compute environments using the BEST_FIT strategy.
 
     Carries ``AmazonEC2SpotFleetTaggingRole`` (the L2's auto-created role has no policy at all, so instances never
@@ -133,7 +149,7 @@ class SpotFleetRole(iam.Role):
         )
 
 
-class CustomServiceRole(iam.Role):
+class CustomServiceRole(ManagedPolicyRole):
     """A custom Batch service role, for accounts whose policy forbids the service-linked role.
 
     Prefer the default (no ``service_role``): with a custom role, CloudFormation cannot update a compute environment's
@@ -146,7 +162,12 @@ class CustomServiceRole(iam.Role):
         super().__init__(
             scope,
             construct_id,
-            assumed_by=service_principal("batch.amazonaws.com"),
+            assumed_by=service_principal(
+                "batch.amazonaws.com",
+                source_arn=Stack.of(scope).format_arn(
+                    service="batch", resource="*", arn_format=ArnFormat.NO_RESOURCE_NAME
+                ),
+            ),
             description="AWS Batch service role (custom, instead of the service-linked role)",
             managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name(self.POLICY)],
         )

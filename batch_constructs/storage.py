@@ -29,7 +29,7 @@ from constructs import Construct, IConstruct
 
 from ._internal import defaults as _defaults
 from ._internal.compliance import acknowledge, acknowledge_in_packs
-from ._internal.iam import ManagedPolicyRole
+from ._internal.iam import ManagedPolicyRole, grant_key_via
 from ._internal.logs import default_key
 from ._internal.memo import stack_of
 from ._internal.s3 import enable_event_bridge
@@ -247,7 +247,8 @@ def grant_read_objects(
 
     Grants ``s3:GetObject`` (which is also what ``HeadObject`` needs) on ``<bucket>/<prefix>*``; ``s3:ListBucket``
     as ``listing`` says; and ``kms:Decrypt`` on ``bucket.encryption_key`` when the bucket has one (an imported bucket
-    has one only if it was imported with ``encryption_key=``).
+    has one only if it was imported with ``encryption_key=``), usable only through S3 (``kms:ViaService``
+    ``s3.REGION.amazonaws.com``): the role can decrypt objects, not call KMS with the key for anything else.
 
     The ``AwsSolutions-IAM5`` finding for the prefix wildcard is acknowledged on the policy that holds the grant (a
     :class:`~batch_constructs.JobRole`'s managed policy, or an ``iam.Role``'s default policy): the object keys a job
@@ -286,11 +287,7 @@ def grant_read_objects(
             )
         )
     if bucket.encryption_key is not None:
-        grant = grant.combine(
-            iam.Grant.add_to_principal(
-                grantee=grantee, actions=["kms:Decrypt"], resource_arns=[bucket.encryption_key.key_arn]
-            )
-        )
+        grant = grant.combine(grant_key_via(grantee, bucket.encryption_key.key_arn, "s3", "kms:Decrypt"))
     _acknowledge_prefix_wildcard(grantee, bucket, prefix)
     return grant
 
@@ -301,7 +298,8 @@ def grant_write_objects(grantee: iam.IRole, bucket: s3.IBucket, prefix: str) -> 
     Grants ``s3:PutObject`` on ``<bucket>/<prefix>*`` and, when the bucket has a KMS key, ``kms:GenerateDataKey``
     (to encrypt each new object) and ``kms:Decrypt`` on it (S3 needs both for a multipart upload, which SDKs use
     for large files: boto3 above 8 MiB). No ``s3:DeleteObject``: versioning keeps what an overwrite replaces, and
-    the role cannot remove versions. No ``kms:Encrypt``: S3 encrypts with the generated data key.
+    the role cannot remove versions. No ``kms:Encrypt``: S3 encrypts with the generated data key. Both KMS actions
+    only through S3 (``kms:ViaService``).
 
     The ``AwsSolutions-IAM5`` finding for the prefix wildcard is acknowledged as :func:`grant_read_objects` does
     (and left to the caller for imported, other-stack buckets and immutable roles).
@@ -319,11 +317,7 @@ def grant_write_objects(grantee: iam.IRole, bucket: s3.IBucket, prefix: str) -> 
     )
     if bucket.encryption_key is not None:
         grant = grant.combine(
-            iam.Grant.add_to_principal(
-                grantee=grantee,
-                actions=["kms:GenerateDataKey", "kms:Decrypt"],
-                resource_arns=[bucket.encryption_key.key_arn],
-            )
+            grant_key_via(grantee, bucket.encryption_key.key_arn, "s3", "kms:GenerateDataKey", "kms:Decrypt")
         )
     _acknowledge_prefix_wildcard(grantee, bucket, prefix)
     return grant

@@ -48,6 +48,7 @@ NEEDS_DOCKER: Final = frozenset(
         "integ_file_scanner",
         "integ_gpu_training",
         "integ_fetch_and_run",
+        "integ_fair_share_teams",
     }
 )
 
@@ -73,6 +74,7 @@ COSTS: Final[Mapping[str, Cost]] = {
     "integ_gpu_training": Cost(30, 0.05, "VPC + NAT only: the GPU and EFA environments stay at 0 vCPUs"),
     "integ_fetch_and_run": Cost(40, 0.05, "VPC + NAT, one 1-vCPU/2-GB Fargate job of about a minute"),
     "integ_shared_platform": Cost(40, 0.05, "VPC + NAT, one 0.25-vCPU Fargate Spot job of about a minute"),
+    "integ_fair_share_teams": Cost(50, 0.06, "VPC + NAT, six 1-vCPU/2-GB Fargate Spot jobs of about a minute each"),
 }
 #: The opt-in single-GPU job of integ_gpu_training (g5.xlarge at 1.006 USD/h for about half an hour).
 GPU_JOB_COST: Final = Cost(30, 0.50, "one g5.xlarge On-Demand instance for about 30 minutes")

@@ -1,12 +1,24 @@
-"""Session fixtures. Each example app is synthesized at most once per test run (across pytest-xdist workers too), with
-the five cdk-nag packs registered (so a finding fails the synthesis, as in ``make synth``), and shared by every test
-that needs it."""
+"""Session fixtures. Each example app is synthesized with the five cdk-nag packs registered (so a finding fails the
+synthesis, as in ``make synth``) and shared by every test that needs it.
+
+An app is synthesized at most once per test run, across pytest-xdist workers too, and not at all when nothing it is
+built from has changed since an earlier run: :func:`synthesized_once` keeps each cloud assembly under
+``.pytest_cache/synthesized/<inputs digest>/``, where the digest covers every file a synthesis reads (the library, the
+apps, ``cdk.json``, the pinned dependencies, these fixtures) and the installed versions of aws-cdk-lib, constructs,
+cdk-nag and jsii. Set ``BATCH_CONSTRUCTS_FRESH_SYNTH=1`` (or delete ``.pytest_cache``) to synthesize everything anew.
+"""
 
 from __future__ import annotations
 
 import fcntl
+import functools
+import hashlib
+import importlib.metadata
+import os
 import pathlib
 import shutil
+import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -15,7 +27,8 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import cx_api
 
-from .helpers import new_app
+from . import aws_mock  # noqa: F401  (moto before any boto3 session; see its docstring)
+from .helpers import ROOT, new_app
 
 
 @dataclass(frozen=True)
@@ -30,25 +43,73 @@ class SynthesizedApp:
         return self.templates[stack_name]
 
 
-@pytest.fixture(scope="session")
-def synth_app(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Callable[[str], SynthesizedApp]:
-    """``synth_app("movies_importer")``: that app's stacks, synthesized once per test run.
+#: Where synthesized cloud assemblies are kept between runs (one folder per inputs digest).
+SYNTH_CACHE = ROOT / ".pytest_cache" / "synthesized"
+#: What a synthesis reads: every file under these paths (byte for byte, with its path).
+SYNTH_INPUTS = ("apps", "batch_constructs", "cdk.json", "constraints.txt", "tests/conftest.py", "tests/helpers.py")
+#: The installed distributions whose versions decide what a synthesis writes.
+SYNTH_DISTRIBUTIONS = ("aws-cdk-lib", "constructs", "cdk-nag", "jsii")
 
-    Under pytest-xdist the workers share one output folder per app: the first worker to need an app synthesizes it
-    (holding a file lock), the others read its cloud assembly from disk instead of synthesizing it again.
+
+@functools.cache
+def inputs_digest() -> str:
+    """SHA-256 of everything a synthesis of the example apps depends on (see :data:`SYNTH_INPUTS`)."""
+    digest = hashlib.sha256(sys.version.encode())
+    for name in SYNTH_DISTRIBUTIONS:
+        digest.update(f"\0{name}=={importlib.metadata.version(name)}".encode())
+    for name in SYNTH_INPUTS:
+        root = ROOT / name
+        files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+        for path in files:
+            if "__pycache__" in path.parts or path.suffix == ".pyc":
+                continue
+            digest.update(b"\0" + path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:24]
+
+
+def synthesized_once(
+    name: str, build: Callable[[pathlib.Path], None], reads: tuple[pathlib.Path, ...] = ()
+) -> pathlib.Path:
+    """The output folder of ``build(outdir)`` for the current inputs: built once, then read from the cache.
+
+    ``build`` must raise on any failure; only a build that returned is marked complete and reused. Workers and runs
+    that need the same ``name`` at the same time wait on a file lock, so each is built once. ``reads``: files beyond
+    :data:`SYNTH_INPUTS` that ``build`` depends on (e.g. the test module that defines it); their contents key the
+    output too.
     """
-    root = tmp_path_factory.getbasetemp()
-    shared = (root.parent if worker_id != "master" else root) / "synthesized-apps"
-    shared.mkdir(exist_ok=True)
+    folder = SYNTH_CACHE / inputs_digest()
+    folder.mkdir(parents=True, exist_ok=True)
+    if reads:
+        name += "." + hashlib.sha256(b"\0".join(path.read_bytes() for path in reads)).hexdigest()[:12]
+    outdir = folder / name
+    done = outdir / "synthesized.ok"
+    fresh = os.environ.get("BATCH_CONSTRUCTS_FRESH_SYNTH") == "1"
+    with (folder / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if fresh or not done.exists():
+            shutil.rmtree(outdir, ignore_errors=True)
+            build(outdir)
+            done.write_text(str(os.getpid()))
+        os.utime(folder)
+    _prune(keep=folder)
+    return outdir
+
+
+def _prune(keep: pathlib.Path, older_than_s: float = 3600.0) -> None:
+    """Delete the assemblies of other inputs not used for an hour (each edit of the library leaves one behind)."""
+    for other in SYNTH_CACHE.iterdir():
+        if other != keep and other.is_dir() and time.time() - other.stat().st_mtime > older_than_s:
+            shutil.rmtree(other, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def synth_app() -> Callable[[str], SynthesizedApp]:
+    """``synth_app("movies_importer")``: that app's stacks, synthesized once (see :func:`synthesized_once`)."""
     cache: dict[str, SynthesizedApp] = {}
 
     def get(module: str) -> SynthesizedApp:
         if module not in cache:
-            outdir = shared / f"cdk.out.{module}"
-            with (shared / f"{module}.lock").open("w") as lock:
-                fcntl.flock(lock, fcntl.LOCK_EX)
-                if not (outdir / "synthesized.ok").exists():
-                    _synthesize(module, outdir)
+            outdir = synthesized_once(f"cdk.out.{module}", functools.partial(_synthesize, module))
             assembly = cx_api.CloudAssembly(str(outdir))
             cache[module] = SynthesizedApp(module, outdir, {s.stack_name: s.template for s in assembly.stacks})
         return cache[module]
@@ -61,54 +122,56 @@ def _synthesize(module: str, outdir: pathlib.Path) -> None:
     from apps import add_app
     from batch_constructs.compliance import add_compliance_packs, unacknowledged_findings
 
-    shutil.rmtree(outdir, ignore_errors=True)
     app = new_app(outdir=str(outdir))
     add_app(app, module)
     add_compliance_packs(app)
     assembly = app.synth()
     findings = unacknowledged_findings(assembly.directory)
     assert findings == [], f"cdk-nag findings in {module} (warnings included): {findings}"
-    (outdir / "synthesized.ok").touch()
 
 
 #: The environment the pinned variant of every example app is synthesized in.
 PINNED_ENV = cdk.Environment(account="123456789012", region="eu-west-1")
+#: The stage the pinned stacks are synthesized in.
+PINNED_STAGE = "Pinned"
 #: What an AZ lookup returns in that environment: given as context, so the VPC gets real AZ names without a network
 #: call (and not dummy1a/dummy1b, which a missing lookup writes).
 PINNED_AZS = ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
 
 
 @pytest.fixture(scope="session")
-def pinned_app(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], SynthesizedApp]:
-    """``pinned_app("movies_importer")``: that app's stacks pinned to :data:`PINNED_ENV`, synthesized once per session.
+def pinned_app() -> Callable[[str], SynthesizedApp]:
+    """``pinned_app("movies_importer")``: that app's stacks pinned to :data:`PINNED_ENV`, synthesized once.
 
     The stacks are added under a ``cdk.Stage`` that carries the environment (so the apps need no env parameter): CDK
     then writes literal account, region and partition where an agnostic stack has pseudo-parameters, as a platform
     team's pinned stacks do. Zero findings, warnings included, is asserted as for :func:`synth_app`.
     """
-    from apps import add_app
-    from batch_constructs.compliance import add_compliance_packs, unacknowledged_findings
-
     cache: dict[str, SynthesizedApp] = {}
 
     def get(module: str) -> SynthesizedApp:
         if module not in cache:
-            outdir = tmp_path_factory.mktemp(f"cdk.out.pinned.{module}")
-            app = new_app(outdir=str(outdir))
-            app.node.set_context(
-                f"availability-zones:account={PINNED_ENV.account}:region={PINNED_ENV.region}", PINNED_AZS
-            )
-            stage = cdk.Stage(app, "Pinned", env=PINNED_ENV)
-            add_app(stage, module)
-            add_compliance_packs(app)
-            assembly = app.synth()
-            findings = unacknowledged_findings(assembly.directory)
-            assert findings == [], f"cdk-nag findings in pinned {module} (warnings included): {findings}"
-            stage_assembly = assembly.get_nested_assembly(stage.artifact_id)
+            outdir = synthesized_once(f"cdk.out.pinned.{module}", functools.partial(_synthesize_pinned, module))
+            assembly = cx_api.CloudAssembly(str(outdir))
+            stage_assembly = assembly.get_nested_assembly(f"assembly-{PINNED_STAGE}")  # Stage.artifact_id
             cache[module] = SynthesizedApp(module, outdir, {s.stack_name: s.template for s in stage_assembly.stacks})
         return cache[module]
 
     return get
+
+
+def _synthesize_pinned(module: str, outdir: pathlib.Path) -> None:
+    from apps import add_app
+    from batch_constructs.compliance import add_compliance_packs, unacknowledged_findings
+
+    app = new_app(outdir=str(outdir))
+    app.node.set_context(f"availability-zones:account={PINNED_ENV.account}:region={PINNED_ENV.region}", PINNED_AZS)
+    stage = cdk.Stage(app, PINNED_STAGE, env=PINNED_ENV)
+    add_app(stage, module)
+    add_compliance_packs(app)
+    assembly = app.synth()
+    findings = unacknowledged_findings(assembly.directory)
+    assert findings == [], f"cdk-nag findings in pinned {module} (warnings included): {findings}"
 
 
 @pytest.fixture(scope="session")

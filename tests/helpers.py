@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
 import json
+import os
 import pathlib
 import subprocess
 import sys
@@ -65,12 +68,48 @@ def nag_violations(outdir: pathlib.Path) -> list[str]:
     return violations
 
 
-def cfn_lint(template_file: pathlib.Path) -> tuple[list[str], subprocess.CompletedProcess[str]]:
-    """cfn-lint's findings (errors and warnings) for one template file, as ``"<rule> <message>"``, and the run."""
-    run = subprocess.run(
-        [str(CFN_LINT), "--format", "json", "--", str(template_file)], capture_output=True, text=True, check=False
-    )
-    return [f"{f['Rule']['Id']} {f['Message']}" for f in json.loads(run.stdout or "[]")], run
+#: Where cfn-lint's findings are kept between runs, one file per template content (see :func:`cfn_lint`).
+CFN_LINT_CACHE = ROOT / ".pytest_cache" / "cfn-lint"
+
+
+def cfn_lint_key(template: bytes) -> str:
+    """The cache key of one template's findings: its bytes, cfn-lint's version and the project's cfn-lint settings.
+
+    cfn-lint's result is a function of these alone (the rules and the resource specification ship with the
+    version), so a cached result is the result a fresh run would give.
+    """
+    digest = hashlib.sha256(importlib.metadata.version("cfn-lint").encode())
+    for config in (ROOT / ".cfnlintrc", ROOT / ".cfnlintrc.yaml"):
+        digest.update(config.read_bytes() if config.exists() else b"-")
+    digest.update(template)
+    return digest.hexdigest()
+
+
+def cfn_lint(*template_files: pathlib.Path) -> list[str]:
+    """cfn-lint's findings (errors and warnings) for the template files, as ``"<file name>: <rule> <message>"``.
+
+    Templates whose exact content was linted before (in any earlier run) are answered from :data:`CFN_LINT_CACHE`;
+    the others are linted in one cfn-lint run. A cfn-lint crash (no JSON report) fails the calling test.
+    """
+    keys = {path: cfn_lint_key(path.read_bytes()) for path in template_files}
+    cached = {path: CFN_LINT_CACHE / f"{key}.json" for path, key in keys.items()}
+    todo = [path for path in template_files if not cached[path].exists()]
+    if todo:
+        run = subprocess.run(
+            [str(CFN_LINT), "--format", "json", "--", *map(str, todo)], capture_output=True, text=True, check=False
+        )
+        assert run.stdout.strip().startswith("["), f"cfn-lint failed (exit {run.returncode}): {run.stderr[-2000:]}"
+        found: dict[str, list[str]] = {str(path): [] for path in todo}
+        for finding in json.loads(run.stdout):
+            found[finding["Filename"]].append(f"{finding['Rule']['Id']} {finding['Message']}")
+        # no finding reported must mean a clean exit (a non-zero exit without findings is a failed run)
+        assert run.returncode == 0 or any(found.values()), f"cfn-lint exit {run.returncode}: {run.stderr[-2000:]}"
+        CFN_LINT_CACHE.mkdir(parents=True, exist_ok=True)
+        for path in todo:
+            partial = cached[path].with_suffix(f".{os.getpid()}.tmp")
+            partial.write_text(json.dumps(found[str(path)]))
+            partial.replace(cached[path])  # atomic: parallel workers never read half a file
+    return [f"{path.name}: {line}" for path in template_files for line in json.loads(cached[path].read_text())]
 
 
 def one(tpl: dict[str, Any], resource_type: str) -> tuple[str, dict[str, Any]]:

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import pathlib
 from collections.abc import Callable
@@ -25,7 +26,7 @@ from batch_constructs.compliance import (
     unacknowledged_findings,
 )
 
-from .conftest import PINNED_AZS, PINNED_ENV, SynthesizedApp
+from .conftest import PINNED_AZS, PINNED_ENV, SynthesizedApp, synthesized_once
 from .helpers import resources
 
 
@@ -49,9 +50,18 @@ class Reaudit:
 
 
 @pytest.fixture(scope="session")
-def reaudit(all_apps: list[SynthesizedApp], tmp_path_factory: pytest.TempPathFactory) -> Reaudit:
+def reaudit(all_apps: list[SynthesizedApp]) -> Reaudit:
     """Every example template re-read in ONE fresh app (one synthesis for all), as an auditor with only cdk.out."""
-    outdir = tmp_path_factory.mktemp("cdk.out.reaudit")
+    outdir = synthesized_once("cdk.out.reaudit", functools.partial(_reaudit, all_apps), reads=(pathlib.Path(__file__),))
+    reapplied = json.loads((outdir / REAPPLIED).read_text())
+    return Reaudit(unacknowledged_findings(outdir), reapplied)
+
+
+#: The re-audit's record of how many acknowledgements each stack's template carried back.
+REAPPLIED = "reapplied.json"
+
+
+def _reaudit(all_apps: list[SynthesizedApp], outdir: pathlib.Path) -> None:
     app = cdk.App(outdir=str(outdir))
     reapplied: dict[str, int] = {}
     for synthesized in all_apps:
@@ -66,7 +76,7 @@ def reaudit(all_apps: list[SynthesizedApp], tmp_path_factory: pytest.TempPathFac
     # A finding fails the synthesis (jsii raises RuntimeError); the report it leaves is what the tests assert on.
     with contextlib.suppress(RuntimeError):
         app.synth()
-    return Reaudit(unacknowledged_findings(pathlib.Path(outdir)), reapplied)
+    (outdir / REAPPLIED).write_text(json.dumps(reapplied))
 
 
 def test_every_template_re_read_alone_has_no_unacknowledged_findings(reaudit: Reaudit) -> None:

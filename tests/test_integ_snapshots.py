@@ -24,13 +24,13 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from apps import APP_MODULES
 from integ import integ_gpu_training, run, snapshots
 from integ._common import ASSERTION_STACK_CFN_LINT_IGNORES, LEFT_FOR_THE_RUNNER
 
-from .helpers import CFN_LINT, ROOT
+from .aws_mock import mocked_aws
+from .helpers import ROOT, cfn_lint
 
 #: The longest any wait of a test may last: a stuck job must not keep a test (and its NAT gateway) alive for hours.
 MAX_WAIT_SECONDS = 45 * 60
@@ -96,19 +96,11 @@ def test_assertion_stacks_are_cfn_lint_clean() -> None:
     # tests/test_cfn_lint.py lints, plus a BucketDeployment in two of them)
     files = sorted(str(p) for p in (ROOT / "integ").glob("*.snapshot/*DefaultTestDeployAssert*.template.json"))
     assert len(files) == len(snapshots.MODULES), files
-    # WHEN cfn-lint checks them all in one run
-    lint = subprocess.run(
-        [str(CFN_LINT), "--format", "json", "--", *files],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert lint.stdout.strip().startswith("["), lint.stderr
-    # THEN it reports nothing (each template ignores only ASSERTION_STACK_CFN_LINT_IGNORES, in its metadata)
+    # THEN cfn-lint reports nothing (each template ignores only ASSERTION_STACK_CFN_LINT_IGNORES, in its metadata)
     for file in files:
         ignored = json.loads(pathlib.Path(file).read_text())["Metadata"]["cfn-lint"]["config"]["ignore_checks"]
         assert ignored == list(ASSERTION_STACK_CFN_LINT_IGNORES), file
-    findings = [f"{f['Filename']}: {f['Rule']['Id']} {f['Message']}" for f in json.loads(lint.stdout)]
+    findings = cfn_lint(*map(pathlib.Path, files))
     assert findings == [], "\n".join(findings)
 
 
@@ -198,7 +190,7 @@ def test_cost_estimate_adds_the_gpu_job_only_when_asked() -> None:
 def test_retained_buckets_are_emptied_of_every_version_and_deleted(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
+    with mocked_aws():
         _empty_and_delete(boto3.client("s3", region_name="us-east-1"))
 
 

@@ -129,27 +129,60 @@ def test_alerts_publish_a_readable_message_to_the_topic_with_a_dead_letter_queue
         assert "console.aws.amazon.com/batch" in transformer["InputTemplate"]
 
 
-def test_new_topic_is_kms_encrypted_tls_only_and_eventbridge_may_publish(built: Built) -> None:
+def test_new_topic_is_kms_encrypted_tls_only_and_no_service_may_publish(built: Built) -> None:
     topic = built.alerts.topic
     assert topic.node.id == "Topic"
     props = built.resource(topic)["Properties"]
     (key_id,) = built.of_type("AWS::KMS::Key")
     assert props["KmsMasterKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
-    statements = [
+    for alerted in (topic, built.own_topic):
+        statements = [
+            s
+            for p in built.of_type("AWS::SNS::TopicPolicy").values()
+            if {"Ref": logical_id(alerted)} in p["Properties"]["Topics"]
+            for s in p["Properties"]["PolicyDocument"]["Statement"]
+        ]
+        # the only statement is the TLS-only deny: EventBridge publishes as the alerts' role, not as a service
+        assert [s["Effect"] for s in statements] == ["Deny"]
+        assert statements[0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        assert "events.amazonaws.com" not in json.dumps(statements)
+
+
+def _statements_of(built: Built, role: Any) -> list[dict[str, Any]]:
+    return [
         s
-        for p in built.of_type("AWS::SNS::TopicPolicy").values()
-        if {"Ref": logical_id(topic)} in p["Properties"]["Topics"]
+        for p in built.of_type("AWS::IAM::ManagedPolicy").values()
+        if {"Ref": logical_id(role)} in p["Properties"].get("Roles", [])
         for s in p["Properties"]["PolicyDocument"]["Statement"]
     ]
-    assert any(
-        s["Effect"] == "Allow"
-        and s["Principal"] == {"Service": "events.amazonaws.com"}
-        and s["Action"] == "sns:Publish"
-        for s in statements
-    )
-    assert any(
-        s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for s in statements
-    )
+
+
+def test_alerts_publish_as_a_role_that_trusts_eventbridge_of_this_account_only(built: Built) -> None:
+    for alerts, topic in ((built.alerts, built.alerts.topic), (built.alerts_on_topic, built.own_topic)):
+        role = built.resource(alerts.role)
+        assert alerts.role.node.id == "PublishRole"
+        (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+        assert trust["Principal"] == {"Service": "events.amazonaws.com"}
+        assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+        assert "Policies" not in role["Properties"]  # no inline policy
+        for rule in (alerts.failed_rule, alerts.blocked_rule):
+            (target,) = built.resource(rule)["Properties"]["Targets"]
+            assert target["RoleArn"] == {"Fn::GetAtt": [logical_id(alerts.role), "Arn"]}
+        (key_id,) = built.of_type("AWS::KMS::Key")
+        # exactly: publish to this topic, and the topic's key only through SNS (no kms:GenerateDataKey* wildcard)
+        assert _statements_of(built, alerts.role) == [
+            {"Action": "sns:Publish", "Effect": "Allow", "Resource": {"Ref": logical_id(topic)}},
+            {
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "Condition": {
+                    "StringEquals": {
+                        "kms:ViaService": {"Fn::Join": ["", ["sns.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]}
+                    }
+                },
+                "Effect": "Allow",
+                "Resource": {"Fn::GetAtt": [key_id, "Arn"]},
+            },
+        ]
 
 
 def test_stack_key_lets_eventbridge_cloudwatch_and_sns_use_it_in_this_account_only(built: Built) -> None:
@@ -164,6 +197,12 @@ def test_stack_key_lets_eventbridge_cloudwatch_and_sns_use_it_in_this_account_on
         assert statement["Principal"] == {"Service": service}
         assert statement["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
         assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+    # no statement lets a service use the key without a condition (aws-cdk's default SNS target would add one for
+    # events.amazonaws.com); the only unconditioned one is the account's own root statement
+    unconditioned = [s for s in key["Properties"]["KeyPolicy"]["Statement"] if "Condition" not in s]
+    assert [s["Principal"] for s in unconditioned] == [
+        {"AWS": {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":iam::", {"Ref": "AWS::AccountId"}, ":root"]]}}
+    ]
 
 
 def test_email_subscription_with_a_dead_letter_queue(built: Built) -> None:
@@ -343,9 +382,7 @@ def test_zero_cdk_nag_findings(built: Built) -> None:
 
 
 def test_cfn_lint_clean(built: Built) -> None:
-    findings, run = cfn_lint(built.outdir / "MonitoringTest.template.json")
-    assert findings == []
-    assert run.returncode == 0, run.stderr
+    assert cfn_lint(built.outdir / "MonitoringTest.template.json") == []
 
 
 # ------------------------------------------------------------------------------------------ Container Insights

@@ -16,6 +16,7 @@ from .core_stacks import Built
 from .helpers import new_app
 
 BUCKET_OBJECTS = "arn:aws:s3:::example-bucket/*"
+INSTANCE_PARAMETER = "arn:aws:ssm:us-east-1:123456789012:parameter/agent"
 ACKNOWLEDGED = "aws:cdk:acknowledged-rules"
 
 
@@ -47,6 +48,8 @@ def roles() -> tuple[Built, dict[str, Any]]:
             actions=["ecr:BatchGetImage"], resources=["arn:aws:ecr:us-east-1:123456789012:repository/r"]
         )
     )
+    # AND the instance role is extended as a user would (e.g. for an agent on the instances)
+    parts["instance"].add_to_policy(iam.PolicyStatement(actions=["ssm:GetParameter"], resources=[INSTANCE_PARAMETER]))
     assembly = app.synth()
     artifact = assembly.get_stack_by_name("Roles")
     metadata = json.loads((pathlib.Path(assembly.directory) / "Roles.metadata.json").read_text())
@@ -84,6 +87,7 @@ def test_job_and_execution_roles_trust_ecs_tasks_and_carry_no_managed_policy(bui
     [
         ("job", "s3:GetObject", BUCKET_OBJECTS),
         ("execution", "ecr:BatchGetImage", "arn:aws:ecr:us-east-1:123456789012:repository/r"),
+        ("instance", "ssm:GetParameter", INSTANCE_PARAMETER),
     ],
 )
 def test_grants_land_in_a_customer_managed_policy_attached_to_the_role(
@@ -102,7 +106,7 @@ def test_grants_land_in_a_customer_managed_policy_attached_to_the_role(
 def test_no_inline_policy_exists(built: Built) -> None:
     # THEN every grant went to a managed policy: the NIST/HIPAA/PCI packs reject AWS::IAM::Policy
     assert built.of_type("AWS::IAM::Policy") == {}
-    assert len(built.of_type("AWS::IAM::ManagedPolicy")) == 2
+    assert len(built.of_type("AWS::IAM::ManagedPolicy")) == 3
 
 
 def test_a_role_never_granted_anything_has_no_policy(built: Built) -> None:
@@ -126,6 +130,35 @@ def test_service_roles_trust_their_service_and_carry_the_documented_aws_managed_
     props = _role(built, name)
     assert props["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": service}
     assert props["ManagedPolicyArns"] == [_managed_policy_arn(policy)]
+
+
+def test_custom_service_role_trusts_batch_for_this_accounts_resources_only(built: Built) -> None:
+    (trust,) = _role(built, "service")["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+        "ArnLike": {
+            "aws:SourceArn": {
+                "Fn::Join": [
+                    "",
+                    [
+                        "arn:",
+                        {"Ref": "AWS::Partition"},
+                        ":batch:",
+                        {"Ref": "AWS::Region"},
+                        ":",
+                        {"Ref": "AWS::AccountId"},
+                        ":*",
+                    ],
+                ]
+            }
+        },
+    }
+
+
+@pytest.mark.parametrize("name", ["instance", "fleet"])
+def test_ec2_and_spot_fleet_trusts_carry_no_condition_their_services_do_not_document(built: Built, name: str) -> None:
+    (trust,) = _role(built, name)["AssumeRolePolicyDocument"]["Statement"]
+    assert "Condition" not in trust
 
 
 @pytest.mark.parametrize(

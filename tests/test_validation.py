@@ -447,6 +447,30 @@ def test_fair_share_shares(world: World) -> None:
     BatchQueue(world.stack, world.id("Queue"), environments=envs, fair_share={"teamA": 0.0001})
 
 
+def test_fair_share_policy(world: World) -> None:
+    envs = [world.fargate_queue.environments[0]]
+    shares = {"teamA": 1.0}
+    with rejects("fair-share-policy", "share_decay (s)=604801", "compute_reservation=100"):
+        BatchQueue(
+            world.stack,
+            world.id("Queue"),
+            environments=envs,
+            fair_share=shares,
+            share_decay=Duration.seconds(604_801),
+            compute_reservation=100,
+        )
+    with rejects("fair-share-policy", "without fair_share"):
+        BatchQueue(world.stack, world.id("Queue"), environments=envs, compute_reservation=10)
+    BatchQueue(
+        world.stack,
+        world.id("Queue"),
+        environments=envs,
+        fair_share=shares,
+        share_decay=Duration.days(7),
+        compute_reservation=99,
+    )
+
+
 def test_queue_name(world: World) -> None:
     envs = [world.fargate_queue.environments[0]]
     with rejects("name", "job_queue_name='my queue'"):

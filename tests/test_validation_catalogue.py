@@ -47,6 +47,7 @@ from batch_constructs import (
     PlatformContract,
     RetryCondition,
     RetryPolicy,
+    S3FanOut,
     S3UploadTrigger,
     ScheduledJob,
     SpotEnvironment,
@@ -499,6 +500,13 @@ def ref_job(c: Ctx) -> ContainerJob:
     return c.job(command=["python", "-m", "work", "Ref::input"])
 
 
+def fan_out(c: Ctx, **kwargs: Any) -> S3FanOut:
+    """An S3FanOut of a job that reads ``Ref::bucket`` and ``Ref::key`` (``Ref::keys`` when batched)."""
+    command = ["convert", "Ref::keys"] if "items_per_job" in kwargs else ["convert", "Ref::bucket", "Ref::key"]
+    bucket = s3.Bucket.from_bucket_name(c.stack, c.id("Data"), "my-data")
+    return S3FanOut(c.stack, c.id("FanOut"), job=c.job(command=command), bucket=bucket, **kwargs)
+
+
 def pipeline(c: Ctx, steps: list[PipelineStep]) -> BatchPipeline:
     return BatchPipeline(c.stack, c.id("Pipe"), steps=steps)
 
@@ -630,6 +638,12 @@ PAIRS: dict[str, tuple[Build, Build]] = {
     "fair-share-shares": (
         lambda c: c.queue_of(fargate_env(c), fair_share={"analytics": 0}),
         lambda c: c.queue_of(fargate_env(c), fair_share={"analytics": 0.0001}),
+    ),
+    "fair-share-policy": (
+        lambda c: c.queue_of(fargate_env(c), fair_share={"analytics": 1}, compute_reservation=100),
+        lambda c: c.queue_of(
+            fargate_env(c), fair_share={"analytics": 1}, compute_reservation=99, share_decay=Duration.days(7)
+        ),
     ),
     "fair-share-priority": (
         lambda c: c.job(queue=fair_share_queue(c)),
@@ -807,6 +821,30 @@ PAIRS: dict[str, tuple[Build, Build]] = {
     "trigger-unset-parameter": (
         lambda c: schedule(c, job=ref_job(c)),
         lambda c: schedule(c, job=ref_job(c), parameters={"input": "s3://b/k"}),
+    ),
+    "schedule-time-zone": (
+        lambda c: schedule(c, job=c.job(), time_zone="Europe/Pariss"),
+        lambda c: schedule(c, job=c.job(), time_zone="Europe/Paris"),
+    ),
+    "schedule-flexible-window": (
+        lambda c: schedule(c, job=c.job(), flexible_window=Duration.minutes(1441)),
+        lambda c: schedule(c, job=c.job(), flexible_window=Duration.minutes(1440)),
+    ),
+    "fan-out-source": (
+        lambda c: fan_out(c, prefix="in/", manifest_key="list.csv", manifest_format="csv"),
+        lambda c: fan_out(c, manifest_key="list.csv", manifest_format="csv"),
+    ),
+    "fan-out-concurrency": (
+        lambda c: fan_out(c, max_concurrency=10_001),
+        lambda c: fan_out(c, max_concurrency=10_000),
+    ),
+    "fan-out-tolerated-failures": (
+        lambda c: fan_out(c, tolerated_failure_percentage=100.5),
+        lambda c: fan_out(c, tolerated_failure_percentage=100, tolerated_failure_count=0),
+    ),
+    "fan-out-batching": (
+        lambda c: fan_out(c, items_per_job=0),
+        lambda c: fan_out(c, items_per_job=1),
     ),
     "access-logs-flag": (logged_bucket(cdk.App()), logged_bucket(testing.new_app())),
 }

@@ -17,6 +17,7 @@ from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from apps._tables import grant_table_key
 from batch_constructs import (
     BatchAlerts,
     BatchNetwork,
@@ -30,6 +31,7 @@ from batch_constructs import (
     data_bucket,
     grant_read_objects,
     grant_write_objects,
+    stack_encryption_key,
 )
 from batch_constructs.compliance import acknowledge_in_packs
 
@@ -106,7 +108,8 @@ class FileScannerStack(cdk.Stack):
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True
             ),
-            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+            encryption_key=stack_encryption_key(self),  # see apps/_tables.py
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
 
@@ -159,7 +162,7 @@ class FileScannerStack(cdk.Stack):
 
         Uploads: HeadObject/GetObject (of a version) under ``incoming/``, ListBucket (so a missing key is a 404, not
         a 403) and kms:Decrypt. Results: PutObject under ``results/``, kms:GenerateDataKey and kms:Decrypt (the latter
-        for multipart uploads). Table: PutItem and UpdateItem.
+        for multipart uploads). Table: PutItem and UpdateItem, and its key through DynamoDB (apps/_tables.py).
         """
         role = self.job.job_role
         grant_read_objects(role, self.uploads, INCOMING_PREFIX, versions=True)
@@ -167,6 +170,7 @@ class FileScannerStack(cdk.Stack):
         role.add_to_principal_policy(
             iam.PolicyStatement(actions=["dynamodb:PutItem", "dynamodb:UpdateItem"], resources=[self.table.table_arn])
         )
+        grant_table_key(role, self.table)  # the table's key, through DynamoDB only
 
     def _acknowledge_inherent_findings(self) -> None:
         """The findings this architecture cannot fix, each on the one resource or policy it is about."""

@@ -21,7 +21,15 @@ from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from batch_constructs import BatchPlatform, S3UploadTrigger, access_logs_bucket, data_bucket, grant_read_objects
+from apps._tables import grant_table_key
+from batch_constructs import (
+    BatchPlatform,
+    S3UploadTrigger,
+    access_logs_bucket,
+    data_bucket,
+    grant_read_objects,
+    stack_encryption_key,
+)
 from batch_constructs.compliance import acknowledge, acknowledge_in_packs
 
 JOB_DIR: Final = pathlib.Path(__file__).parent / "job"
@@ -68,7 +76,8 @@ class ImageProcessorStack(cdk.Stack):
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True
             ),
-            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+            encryption_key=stack_encryption_key(self),  # see apps/_tables.py
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
 
@@ -120,7 +129,7 @@ class ImageProcessorStack(cdk.Stack):
         Rekognition reads the image from S3 with the caller's credentials, so the job role itself needs GetObject
         (also what HeadObject checks) under ``uploads/`` and kms:Decrypt of the bucket's key. ListBucket makes a missing
         key a 404 (which the job reports, and uses to try the URL-decoded key) rather than a 403. DetectLabels has no
-        resource-level permissions. PutItem on the one table.
+        resource-level permissions. PutItem on the one table, and its key through DynamoDB (apps/_tables.py).
         """
         role = self.job.job_role
         grant_read_objects(role, self.images, UPLOAD_PREFIX)
@@ -129,6 +138,7 @@ class ImageProcessorStack(cdk.Stack):
             iam.PolicyStatement(actions=["dynamodb:PutItem"], resources=[self.table.table_arn]),
         ):
             role.add_to_principal_policy(statement)
+        grant_table_key(role, self.table)  # the table's key, through DynamoDB only
 
     def _acknowledge_inherent_findings(self) -> None:
         """The findings this architecture cannot fix, each on the one resource or policy it is about."""

@@ -16,7 +16,15 @@ from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_events as events
 from constructs import Construct
 
-from batch_constructs import BatchPlatform, access_logs_bucket, data_bucket, grant_read_objects, grant_write_objects
+from apps._tables import grant_table_key
+from batch_constructs import (
+    BatchPlatform,
+    access_logs_bucket,
+    data_bucket,
+    grant_read_objects,
+    grant_write_objects,
+    stack_encryption_key,
+)
 from batch_constructs.compliance import acknowledge_in_packs
 from batch_constructs.triggers.schedule import ScheduledJob
 from batch_constructs.triggers.stepfunctions import BatchJobStateMachine
@@ -64,7 +72,8 @@ class MoviesImporterStack(cdk.Stack):
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True
             ),
-            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+            encryption_key=stack_encryption_key(self),  # see apps/_tables.py
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
 
@@ -105,8 +114,9 @@ class MoviesImporterStack(cdk.Stack):
         """Exactly what importer.py calls: s3:GetObject under uploads/, s3:ListBucket on the bucket (so that a missing
         key answers 404 "does not exist" rather than 403), kms:Decrypt on the bucket's key, s3:PutObject under
         rejects/ (with kms:GenerateDataKey) for the rejected rows, and dynamodb:BatchWriteItem
-        (boto3's batch_writer) on the table. No wildcard action, and no ``s3:ListObjectsInBucket``: the original asked
-        for it, but no such IAM action exists (listing is ``s3:ListBucket``)."""
+        (boto3's batch_writer) on the table, with its key through DynamoDB. No wildcard action, and no
+        ``s3:ListObjectsInBucket``: the original asked for it, but no such IAM action exists (listing is
+        ``s3:ListBucket``)."""
         role = self.job.job_role
         grant_read_objects(role, self.uploads, UPLOAD_PREFIX)
         # The rejected rows of each import (importer.py's REJECTS_PREFIX default), outside uploads/ so that the job
@@ -114,6 +124,7 @@ class MoviesImporterStack(cdk.Stack):
         grant_write_objects(role, self.uploads, REJECTS_PREFIX)
         # Not grant_write_data: the job never updates, deletes or describes.
         self.table.grant(role, "dynamodb:BatchWriteItem")
+        grant_table_key(role, self.table)  # the table's key, through DynamoDB only
 
     def _acknowledge_inherent_findings(self) -> None:
         """The findings this architecture cannot fix, each on the one resource or policy it is about."""

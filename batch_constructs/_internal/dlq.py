@@ -1,10 +1,16 @@
-"""Dead-letter queues for EventBridge targets: KMS-encrypted, TLS-only, 14 days to look at what failed."""
+"""Dead-letter queues for EventBridge targets: KMS-encrypted, TLS-only, 14 days to look at what failed.
+
+Retained on stack deletion (a decision): a dead-letter queue holds the only copy of the events that never reached
+their target (job submissions that never happened, alerts nobody received) for up to 14 days, and deleting the stack
+is exactly when someone may still need to read or redrive them. A retained queue costs nothing at rest (SQS bills per
+request); after a deliberate tear-down, delete it by hand once it is empty (it empties itself after 14 days).
+"""
 
 from __future__ import annotations
 
 import hashlib
 
-from aws_cdk import Duration
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -33,7 +39,8 @@ def allow_events(key: kms.IKey) -> None:
 
 
 def new_dead_letter_queue(scope: Construct, construct_id: str, *, encryption_key: kms.IKey | None = None) -> sqs.Queue:
-    """A queue for events a target could not deliver, encrypted with ``encryption_key`` (default: the stack's key)."""
+    """A queue for events a target could not deliver, encrypted with ``encryption_key`` (default: the stack's key),
+    retained when the stack is deleted (see the module docstring)."""
     key = encryption_key or _logs.default_key(scope)
     allow_events(key)
     queue = sqs.Queue(
@@ -43,6 +50,7 @@ def new_dead_letter_queue(scope: Construct, construct_id: str, *, encryption_key
         encryption_master_key=key,
         enforce_ssl=True,
         retention_period=Duration.days(14),
+        removal_policy=RemovalPolicy.RETAIN,
     )
     acknowledge(
         queue,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from .memo import account_id
+from .memo import account_id, region
 
 
 def service_principal(service: str, *, source_arn: str | None = None) -> iam.ServicePrincipal:
@@ -20,13 +20,33 @@ def service_principal(service: str, *, source_arn: str | None = None) -> iam.Ser
     documents the ARN it sends. AWS documents these keys in the trust policies of: ECS task and task execution roles
     (Amazon ECS developer guide, "Task IAM role" / "Task execution IAM role"), the AWS Batch service role (AWS Batch
     user guide, "Cross-service confused deputy prevention"), the flow-logs role (Amazon VPC user guide, "IAM role for
-    publishing flow logs to CloudWatch Logs", SourceArn ``arn:...:ec2:REGION:ACCOUNT:vpc-flow-log/*``) and
-    EventBridge target roles (EventBridge user guide, "Cross-service confused deputy prevention").
+    publishing flow logs to CloudWatch Logs", SourceArn ``arn:...:ec2:REGION:ACCOUNT:vpc-flow-log/*``),
+    EventBridge target roles (EventBridge user guide, "Cross-service confused deputy prevention") and EventBridge
+    Scheduler execution roles (EventBridge Scheduler user guide, "Confused deputy prevention", SourceArn the schedule
+    group's ARN). Lambda documents neither key for an execution role's trust (AWS Lambda developer guide, "Defining
+    Lambda function permissions with an execution role"), so the submitter's role trusts ``lambda.amazonaws.com``
+    without one: only a principal of this account allowed ``iam:PassRole`` on it can attach it to a function.
     """
     conditions: dict[str, object] = {"StringEquals": {"aws:SourceAccount": account_id()}}
     if source_arn is not None:
         conditions["ArnLike"] = {"aws:SourceArn": source_arn}
     return iam.ServicePrincipal(service, conditions=conditions)
+
+
+def via_service(service: str) -> dict[str, dict[str, str]]:
+    """The condition limiting a KMS grant to calls ``service`` (e.g. ``s3``) makes for the grantee in this region.
+
+    ``kms:ViaService`` (AWS KMS developer guide, "kms:ViaService"): the role may then use the key only through that
+    service (S3 encrypting an object, SQS a message), not call KMS directly with it.
+    """
+    return {"StringEquals": {"kms:ViaService": f"{service}.{region()}.amazonaws.com"}}
+
+
+def grant_key_via(grantee: iam.IGrantable, key_arn: str, service: str, *actions: str) -> iam.Grant:
+    """Grant exactly ``actions`` on the key ``key_arn`` to ``grantee``, usable only through ``service``."""
+    return iam.Grant.add_to_principal(
+        grantee=grantee, actions=list(actions), resource_arns=[key_arn], conditions=via_service(service)
+    )
 
 
 class ManagedPolicyRole(iam.Role):

@@ -250,6 +250,13 @@ FAIR_SHARE_SHARES: Final = _rule(
     limit="1-255 chars, `*` only last, no overlap, weight 0.0001-999.9999, <= 500",
     source="API_ShareAttributes",
 )
+FAIR_SHARE_POLICY: Final = _rule(
+    "fair-share-policy",
+    summary="fair-share share decay 0-604800 s and compute reservation 0-99, only on a queue given fair_share",
+    checks="`share_decay` and `compute_reservation` of a queue's fair-share policy",
+    limit="0-604800 s; 0-99; with `fair_share` only",
+    source="API_FairsharePolicy",
+)
 FAIR_SHARE_PRIORITY: Final = _rule(
     "fair-share-priority",
     summary="jobs on a fair-share queue carry a scheduling priority",
@@ -585,6 +592,48 @@ SCHEDULE_TARGET: Final = _rule(
     checks="`job=` / `state_machine=` (and `queue`, `array_size`) of `ScheduledJob`",
     limit="exactly one target",
     source="library API",
+)
+FAN_OUT_SOURCE: Final = _rule(
+    "fan-out-source",
+    summary="an S3 fan-out reads either a prefix or a manifest, whose items name their object key",
+    checks="`prefix` / `manifest_key`, `manifest_format` and `key_field` of `S3FanOut`",
+    limit="one source; format inventory, csv or json; key field letters, digits and '_'",
+    source="Step Functions developer guide, ItemReader (Map): S3 ListObjectsV2, S3 inventory manifest, CSV and JSON",
+)
+FAN_OUT_CONCURRENCY: Final = _rule(
+    "fan-out-concurrency",
+    summary="a Distributed Map runs 1 to 10,000 child executions at once",
+    checks="`max_concurrency` of `S3FanOut`",
+    limit="1-10,000",
+    source="Step Functions quotas: Distributed Map, 10,000 parallel child workflow executions (MaxConcurrency)",
+)
+FAN_OUT_TOLERATED_FAILURES: Final = _rule(
+    "fan-out-tolerated-failures",
+    summary="tolerated failures are a percentage 0-100 and a count >= 0",
+    checks="`tolerated_failure_percentage` / `tolerated_failure_count` of `S3FanOut`",
+    limit="0-100 %, count >= 0",
+    source="Step Functions developer guide, Map state: ToleratedFailurePercentage (0-100), ToleratedFailureCount",
+)
+FAN_OUT_BATCHING: Final = _rule(
+    "fan-out-batching",
+    summary="a batched fan-out passes at least one object to each job",
+    checks="`items_per_job` of `S3FanOut`",
+    limit=">= 1",
+    source="Step Functions developer guide, ItemBatcher (MaxItemsPerBatch: a positive integer)",
+)
+SCHEDULE_TIME_ZONE: Final = _rule(
+    "schedule-time-zone",
+    summary="a schedule's time zone is an IANA name, on a schedule EventBridge Scheduler runs",
+    checks="`time_zone` of `ScheduledJob` (refused with `state_machine=`: an EventBridge rule runs in UTC)",
+    limit="an IANA time zone name",
+    source="EventBridge Scheduler API, CreateSchedule ScheduleExpressionTimezone; EventBridge rules: UTC only",
+)
+SCHEDULE_FLEXIBLE_WINDOW: Final = _rule(
+    "schedule-flexible-window",
+    summary="a flexible time window is 1-1440 minutes, on a schedule EventBridge Scheduler runs",
+    checks="`flexible_window` of `ScheduledJob` (refused with `state_machine=`: EventBridge rules have none)",
+    limit="1-1440 minutes",
+    source="EventBridge Scheduler API, FlexibleTimeWindow MaximumWindowInMinutes (1-1440)",
 )
 QUEUE_CONTRACT: Final = _rule(
     "queue-contract",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
+import zoneinfo
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ from .registry import Rule
 
 __all__ = [
     "ARRAY_SIZE",
+    "COMPUTE_RESERVATION",
     "DEPENDENCIES_MAX",
     "EPHEMERAL_STORAGE_GIB",
     "NAME_MAX",
@@ -48,6 +50,7 @@ __all__ = [
     "RETRY_PATTERN_MAX",
     "SCHEDULING_PRIORITY",
     "SHARES_MAX",
+    "SHARE_DECAY_SECONDS",
     "SHARE_ID_MAX",
     "SHARE_WEIGHT",
     "TAGS_MAX",
@@ -74,6 +77,9 @@ EPHEMERAL_STORAGE_GIB: Final = (21, 200)
 NODE_GROUPS_MAX: Final = 5
 SHARES_MAX: Final = 500
 SHARE_ID_MAX: Final = 255
+#: FairsharePolicy.shareDecaySeconds (0: AWS's minimum window, 600 s) and computeReservation (botocore Batch model).
+SHARE_DECAY_SECONDS: Final = (0, 604_800)
+COMPUTE_RESERVATION: Final = (0, 99)
 SHARE_WEIGHT: Final = (0.0001, 999.9999)
 #: ECS CPU units per vCPU; a ``vcpus`` above the largest instance's 192 vCPUs is probably in these units.
 CPU_UNITS_PER_VCPU: Final = 1024
@@ -492,6 +498,28 @@ def fair_share_shares(shares: Mapping[str, float]) -> list[str]:
     return problems
 
 
+def fair_share_policy(share_decay_seconds: float | None, compute_reservation: float | None) -> list[str]:
+    """A fair-share policy's share decay and compute reservation (API_FairsharePolicy); None: not given."""
+    problems = []
+    if share_decay_seconds is not None:
+        problems += int_range(
+            registry.FAIR_SHARE_POLICY,
+            "share_decay (s)",
+            share_decay_seconds,
+            *SHARE_DECAY_SECONDS,
+            "use Duration.seconds(0) (AWS's minimum window, 600 s) to Duration.days(7)",
+        )
+    if compute_reservation is not None:
+        problems += int_range(
+            registry.FAIR_SHARE_POLICY,
+            "compute_reservation",
+            compute_reservation,
+            *COMPUTE_RESERVATION,
+            "use 0 (nothing reserved) to 99 (percent of max vCPUs held back for idle shares)",
+        )
+    return problems
+
+
 def share_identifier(queue_path: str, fair_share: bool, value: str | None) -> list[str]:
     """SubmitJob's shareIdentifier: required on a fair-share queue, refused on any other."""
     if value is not None and is_token_text(value):
@@ -652,6 +680,42 @@ def timeout(seconds: float) -> list[str]:
             "use Duration.minutes(1) or more",
         )
     ]
+
+
+#: EventBridge Scheduler's flexible time window in minutes (Scheduler API, FlexibleTimeWindow.MaximumWindowInMinutes).
+FLEXIBLE_WINDOW_MINUTES: Final = (1, 1440)
+
+
+def time_zone(value: str) -> list[str]:
+    """``schedule-time-zone``: an IANA time zone name EventBridge Scheduler accepts (``Europe/Paris``, ``UTC``).
+
+    Checked against the zone database Python sees (``zoneinfo.available_timezones()``); skipped when it sees none
+    (no tz database installed), since then nothing can be checked.
+    """
+    if is_token_text(value):
+        return []
+    known = zoneinfo.available_timezones()
+    if not known or value in known:
+        return []
+    close = sorted(z for z in known if z.lower() == value.lower() or z.lower().endswith("/" + value.lower()))
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return [
+        registry.SCHEDULE_TIME_ZONE.fix(
+            f"time_zone={value!r} is not an IANA time zone name",
+            f"{hint}use a name like 'Europe/Paris', 'America/New_York' or 'UTC'",
+        )
+    ]
+
+
+def flexible_window(minutes: float) -> list[str]:
+    """``schedule-flexible-window``: EventBridge Scheduler's flexible window is 1-1440 minutes."""
+    return int_range(
+        registry.SCHEDULE_FLEXIBLE_WINDOW,
+        "flexible_window (minutes)",
+        minutes,
+        *FLEXIBLE_WINDOW_MINUTES,
+        "use Duration.minutes(1) to Duration.hours(24), or leave it unset to run at the exact time",
+    )
 
 
 def array_size(size: int, what: str = "array_size") -> list[str]:

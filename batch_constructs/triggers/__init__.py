@@ -1,4 +1,5 @@
-"""Ways to start jobs: Step Functions state machines and pipelines, schedules, S3 uploads and a Lambda submitter.
+"""Ways to start jobs: Step Functions state machines and pipelines, S3 fan-outs, schedules, S3 uploads and a Lambda
+submitter.
 
 A lazy package (PEP 562), like ``batch_constructs`` itself: ``from batch_constructs.triggers.schedule import
 ScheduledJob`` loads the schedule module only, not the Lambda submitter (``aws_lambda`` and its event sources) or the
@@ -18,6 +19,7 @@ _EXPORTS: dict[str, str] = {
     "JobOverrides": ".stepfunctions",
     "LambdaSubmitter": ".lambda_submitter",
     "PipelineStep": ".stepfunctions",
+    "S3FanOut": ".fanout",
     "S3UploadTrigger": ".s3_upload",
     "ScheduledJob": ".schedule",
 }
@@ -28,6 +30,7 @@ __all__ = [
     "JobOverrides",
     "LambdaSubmitter",
     "PipelineStep",
+    "S3FanOut",
     "S3UploadTrigger",
     "ScheduledJob",
 ]

@@ -6,6 +6,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeAlias
 
+from aws_cdk import Annotations
+
 from .._internal.memo import path_of
 from .._internal.validation import is_known
 from ..jobs import BatchJob, ImportedJob
@@ -19,6 +21,7 @@ AnyJob: TypeAlias = BatchJob | ImportedJob
 
 __all__ = [
     "AnyJob",
+    "acknowledge_complete_parameters",
     "array_size_problems",
     "declared_parameters",
     "job_command",
@@ -173,6 +176,26 @@ def job_parameter_problems(
                 )
             )
     return problems
+
+
+def acknowledge_complete_parameters(job: AnyJob, supplied: Mapping[str, object] | None, who: str) -> bool:
+    """Acknowledge the job's ``required-parameters`` warning when ``supplied`` (a fixed mapping every submission of
+    ``who`` passes) gives each ``Ref::`` without a default a value; return whether it did.
+
+    The warning tells the job's author that submissions must pass those parameters; a submitter that provably does
+    has answered it (the ``trigger-unset-parameter`` rule refuses a fixed mapping that does not).
+    """
+    declared = declared_parameters(job)
+    if declared is None or supplied is None or not is_known(*supplied):
+        return False
+    referenced, defaults = declared
+    if not referenced - defaults <= set(supplied):
+        return False
+    Annotations.of(job).acknowledge_warning(
+        f"batch-constructs:{registry.REQUIRED_PARAMETERS_WARNING.id}",
+        f"{who} passes every parameter without a default on each submission",
+    )
+    return True
 
 
 def share_problems(

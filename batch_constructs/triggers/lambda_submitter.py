@@ -35,7 +35,7 @@ from .._internal import dlq as _dlq
 from .._internal import logs as _logs
 from .._internal.compliance import acknowledge, acknowledge_in_packs
 from .._internal.defaults import readable
-from .._internal.iam import ManagedPolicyRole
+from .._internal.iam import ManagedPolicyRole, grant_key_via
 from .._internal.memo import adopt_stack, seconds_of, stack_of
 from .._internal.validation import is_known, raise_if_any
 from ..model import registry
@@ -59,6 +59,7 @@ RESERVED_ENVIRONMENT = (
     "BUCKET_PARAMETER",
     "KEY_PARAMETER",
     "SHARE_IDENTIFIER",
+    "SCHEDULING_PRIORITY",
     "DEDUPLICATE",
     "DEAD_LETTER_QUEUE_URL",
 )
@@ -98,6 +99,7 @@ class LambdaSubmitter(Construct):
         bucket_parameter: str = "bucket",
         key_parameter: str = "key",
         share_identifier: str | None = None,
+        scheduling_priority_override: int | None = None,
         deduplicate: bool = True,
         vpc: ec2.IVpc | None = None,
         vpc_subnets: ec2.SubnetSelection | None = None,
@@ -128,6 +130,9 @@ class LambdaSubmitter(Construct):
         share_identifier: share identifier of every submission: required when the queue is fair-share, refused
             otherwise (``share-identifier``; with ``code=`` your code decides, so only its syntax is checked).
             Default: none.
+        scheduling_priority_override: the scheduling priority of every submission (0-9999, fair-share queues only);
+            a request's ``schedulingPriorityOverride`` takes precedence. Default: none (the job definition's
+            priority).
         deduplicate: before submitting a request from a source that repeats (S3, SQS, SNS, EventBridge, or one
             with an ``idempotencyKey``), look for its job - the name holds a hash of the request's identity - on the
             queue and skip it if one exists that did not fail. Adds ``batch:ListJobs``, which AWS authorises only
@@ -184,9 +189,9 @@ class LambdaSubmitter(Construct):
                 registry.LAMBDA_SUBMITTER.fix("vpc_subnets or security_groups without vpc", "pass vpc= as well")
             )
         if code is None:
-            problems += share_problems(target, "the submitter", share_identifier, None)
-        elif share_identifier is not None:
-            problems += share_problems(None, "the submitter", share_identifier, None)
+            problems += share_problems(target, "the submitter", share_identifier, scheduling_priority_override)
+        elif share_identifier is not None or scheduling_priority_override is not None:
+            problems += share_problems(None, "the submitter", share_identifier, scheduling_priority_override)
         raise_if_any(self, problems)
         assert target is not None
 
@@ -199,8 +204,10 @@ class LambdaSubmitter(Construct):
         )
         if dead_letter_queue is None:
             created = _dlq.new_dead_letter_queue(self, "DeadLetterQueue", encryption_key=encryption_key)
-            # Lambda sends to the queue as the function's role, so the role needs the queue's key (exact actions).
-            (encryption_key or _logs.default_key(self)).grant(self.role, "kms:GenerateDataKey", "kms:Decrypt")
+            # Lambda sends to the queue as the function's role, so the role needs the queue's key (exact actions,
+            # through SQS only).
+            key = encryption_key or _logs.default_key(self)
+            grant_key_via(self.role, key.key_arn, "sqs", "kms:GenerateDataKey", "kms:Decrypt")
             dead_letter_queue = created
         self.dead_letter_queue: sqs.IQueue = dead_letter_queue
 
@@ -216,6 +223,8 @@ class LambdaSubmitter(Construct):
         }
         if share_identifier is not None:
             variables["SHARE_IDENTIFIER"] = share_identifier
+        if scheduling_priority_override is not None:
+            variables["SCHEDULING_PRIORITY"] = str(scheduling_priority_override)
         self.function = lambda_.Function(
             self,
             "Function",

@@ -28,11 +28,10 @@ Things worth knowing before using it:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from aws_cdk import Annotations, Duration
+from aws_cdk import Duration
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
@@ -48,7 +47,13 @@ from ..model import registry
 from ..model import rules as _rules
 from ..queue import KnownQueue
 from ..types import Queue
-from ._common import AnyJob, job_command, job_parameter_problems, parameter_problems
+from ._common import (
+    AnyJob,
+    acknowledge_complete_parameters,
+    job_command,
+    job_parameter_problems,
+    parameter_problems,
+)
 from ._targets import BatchJobTarget
 
 __all__ = ["S3UploadTrigger"]
@@ -233,13 +238,9 @@ class S3UploadTrigger(Construct):
             text = " ".join(command)
             given = [bucket_parameter, key_parameter, *([version_parameter] if version_parameter else [])]
             missing = [p for p in given if f"Ref::{p}" not in text]
-            supplied = {*given, *extra}
-            defaults = set(getattr(job.job_definition, "parameters", None) or {})
-            if set(re.findall(r"Ref::([A-Za-z0-9_]+)", text)) - defaults <= supplied:
-                Annotations.of(job).acknowledge_warning(
-                    "batch-constructs:required-parameters",
-                    f"S3UploadTrigger {self.node.path} passes every parameter without a default on each submission",
-                )
+            acknowledge_complete_parameters(
+                job, dict.fromkeys([*given, *extra], ""), f"S3UploadTrigger {self.node.path}"
+            )
             if missing:
                 warn(
                     self,

@@ -12,6 +12,12 @@ Fair-share queues: an EventBridge rule's Batch target cannot carry a share ident
 ``aws-sdk:batch:submitJob`` with the identifier, instead of the rule (child ``Rule``). Schedules without a share
 identifier keep the rule, so existing stacks keep their resources. A state machine carries its own share identifier
 (``BatchJobStateMachine(share_identifier=...)``, ``PipelineStep(share_identifier=...)``).
+
+Time zones and flexible windows: EventBridge rules run in UTC and at the exact time; EventBridge Scheduler takes a
+``ScheduleExpressionTimezone`` (an IANA name, daylight saving time included) and a ``FlexibleTimeWindow`` (1-1440
+minutes, spreading many schedules' submissions). A direct submission with ``time_zone=`` or ``flexible_window=``
+therefore uses the Scheduler schedule too. Starting a state machine keeps the rule (its target role, dead-letter
+queue and retries are unchanged), so these options are refused there: write the cron expression in UTC.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Final, cast
 
-from aws_cdk import Duration
+from aws_cdk import ArnFormat, Duration, Stack, TimeZone
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as events_targets
 from aws_cdk import aws_iam as iam
@@ -27,18 +33,25 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-if TYPE_CHECKING:  # imported where used: only fair-share schedules need EventBridge Scheduler
+if TYPE_CHECKING:  # imported where used: only Scheduler submissions (share identifier, time zone, window) need it
     from aws_cdk import aws_scheduler as scheduler
 
 from .._internal import dlq as _dlq
 from .._internal.defaults import readable
-from .._internal.iam import ManagedPolicyRole
-from .._internal.memo import account_id, adopt_stack, path_of, seconds_of
+from .._internal.iam import ManagedPolicyRole, grant_key_via, service_principal
+from .._internal.memo import adopt_stack, path_of, seconds_of
 from .._internal.validation import is_known, raise_if_any
 from ..model import registry
 from ..model import rules as _rules
 from ..types import Queue
-from ._common import AnyJob, array_size_problems, job_parameter_problems, queue_problems, share_problems
+from ._common import (
+    AnyJob,
+    acknowledge_complete_parameters,
+    array_size_problems,
+    job_parameter_problems,
+    queue_problems,
+    share_problems,
+)
 from ._targets import BatchJobTarget
 from .stepfunctions import BatchJobStateMachine, BatchPipeline, _batch_job_name
 
@@ -83,12 +96,13 @@ def _retry_problems(retry_attempts: int, max_event_age: Duration) -> list[str]:
 class ScheduledJob(Construct):
     """An EventBridge schedule (child ``Rule``) that submits ``job`` directly, or starts ``state_machine``.
 
-    With ``share_identifier=`` (a fair-share queue) the job is submitted by an EventBridge Scheduler schedule (child
-    ``Schedule``) instead, whose universal target passes the share identifier (see the module docstring).
+    With ``share_identifier=`` (a fair-share queue), ``time_zone=`` or ``flexible_window=`` the job is submitted by
+    an EventBridge Scheduler schedule (child ``Schedule``) instead, whose universal target passes the share identifier
+    (see the module docstring).
 
     Attributes:
         rule: the ``events.Rule``, or None when the job is submitted by ``schedule``.
-        schedule: the ``scheduler.Schedule`` of a fair-share submission, else None.
+        schedule: the ``scheduler.Schedule`` of a Scheduler submission, else None.
         role: the role EventBridge (or EventBridge Scheduler) assumes (child ``Role``, trusting the service in this
             account; its grants sit in a managed policy): ``batch:SubmitJob`` on the queue and
             ``job-definition/NAME:*``, or ``states:StartExecution`` on the state machine.
@@ -110,6 +124,8 @@ class ScheduledJob(Construct):
         state_machine: StateMachineTarget | None = None,
         share_identifier: str | None = None,
         scheduling_priority_override: int | None = None,
+        time_zone: str | None = None,
+        flexible_window: Duration | None = None,
         dead_letter_queue: sqs.IQueue | None = None,
         retry_attempts: int = RETRY_ATTEMPTS,
         max_event_age: Duration = MAX_EVENT_AGE,
@@ -135,6 +151,12 @@ class ScheduledJob(Construct):
             otherwise (``share-identifier``); switches the direct submission to EventBridge Scheduler. Not with
             ``state_machine`` (set it on the state machine). Default: none.
         scheduling_priority_override: 0-9999, with ``share_identifier``. Default: the job definition's priority.
+        time_zone: the IANA time zone of a cron ``schedule`` (e.g. ``"Europe/Paris"``; daylight saving time
+            applies), checked at synth (``schedule-time-zone``); switches to EventBridge Scheduler. Not with
+            ``state_machine``. Default: none (UTC).
+        flexible_window: let EventBridge Scheduler start each run up to this long after the scheduled time (1-1440
+            minutes, ``schedule-flexible-window``), which spreads many schedules' submissions; switches to
+            EventBridge Scheduler. Not with ``state_machine``. Default: none (runs at the scheduled time).
         dead_letter_queue: Default: a new KMS-encrypted, TLS-only queue keeping messages 14 days (child
             ``DeadLetterQueue``).
         retry_attempts: EventBridge delivery retries, 0-185. Default: 8.
@@ -173,6 +195,24 @@ class ScheduledJob(Construct):
                         "pass share_identifier= to the BatchJobStateMachine or to each PipelineStep",
                     )
                 )
+            if time_zone is not None:
+                problems.append(
+                    registry.SCHEDULE_TIME_ZONE.fix(
+                        f"time_zone={time_zone!r} with state_machine; a state machine is started by an EventBridge "
+                        "rule, which runs in UTC",
+                        "write the cron expression in UTC and drop time_zone, or pass job= (no state_machine) to "
+                        "submit directly with EventBridge Scheduler",
+                    )
+                )
+            if flexible_window is not None:
+                problems.append(
+                    registry.SCHEDULE_FLEXIBLE_WINDOW.fix(
+                        "flexible_window with state_machine; a state machine is started by an EventBridge rule, which "
+                        "has no flexible window",
+                        "drop flexible_window, or pass job= (no state_machine) to submit directly with EventBridge "
+                        "Scheduler",
+                    )
+                )
             if own_job is not None and parameters is not None:
                 problems += job_parameter_problems(own_job, "parameters", parameters, complete=False)
         elif job is None:
@@ -185,7 +225,14 @@ class ScheduledJob(Construct):
             if target_queue is not None:
                 problems += share_problems(target_queue, "ScheduledJob", share_identifier, scheduling_priority_override)
             problems += job_parameter_problems(job, "parameters", parameters or {}, complete=True)
+        if state_machine is None:
+            if time_zone is not None:
+                problems += _rules.time_zone(time_zone)
+            if flexible_window is not None and is_known(flexible_window.to_seconds()):
+                problems += _rules.flexible_window(flexible_window.to_seconds() / 60)
         raise_if_any(self, problems)
+        if state_machine is None and job is not None:
+            acknowledge_complete_parameters(job, parameters or {}, f"ScheduledJob {self.node.path}")
 
         machine: sfn.IStateMachine | None = None
         if isinstance(state_machine, BatchJobStateMachine | BatchPipeline):
@@ -194,12 +241,30 @@ class ScheduledJob(Construct):
             machine = state_machine
         self.state_machine: StateMachineTarget | None = state_machine
         self.job: AnyJob | None = state_machine.job if isinstance(state_machine, BatchJobStateMachine) else job
-        use_scheduler = state_machine is None and share_identifier is not None
-        service = "scheduler.amazonaws.com" if use_scheduler else "events.amazonaws.com"
+        use_scheduler = state_machine is None and (
+            share_identifier is not None or time_zone is not None or flexible_window is not None
+        )
+        # Confused-deputy protection: the service of this account only (aws:SourceAccount). EventBridge Scheduler also
+        # names the schedule group in aws:SourceArn (EventBridge Scheduler user guide, "Confused deputy prevention":
+        # the value must be the schedule group's ARN; the schedule is in the group "default"). A rule's role gets no
+        # aws:SourceArn: the rule's ARN in the role's trust, and the role's ARN in the rule's target, would make each
+        # depend on the other, a cycle CloudFormation rejects.
+        if use_scheduler:
+            principal = service_principal(
+                "scheduler.amazonaws.com",
+                source_arn=Stack.of(self).format_arn(
+                    service="scheduler",
+                    resource="schedule-group",
+                    resource_name="default",
+                    arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+                ),
+            )
+        else:
+            principal = service_principal("events.amazonaws.com")
         self.role: iam.Role = ManagedPolicyRole(
             self,
             "Role",
-            assumed_by=iam.ServicePrincipal(service, conditions={"StringEquals": {"aws:SourceAccount": account_id()}}),
+            assumed_by=principal,
             description=f"batch-constructs: EventBridge schedule {path_of(self)}",
         )
         if dead_letter_queue is None:
@@ -210,7 +275,7 @@ class ScheduledJob(Construct):
         self.schedule: scheduler.Schedule | None = None
         if use_scheduler:
             assert job is not None and target_queue is not None
-            self.schedule = self._fair_share_schedule(
+            self.schedule = self._scheduler_schedule(
                 job,
                 target_queue,
                 schedule=schedule,
@@ -218,6 +283,8 @@ class ScheduledJob(Construct):
                 array_size=array_size,
                 share_identifier=share_identifier,
                 scheduling_priority_override=scheduling_priority_override,
+                time_zone=time_zone,
+                flexible_window=flexible_window,
                 retry_attempts=retry_attempts,
                 max_event_age=max_event_age,
                 enabled=enabled,
@@ -262,7 +329,7 @@ class ScheduledJob(Construct):
             )
         self.rule.add_target(target)
 
-    def _fair_share_schedule(
+    def _scheduler_schedule(
         self,
         job: AnyJob,
         queue: Queue,
@@ -272,12 +339,15 @@ class ScheduledJob(Construct):
         array_size: int | None,
         share_identifier: str | None,
         scheduling_priority_override: int | None,
+        time_zone: str | None,
+        flexible_window: Duration | None,
         retry_attempts: int,
         max_event_age: Duration,
         enabled: bool,
         description: str,
     ) -> scheduler.Schedule:
-        """An EventBridge Scheduler schedule calling SubmitJob with the share identifier (universal target)."""
+        """An EventBridge Scheduler schedule calling SubmitJob (universal target): share identifier, time zone and
+        flexible window, which an EventBridge rule cannot have."""
         from aws_cdk import aws_scheduler as scheduler  # lazy: see the import block
         from aws_cdk import aws_scheduler_targets as scheduler_targets
 
@@ -285,8 +355,9 @@ class ScheduledJob(Construct):
             "JobName": _batch_job_name(self.node.id),
             "JobQueue": queue.job_queue_arn,
             "JobDefinition": job.job_definition_arn,
-            "ShareIdentifier": share_identifier,
         }
+        if share_identifier is not None:
+            request["ShareIdentifier"] = share_identifier
         if scheduling_priority_override is not None:
             request["SchedulingPriorityOverride"] = scheduling_priority_override
         if parameters is not None:
@@ -301,8 +372,9 @@ class ScheduledJob(Construct):
         )
         key = getattr(self.dead_letter_queue, "encryption_master_key", None)
         if key is not None:
-            # Scheduler sends to the dead-letter queue as the role, so the role needs the queue's key (exact actions).
-            key.grant(self.role, "kms:GenerateDataKey", "kms:Decrypt")
+            # Scheduler sends to the dead-letter queue as the role, so the role needs the queue's key (exact actions,
+            # through SQS only).
+            grant_key_via(self.role, key.key_arn, "sqs", "kms:GenerateDataKey", "kms:Decrypt")
         target = scheduler_targets.Universal(
             service="batch",
             action="submitJob",
@@ -316,7 +388,10 @@ class ScheduledJob(Construct):
         return scheduler.Schedule(
             self,
             "Schedule",
-            schedule=scheduler.ScheduleExpression.expression(schedule.expression_string),
+            schedule=scheduler.ScheduleExpression.expression(
+                schedule.expression_string, time_zone=TimeZone.of(time_zone) if time_zone is not None else None
+            ),
+            time_window=scheduler.TimeWindow.flexible(flexible_window) if flexible_window is not None else None,
             target=target,
             enabled=enabled,
             description=description,

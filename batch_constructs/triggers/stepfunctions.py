@@ -57,14 +57,21 @@ from constructs import Construct, IConstruct
 
 from .._internal import logs as _logs
 from .._internal.compliance import acknowledge, resource_finding
-from .._internal.iam import ManagedPolicyRole
+from .._internal.iam import ManagedPolicyRole, grant_key_via
 from .._internal.memo import account_id, adopt_stack, path_of, seconds_of, stack_of
 from .._internal.validation import is_known, raise_if_any
 from ..model import registry
 from ..model import rules as _rules
 from ..queue import KnownQueue
 from ..types import Queue
-from ._common import AnyJob, array_size_problems, job_parameter_problems, queue_problems, share_problems
+from ._common import (
+    AnyJob,
+    acknowledge_complete_parameters,
+    array_size_problems,
+    job_parameter_problems,
+    queue_problems,
+    share_problems,
+)
 
 __all__ = ["THROTTLING_ERRORS", "BatchJobStateMachine", "BatchPipeline", "PipelineStep", "job_state_timeout"]
 
@@ -303,6 +310,9 @@ class _JobStateMachineBase(Construct):
     #: State names the base class uses (a pipeline step may not take them).
     RESERVED_STATE_NAMES: Final = frozenset({"HasParameters", "NoParameters", "Start", "NotifyFailure", "Failed"})
 
+    #: The role class :meth:`_create_common` builds (a subclass may drop more of the L2's broad statements).
+    _role_class: type[_BatchStatesRole] = _BatchStatesRole
+
     state_machine: sfn.StateMachine
     role: iam.Role
     log_group: logs.LogGroup
@@ -318,7 +328,7 @@ class _JobStateMachineBase(Construct):
         self._granted: set[tuple[str, str]] = set()
         self._jobs: dict[str, AnyJob] = {}
         self._sync_granted = False
-        self.role = _BatchStatesRole(
+        self.role = self._role_class(
             self,
             "Role",
             assumed_by=iam.ServicePrincipal(
@@ -357,10 +367,9 @@ class _JobStateMachineBase(Construct):
         failed = sfn.Fail(self, "Failed", error_path="$.error.Error", cause_path="$.error.Cause")
         master_key = self.failure_topic.master_key
         if master_key is not None:
-            # Publishing to an encrypted topic needs its key; exact actions (no wildcard for IAM5 to flag).
-            self.role.add_to_principal_policy(
-                iam.PolicyStatement(actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[master_key.key_arn])
-            )
+            # Publishing to an encrypted topic needs its key; exact actions (no wildcard for IAM5 to flag), through
+            # SNS only.
+            grant_key_via(self.role, master_key.key_arn, "sns", "kms:Decrypt", "kms:GenerateDataKey")
         return notify.next(failed)
 
     def _submit(
@@ -378,8 +387,13 @@ class _JobStateMachineBase(Construct):
         share_identifier: str | None = None,
         scheduling_priority_override: int | None = None,
         overrides: JobOverrides | None = None,
+        catch: bool = True,
     ) -> tasks.BatchSubmitJob:
-        """A ``submitJob.sync`` state with the throttling retry, the Catch and the narrow SubmitJob grant."""
+        """A ``submitJob.sync`` state with the throttling retry, the Catch and the narrow SubmitJob grant.
+
+        ``catch=False`` leaves the Catch out, for a state inside a Map's item processor (a separate state graph that
+        cannot reach the failure states; the Map state carries the Catch instead).
+        """
         fair_share: dict[str, object] = {}
         if share_identifier is not None:
             fair_share["ShareIdentifier"] = share_identifier
@@ -423,8 +437,11 @@ class _JobStateMachineBase(Construct):
             max_delay=Duration.minutes(2),
             jitter_strategy=sfn.JitterType.FULL,
         )
-        task.add_catch(self._failure, errors=[sfn.Errors.ALL], result_path="$.error")
+        if catch:
+            task.add_catch(self._failure, errors=[sfn.Errors.ALL], result_path="$.error")
         self._grant_job(job, queue)
+        if parameters is not None:
+            acknowledge_complete_parameters(job, parameters, f"state {state_name!r} of {self.node.path}")
         return task
 
     def _grant_job(self, job: AnyJob, queue: Queue) -> None:

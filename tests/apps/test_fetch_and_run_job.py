@@ -8,9 +8,10 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from apps.fetch_and_run.job import runner
+
+from ..aws_mock import mocked_aws
 
 BUCKET = "scripts-bucket"
 PREFIX = f"s3://{BUCKET}/scripts/"
@@ -40,7 +41,7 @@ def s3() -> Iterator[Any]:
             "AWS_DEFAULT_REGION": "us-east-1",
         }.items():
             patch.setenv(name, value)
-        with mock_aws():
+        with mocked_aws():
             client = boto3.client("s3")
             client.create_bucket(Bucket=BUCKET)
             yield client

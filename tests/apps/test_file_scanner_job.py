@@ -14,9 +14,10 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 
 from apps.file_scanner.job import scanner as job
+
+from ..aws_mock import mocked_aws
 
 UPLOADS = "uploads-bucket"
 RESULTS = "results-bucket"
@@ -59,7 +60,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         "AWS_DEFAULT_REGION": REGION,
     }.items():
         monkeypatch.setenv(name, value)
-    with mock_aws():
+    with mocked_aws():
         s3 = boto3.client("s3")
         for bucket in (UPLOADS, RESULTS):
             s3.create_bucket(Bucket=bucket)

@@ -12,9 +12,10 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
-from moto import mock_aws
 
 from apps.image_processor.job import detect_labels as job
+
+from ..aws_mock import mocked_aws
 
 BUCKET = "images-bucket"
 TABLE = "image-labels"
@@ -50,7 +51,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         "AWS_DEFAULT_REGION": REGION,
     }.items():
         monkeypatch.setenv(name, value)
-    with mock_aws():
+    with mocked_aws():
         s3 = boto3.client("s3")
         s3.create_bucket(Bucket=BUCKET)
         boto3.client("dynamodb").create_table(

@@ -14,9 +14,10 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from apps.movies_importer.job import importer
+
+from ..aws_mock import mocked_aws
 
 BUCKET = "movies-uploads"
 KEY = "uploads/movies.zip"
@@ -104,7 +105,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Any]]:
         monkeypatch.setenv(name, value)
     for name in ("BUCKET", "FILE_PATH", "TABLE_NAME", "MAX_MALFORMED_PERCENT", "PROGRESS_EVERY", "AWS_PROFILE"):
         monkeypatch.delenv(name, raising=False)
-    with mock_aws():
+    with mocked_aws():
         s3 = boto3.client("s3")
         s3.create_bucket(Bucket=BUCKET)
         dynamodb = boto3.client("dynamodb")

@@ -151,7 +151,8 @@ def deployed_stack(
 ) -> Iterator[Deployed]:
     """moto with the stack deployed; ``env`` sets environment variables (pytest's ``monkeypatch.setenv``)."""
     import boto3
-    from moto import mock_aws
+
+    from ..aws_mock import mocked_aws
 
     for key, value in {
         "AWS_ACCESS_KEY_ID": "testing",
@@ -161,7 +162,7 @@ def deployed_stack(
         "AWS_REGION": REGION,
     }.items():
         env(key, value)
-    with mock_aws(config={"batch": {"use_docker": False}}):
+    with mocked_aws():
         ec2 = boto3.client("ec2", region_name=REGION)
         vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
         public = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.0.0/24", AvailabilityZone="us-east-1a")["Subnet"]

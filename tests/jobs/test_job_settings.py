@@ -135,7 +135,7 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
     import json
 
     tpl = json.loads(template_file.read_text())
-    lint, _ = cfn_lint(template_file)
+    lint = cfn_lint(template_file)
     return Synth(tpl, stack, parts, lint, nag_violations(outdir))
 
 

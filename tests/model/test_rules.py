@@ -354,6 +354,23 @@ def test_fair_share_shares() -> None:
     assert ids(_rules.fair_share_shares({f"s{i}": 1 for i in range(501)})) == ["fair-share-shares"]
 
 
+@pytest.mark.parametrize(
+    ("decay", "reservation", "ok"),
+    [
+        (0, 0, True),
+        (604_800, 99, True),
+        (None, None, True),
+        (-1, None, False),
+        (604_801, None, False),
+        (None, -1, False),
+        (None, 100, False),
+    ],
+)
+def test_fair_share_policy(decay: int | None, reservation: int | None, ok: bool) -> None:
+    problems = _rules.fair_share_policy(decay, reservation)
+    assert ids(problems) == ([] if ok else ["fair-share-policy"])
+
+
 def test_share_identifier() -> None:
     assert _rules.share_identifier("S/Q", True, "teamA") == []
     assert _rules.share_identifier("S/Q", False, None) == []

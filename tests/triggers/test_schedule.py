@@ -41,6 +41,7 @@ class Built:
     shared_dlq: sqs.Queue
     machine: BatchJobStateMachine
     via_machine: ScheduledJob
+    local_time: ScheduledJob
 
     def logical_id(self, construct: Any) -> str:
         child = construct.node.default_child if not isinstance(construct, cdk.CfnElement) else construct
@@ -102,6 +103,15 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
         schedule=events.Schedule.rate(Duration.days(1)),
         parameters={"input": "s3://bucket/all/"},
     )
+    local_time = ScheduledJob(
+        stack,
+        "LocalTime",
+        job=job,
+        schedule=events.Schedule.cron(minute="30", hour="6"),
+        parameters={"input": "s3://bucket/morning/"},
+        time_zone="Europe/Paris",
+        flexible_window=Duration.minutes(15),
+    )
     assembly, outdir = synth_with_packs(app)  # raises on any cdk-nag finding
     return Built(
         stack=stack,
@@ -115,6 +125,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
         shared_dlq=shared_dlq,
         machine=machine,
         via_machine=via_machine,
+        local_time=local_time,
     )
 
 
@@ -256,9 +267,7 @@ def test_zero_cdk_nag_findings(built: Built) -> None:
 
 
 def test_cfn_lint_clean(built: Built) -> None:
-    findings, run = cfn_lint(built.outdir / "ScheduleTest.template.json")
-    assert findings == []
-    assert run.returncode == 0, run.stderr
+    assert cfn_lint(built.outdir / "ScheduleTest.template.json") == []
 
 
 # -------------------------------------------------------------------------------------------------- validation
@@ -295,6 +304,65 @@ def test_direct_submission_validation(
         ScheduledJob(stack, construct_id, job=job, schedule=DAILY, **kwargs)
     assert str(err.value).startswith(f"Scratch/{construct_id}: 1 configuration problem")
     assert "Fix: " in str(err.value)
+
+
+def test_time_zone_and_flexible_window_use_eventbridge_scheduler(built: Built) -> None:
+    scheduled = built.local_time
+    assert scheduled.rule is None and scheduled.schedule is not None
+    props = built.resource(scheduled.schedule)["Properties"]
+    assert props["ScheduleExpression"] == "cron(30 6 * * ? *)"
+    assert props["ScheduleExpressionTimezone"] == "Europe/Paris"
+    assert props["FlexibleTimeWindow"] == {"Mode": "FLEXIBLE", "MaximumWindowInMinutes": 15}
+    request = json.loads(props["Target"]["Input"]) if isinstance(props["Target"]["Input"], str) else None
+    rendered = json.dumps(props["Target"]["Input"])
+    assert "ShareIdentifier" not in rendered  # a plain queue: no share identifier
+    assert "s3://bucket/morning/" in rendered
+    assert request is None or "Parameters" in request
+    assert json.dumps(props["Target"]["Arn"]).endswith(':scheduler:::aws-sdk:batch:submitJob"]]}')
+
+
+def test_rule_schedules_have_no_time_zone(built: Built) -> None:
+    assert built.nightly.schedule is None and built.nightly.rule is not None
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "pattern"),
+    [
+        (
+            {"time_zone": "Paris"},
+            r"\[schedule-time-zone\] time_zone='Paris' is not an IANA.*did you mean 'Europe/Paris'",
+        ),
+        ({"time_zone": "CET+1"}, r"\[schedule-time-zone\] time_zone='CET\+1'"),
+        ({"flexible_window": Duration.seconds(30)}, r"\[schedule-flexible-window\] flexible_window \(minutes\)=0.5"),
+        ({"flexible_window": Duration.hours(25)}, r"\[schedule-flexible-window\] flexible_window \(minutes\)=1500"),
+    ],
+)
+def test_time_zone_and_window_validation(
+    scratch: tuple[cdk.Stack, ContainerJob, BatchJobStateMachine], kwargs: dict[str, Any], pattern: str
+) -> None:
+    stack, job, _ = scratch
+    construct_id = f"Zone{abs(hash(pattern))}"
+    with pytest.raises(BatchConfigurationError, match=pattern):
+        ScheduledJob(stack, construct_id, job=job, schedule=DAILY, **kwargs)
+
+
+def test_time_zone_and_window_are_refused_when_starting_a_state_machine(
+    scratch: tuple[cdk.Stack, ContainerJob, BatchJobStateMachine],
+) -> None:
+    stack, _, machine = scratch
+    with pytest.raises(BatchConfigurationError) as err:
+        ScheduledJob(
+            stack,
+            "ZonedMachine",
+            state_machine=machine,
+            schedule=DAILY,
+            time_zone="Europe/Paris",
+            flexible_window=Duration.minutes(5),
+        )
+    message = str(err.value)
+    assert "[schedule-time-zone] time_zone='Europe/Paris' with state_machine" in message
+    assert "write the cron expression in UTC" in message
+    assert "[schedule-flexible-window] flexible_window with state_machine" in message
 
 
 def test_job_without_queue(scratch: tuple[cdk.Stack, ContainerJob, BatchJobStateMachine]) -> None:

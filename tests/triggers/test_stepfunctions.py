@@ -352,6 +352,9 @@ def test_sync_integration_permissions(built: Built) -> None:
     kms = by_action["kms:GenerateDataKey"]
     assert _actions(kms) == ["kms:Decrypt", "kms:GenerateDataKey"]
     assert kms["Resource"] == {"Fn::GetAtt": [built.logical_id(default_key(built.stack)), "Arn"]}
+    assert kms["Condition"] == {
+        "StringEquals": {"kms:ViaService": {"Fn::Join": ["", ["sns.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]}}
+    }  # the topic's key only through SNS
 
 
 def test_grant_start_execution_names_only_this_state_machine(built: Built) -> None:
@@ -423,9 +426,7 @@ def test_zero_cdk_nag_findings(built: Built) -> None:
 
 
 def test_cfn_lint_clean(built: Built) -> None:
-    findings, run = cfn_lint(built.outdir / "StepFunctionsTest.template.json")
-    assert findings == []
-    assert run.returncode == 0, run.stderr
+    assert cfn_lint(built.outdir / "StepFunctionsTest.template.json") == []
 
 
 # -------------------------------------------------------------------------------------------------- validation

@@ -19,7 +19,8 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
+
+from ..aws_mock import mocked_aws
 
 HANDLER = pathlib.Path(__file__).resolve().parents[2] / "batch_constructs" / "_lambda" / "submitter" / "index.py"
 REGION = "us-east-1"
@@ -98,7 +99,7 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[BatchWorld]:
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws(config={"batch": {"use_docker": False}}):
+    with mocked_aws():
         built = BatchWorld()
         monkeypatch.setenv("JOB_QUEUE", built.queue_arn)
         monkeypatch.setenv("JOB_DEFINITION", built.definition_arn)
@@ -439,6 +440,10 @@ def test_two_sqs_messages_with_one_plain_body_are_two_requests_a_redelivery_is_n
         ({"parameters": {"a": "1"}, "arraySize": "4"}, "arraySize must be an integer"),
         ({"parameters": {"a": "1"}, "arraySize": True}, "arraySize must be an integer"),
         ({"parameters": {"a": "1"}, "shareIdentifier": "team a"}, "shareIdentifier"),
+        ({"parameters": {"a": "1"}, "schedulingPriorityOverride": 10_000}, "schedulingPriorityOverride must be"),
+        ({"parameters": {"a": "1"}, "schedulingPriorityOverride": -1}, "schedulingPriorityOverride must be"),
+        ({"parameters": {"a": "1"}, "schedulingPriorityOverride": "5"}, "schedulingPriorityOverride must be"),
+        ({"parameters": {"a": "1"}, "schedulingPriorityOverride": True}, "schedulingPriorityOverride must be"),
         ({"parameters": {"a-b": "1"}}, "cannot be used as Ref::name"),
         ({"parameters": {"a": "x" * 9000}}, "ECS allows 8192 characters"),
         ({"parameters": {"a": float("nan")}}, "not a finite number"),
@@ -514,3 +519,40 @@ def test_sqs_source_dedup_is_skipped_when_turned_off(world: BatchWorld, monkeypa
     index.handler(event)  # a second invocation: not looked up on the queue
 
     assert len(world.jobs()) == 2
+
+
+# ------------------------------------------------------------------------------------------------ scheduling priority
+
+
+def _submitted_requests(world: BatchWorld) -> list[dict[str, Any]]:
+    """Record every SubmitJob request the handler's client sends (moto does not keep fair-share fields)."""
+    sent: list[dict[str, Any]] = []
+
+    def record(params: dict[str, Any], **_: Any) -> None:
+        sent.append(dict(params))
+
+    index._client("batch").meta.events.register("provide-client-params.batch.SubmitJob", record)
+    return sent
+
+
+def test_request_scheduling_priority_override_reaches_submit_job(world: BatchWorld) -> None:
+    sent = _submitted_requests(world)
+    index.handler({"parameters": {"bucket": "b", "key": "k"}, "schedulingPriorityOverride": 9999})
+    assert [r.get("schedulingPriorityOverride") for r in sent] == [9999]
+    assert len(world.jobs()) == 1
+
+
+def test_construct_default_scheduling_priority_applies_unless_the_request_sets_one(
+    world: BatchWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SCHEDULING_PRIORITY", "3")
+    sent = _submitted_requests(world)
+    index.handler({"parameters": {"bucket": "b", "key": "k1"}})
+    index.handler({"parameters": {"bucket": "b", "key": "k2"}, "schedulingPriorityOverride": 0})
+    assert [r.get("schedulingPriorityOverride") for r in sent] == [3, 0]
+
+
+def test_no_scheduling_priority_override_by_default(world: BatchWorld) -> None:
+    sent = _submitted_requests(world)
+    index.handler({"parameters": {"bucket": "b", "key": "k"}})
+    assert len(sent) == 1 and "schedulingPriorityOverride" not in sent[0]

@@ -11,6 +11,8 @@ JOB_NAME_PREFIX        start of every job name (default ``job``)
 BUCKET_PARAMETER       parameter that receives an S3 object's bucket (default ``bucket``)
 KEY_PARAMETER          parameter that receives an S3 object's key (default ``key``)
 SHARE_IDENTIFIER       share identifier for fair-share queues (default: none)
+SCHEDULING_PRIORITY    scheduling priority override for fair-share queues, 0-9999 (default: none, the job
+                       definition's priority)
 DEDUPLICATE            ``true`` (default): before submitting a request that came from a repeating source, look for
                        its job on the queue (needs batch:ListJobs); ``false``: only de-duplicate within one invocation
 DEAD_LETTER_QUEUE_URL  where malformed requests go, with the reason (default: none - they raise ``BadRequest``)
@@ -25,7 +27,7 @@ Events accepted (one job per record):
   parameters ``{bucket, key}``.
 * **Any other EventBridge event** whose ``detail`` holds ``parameters`` (a JSON object of strings).
 * **A plain request**: ``{"parameters": {"name": "value"}, "jobName": "...", "idempotencyKey": "...",
-  "arraySize": 10, "shareIdentifier": "..."}`` (only ``parameters`` is needed).
+  "arraySize": 10, "shareIdentifier": "...", "schedulingPriorityOverride": 5}`` (only ``parameters`` is needed).
 * **SQS** (``{"Records": [{"eventSource": "aws:sqs", "body": "..."}]}``) whose bodies are any of the above. Messages
   whose job could not be submitted are returned in ``batchItemFailures``; the event source mapping must have
   ``ReportBatchItemFailures`` on (``LambdaSubmitter.add_sqs_source`` does that), or Lambda deletes the whole batch.
@@ -64,10 +66,11 @@ neither Lambda nor SQS retries it; good records of the same event are still subm
 event raises and a malformed SQS message is reported as a failure.
 
 **Limits checked on every request** (before any call): job name 128 characters of ``[A-Za-z0-9_-]`` starting with a
-letter or digit, array size 2-10,000, share identifier up to 255 letters or digits optionally followed by ``*``
-(botocore's Batch model, ``SubmitJob``); parameter names usable as ``Ref::name`` (letters, digits, ``_``); parameter
-names and values together at most 8,192 characters, because Batch substitutes them into the container's command and
-ECS allows 8,192 characters of overrides per task (ECS API reference, ``RunTask.overrides``).
+letter or digit, array size 2-10,000, share identifier up to 255 letters or digits optionally followed by ``*``,
+scheduling priority override 0-9999 (botocore's Batch model, ``SubmitJob``); parameter names usable as ``Ref::name``
+(letters, digits, ``_``); parameter names and values together at most 8,192 characters, because Batch substitutes
+them into the container's command and ECS allows 8,192 characters of overrides per task (ECS API reference,
+``RunTask.overrides``).
 
 **Logs** name each job and its parameters' names and value lengths, never the values: parameters may carry anything.
 """
@@ -103,6 +106,8 @@ DEAD_LETTER_EVENT_MAX = 200_000
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 _PARAMETER_NAME = re.compile(r"[A-Za-z0-9_]+")
 _SHARE_IDENTIFIER = re.compile(r"[A-Za-z0-9]{1,255}\*?")
+#: SubmitJob.schedulingPriorityOverride: 0-9999 (botocore's Batch model; higher runs first).
+SCHEDULING_PRIORITY_MIN, SCHEDULING_PRIORITY_MAX = 0, 9999
 
 _clients: dict[str, Any] = {}
 
@@ -134,6 +139,7 @@ class Request:
     job_name: str | None = None
     array_size: int | None = None
     share_identifier: str | None = None
+    scheduling_priority: int | None = None
     origin: str = ""
 
     def name(self, prefix: str) -> str:
@@ -251,7 +257,8 @@ def _s3_request(bucket: Any, key: str, version: Any, sequencer: Any, config: dic
 
 
 def _plain_request(event: dict[str, Any], delivery: tuple[str, str] | None) -> Request:
-    """``{"parameters": ..., "jobName", "idempotencyKey", "arraySize", "shareIdentifier"}``.
+    """``{"parameters": ..., "jobName", "idempotencyKey", "arraySize", "shareIdentifier",
+    "schedulingPriorityOverride"}``.
 
     ``delivery`` is (message id, body) when the request came in an SQS or SNS message.
     """
@@ -268,7 +275,16 @@ def _plain_request(event: dict[str, Any], delivery: tuple[str, str] | None) -> R
     share = _text(event.get("shareIdentifier"), "shareIdentifier", required=False)
     if share is not None and not _SHARE_IDENTIFIER.fullmatch(share):
         raise BadRequest(f"shareIdentifier {share!r}: up to 255 letters or digits, optionally followed by '*'")
-    content = {"parameters": parameters, "jobName": name, "arraySize": size, "shareIdentifier": share}
+    priority = event.get("schedulingPriorityOverride")
+    if priority is not None and not _is_scheduling_priority(priority):
+        raise BadRequest(
+            f"schedulingPriorityOverride must be an integer {SCHEDULING_PRIORITY_MIN}-{SCHEDULING_PRIORITY_MAX}, "
+            f"got {priority!r}"
+        )
+    content: dict[str, Any] = {"parameters": parameters, "jobName": name, "arraySize": size, "shareIdentifier": share}
+    if priority is not None:
+        # Only when given, so requests (and their identities) from before this field keep their job names.
+        content["schedulingPriorityOverride"] = priority
     if key:
         identity, repeatable = json.dumps(["key", key]), True
     elif delivery is not None:
@@ -283,7 +299,16 @@ def _plain_request(event: dict[str, Any], delivery: tuple[str, str] | None) -> R
         job_name=name,
         array_size=size,
         share_identifier=share,
+        scheduling_priority=priority,
         origin="request",
+    )
+
+
+def _is_scheduling_priority(value: object) -> bool:
+    return (
+        isinstance(value, int)
+        and not isinstance(value, bool)
+        and SCHEDULING_PRIORITY_MIN <= value <= SCHEDULING_PRIORITY_MAX
     )
 
 
@@ -404,6 +429,7 @@ def _config() -> dict[str, str]:
         "bucket_parameter": os.environ.get("BUCKET_PARAMETER", "bucket"),
         "key_parameter": os.environ.get("KEY_PARAMETER", "key"),
         "share_identifier": os.environ.get("SHARE_IDENTIFIER", ""),
+        "scheduling_priority": os.environ.get("SCHEDULING_PRIORITY", ""),
         "deduplicate": os.environ.get("DEDUPLICATE", "true").strip().lower(),
         "dead_letter_queue": os.environ.get("DEAD_LETTER_QUEUE_URL", ""),
     }
@@ -447,6 +473,11 @@ def submit(request: Request, config: dict[str, str]) -> dict[str, Any]:
     share = request.share_identifier or config["share_identifier"]
     if share:
         kwargs["shareIdentifier"] = share
+    priority = request.scheduling_priority
+    if priority is None and config.get("scheduling_priority"):
+        priority = int(config["scheduling_priority"])
+    if priority is not None:
+        kwargs["schedulingPriorityOverride"] = priority
     if request.array_size is not None:
         kwargs["arrayProperties"] = {"size": request.array_size}
     try:
