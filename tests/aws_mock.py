@@ -8,6 +8,9 @@ Two settings make a mocked test cost milliseconds instead of seconds, without ch
   re-parses the service models (EC2's alone is several MB of JSON) for every client it creates. moto intercepts
   requests through botocore's built-in handlers, which every session gets as long as moto is imported before the
   session is created; importing this module (the root conftest does) guarantees that.
+- botocore's JSON files are read once per process (:func:`_read_botocore_files_once`): code that makes its own
+  ``boto3.Session`` (the CLI does, once per command, as a user's terminal process would) otherwise re-parses every
+  service model per session.
 """
 
 from __future__ import annotations
@@ -21,6 +24,29 @@ from moto.core.config import DefaultConfig
 from moto.core.models import MockAWS
 
 __all__ = ["mocked_aws"]
+
+
+def _read_botocore_files_once() -> None:
+    """Memoise botocore's JSON file reads for the whole test process.
+
+    The files are botocore's installed data (service models, endpoints, paginators), which never change while the
+    tests run; botocore already shares one parsed file among all the uses within a session, so sharing it among
+    sessions hands its code nothing it does not already handle.
+    """
+    from botocore.loaders import JSONFileLoader
+
+    read = JSONFileLoader.load_file
+    cache: dict[str, object] = {}
+
+    def load_file(self: JSONFileLoader, file_path: str) -> object:
+        if file_path not in cache:
+            cache[file_path] = read(self, file_path)
+        return cache[file_path]
+
+    JSONFileLoader.load_file = load_file  # type: ignore[method-assign]
+
+
+_read_botocore_files_once()
 
 _CONFIG: DefaultConfig = {
     "batch": {"use_docker": False},  # moto's Batch ends jobs at once instead of running containers
