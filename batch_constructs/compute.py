@@ -34,6 +34,7 @@ from ._internal import defaults as _defaults
 from ._internal import launch_template as _lt
 from ._internal.compliance import acknowledge_in_packs
 from ._internal.limits import register_stack_checks
+from ._internal.memo import seconds_of
 from ._internal.types_check import OneOf, SeqOf, check_types
 from ._internal.validation import is_known, raise_if_any, warn
 from .model import registry
@@ -87,7 +88,7 @@ class BatchEnvironment(Construct):
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
-        register_stack_checks(self)
+        register_stack_checks(self, scope)
 
     def _set_container_insights(self, mode: ContainerInsights | None) -> None:
         """Set ``EcsSettings.ContainerInsights`` on the L1 (the L2 has no prop for it); None leaves it unset."""
@@ -192,7 +193,7 @@ class BatchEnvironment(Construct):
     def _update_checks(job_execution_timeout: Duration | None) -> list[str]:
         if job_execution_timeout is None:
             return []
-        seconds = job_execution_timeout.to_seconds()
+        seconds = seconds_of(job_execution_timeout)
         if not is_known(seconds):
             return []
         return _rules.update_timeout(seconds / 60)
@@ -210,8 +211,8 @@ class BatchEnvironment(Construct):
                 continue
             paths = {o.compute_environment.node.path for o in job_queue.compute_environments}
             timeout = getattr(definition, "timeout", None)
-            if own in paths and isinstance(timeout, Duration) and is_known(timeout.to_seconds()):
-                found.append(timeout.to_seconds())
+            if own in paths and isinstance(timeout, Duration) and is_known(seconds_of(timeout)):
+                found.append(seconds_of(timeout))
         return found
 
 
@@ -324,7 +325,8 @@ class FargateEnvironment(BatchEnvironment):
             as custom metrics.
         """
         check_types(
-            f"{scope.node.path}/{construct_id}",
+            scope,
+            construct_id,
             [
                 ("network", network, BatchNetwork),
                 ("vpc_subnets", vpc_subnets, ec2.SubnetSelection),
@@ -490,7 +492,8 @@ class Ec2Environment(BatchEnvironment):
         compute_environment_name / service_role / enabled / container_insights: as for :class:`FargateEnvironment`.
         """
         check_types(
-            f"{scope.node.path}/{construct_id}",
+            scope,
+            construct_id,
             [
                 ("network", network, BatchNetwork),
                 ("vpc_subnets", vpc_subnets, ec2.SubnetSelection),

@@ -25,10 +25,11 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Final
 
-from aws_cdk import Stack, Token
+from aws_cdk import Token
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
+from ._internal.memo import stack_of
 from ._internal.validation import raise_if_any
 from .model import registry
 from .model.contract import PlatformContract
@@ -94,7 +95,7 @@ def publish_contract(
             ],
         )
     tier = ssm.ParameterTier.STANDARD if size <= STANDARD_LIMIT else ssm.ParameterTier.ADVANCED
-    value = Stack.of(scope).to_json_string(contract.to_dict())
+    value = stack_of(scope).to_json_string(contract.to_dict())
     return ssm.StringParameter(
         scope,
         construct_id,

@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import jsii
-from aws_cdk import ArnFormat, Aws, Duration, Stack
+from aws_cdk import ArnFormat, Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_events as events
@@ -44,6 +44,7 @@ from constructs import Construct
 from ._internal import dlq as _dlq
 from ._internal import logs as _logs
 from ._internal.iam import ManagedPolicyRole, grant_key_via, service_principal
+from ._internal.memo import account_id, adopt_stack, stack_of
 from ._internal.validation import raise_if_any
 from .model import registry
 from .model import rules as _rules
@@ -85,7 +86,7 @@ def allow_service(key: kms.IKey, service: str, sid: str) -> None:
             principals=[iam.ServicePrincipal(service)],
             actions=["kms:Decrypt", "kms:GenerateDataKey"],
             resources=["*"],
-            conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+            conditions={"StringEquals": {"aws:SourceAccount": account_id()}},
         )
     )
 
@@ -153,6 +154,7 @@ class BatchAlerts(Construct):
             dead-letter queue (a dead-letter queue is written under the queue's resource policy, never a role).
         """
         super().__init__(scope, construct_id)
+        adopt_stack(self, scope)
         arns = _queue_arns(self, queues)
         problems = []
         if email is not None and ("@" not in email or email.strip() != email):
@@ -279,6 +281,7 @@ class BatchJobMetrics(Construct):
         period: the metrics' and alarm's period. Default: 5 minutes.
         """
         super().__init__(scope, construct_id)
+        adopt_stack(self, scope)
         self.queues = list(queues) if not isinstance(queues, (str, bytes)) else []
         arns = _queue_arns(self, queues)
         problems = _rules.int_range(
@@ -414,7 +417,7 @@ class _LogGroupTarget:
 
     def bind(self, rule: events.IRule, _id: str | None = None) -> events.RuleTargetConfig:
         # The target ARN is the log group's without the ":*" suffix of its Arn attribute.
-        arn = Stack.of(self.log_group).format_arn(
+        arn = stack_of(self.log_group).format_arn(
             service="logs",
             resource="log-group",
             resource_name=self.log_group.log_group_name,

@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
-from aws_cdk import ArnFormat, CfnResource, Stack, Token
+from aws_cdk import ArnFormat, CfnResource, Token
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from ._internal import logs as _logs
-from ._internal.compliance import CONTROL_PACKS, acknowledge, acknowledge_in_packs, managed_policy_finding
+from ._internal.compliance import CONTROL_PACKS, acknowledge_all, acknowledge_in_packs, in_packs, managed_policy_finding
 from ._internal.iam import ManagedPolicyRole, service_principal
+from ._internal.memo import adopt_stack, stack_of
 from ._internal.validation import raise_if_any, warn
 from .model import registry
 
@@ -86,6 +87,7 @@ class BatchNetwork(Construct):
             encryption_key: KMS key of the flow log group. Default: the stack's shared batch-constructs key.
         """
         super().__init__(scope, construct_id)
+        adopt_stack(self, scope)
         problems: list[str] = []
         if vpc is not None:
             shaped = {"max_azs": max_azs, "nat_gateways": nat_gateways, "ip_addresses": ip_addresses}
@@ -118,7 +120,7 @@ class BatchNetwork(Construct):
                     )
                 )
         raise_if_any(self, problems)
-        if vpc is None and azs > 2 and Token.is_unresolved(Stack.of(self).region):
+        if vpc is None and azs > 2 and Token.is_unresolved(stack_of(self).region):
             warn(
                 self,
                 registry.AZS_WITHOUT_ENV_WARNING,
@@ -152,8 +154,7 @@ class BatchNetwork(Construct):
                 subnet_configuration=subnets,
             )
             self.subnet_selection = vpc_subnets or ec2.SubnetSelection(subnet_type=private_type)
-            _drop_redundant_provider_dependency(self)
-            _acknowledge_restrict_default_sg(self.vpc)
+            _acknowledge_restrict_default_sg(self.vpc, _restrict_sg_provider(self))
             for subnet in self.vpc.public_subnets:
                 route = subnet.node.try_find_child("DefaultRoute")
                 if route is not None:
@@ -176,7 +177,7 @@ class BatchNetwork(Construct):
                 "FlowLogsRole",
                 assumed_by=service_principal(
                     "vpc-flow-logs.amazonaws.com",
-                    source_arn=Stack.of(self).format_arn(
+                    source_arn=stack_of(self).format_arn(
                         service="ec2",
                         resource="vpc-flow-log",
                         resource_name="*",
@@ -240,17 +241,35 @@ def _known_cidr(vpc: ec2.IVpc) -> str | None:
     return None if Token.is_unresolved(cidr) else cidr
 
 
-def _acknowledge_restrict_default_sg(vpc: ec2.IVpc) -> None:
+def _restrict_sg_provider(scope: Construct) -> IConstruct | None:
+    """The stack's provider of the default-SG custom resource the first time a network of the library asks (its
+    redundant dependency then dropped), None when there is none or when it was already handled in this stack."""
+    stack = stack_of(scope)
+    if getattr(stack, _PROVIDER_HANDLED, False):
+        return None
+    provider = stack.node.try_find_child(_RESTRICT_SG_PROVIDER)
+    if provider is not None:
+        setattr(stack, _PROVIDER_HANDLED, True)
+        _drop_redundant_provider_dependency(provider)
+    return provider
+
+
+#: Set on the stack's Python object once its default-SG provider is acknowledged (a JavaScript-created construct's
+#: Python object is new on each read, so the mark cannot live on the provider).
+_PROVIDER_HANDLED = "_batch_constructs_restrict_sg_provider_handled"
+
+
+def _acknowledge_restrict_default_sg(vpc: ec2.IVpc, provider: IConstruct | None) -> None:
     """Acknowledge, on the resources themselves, what a template-only audit reports on aws-cdk's default-SG fix.
 
     In-process cdk-nag does not classify the provider (aws-cdk writes it as a raw ``CfnResource``) and sees that the
     VPC's default security group is restricted; a re-read of the template (``cloudformation_include``, AWS Config
     after deploy) sees a plain Lambda function and role, and a VPC whose default group looks open. The reasons travel
-    in each resource's ``Metadata`` (see :func:`batch_constructs.compliance.add_compliance_packs`).
+    in each resource's ``Metadata`` (see :func:`batch_constructs.compliance.add_compliance_packs`). ``provider``: from
+    :func:`_restrict_sg_provider` (None when this stack has none, or when an earlier network acknowledged it).
     """
-    provider = Stack.of(vpc).node.try_find_child(_RESTRICT_SG_PROVIDER)
-    if provider is None:  # the feature flag is off: the default group is open, and the finding is real
-        return
+    if provider is None and not getattr(stack_of(vpc), _PROVIDER_HANDLED, False):
+        return  # the feature flag is off: the default group is open, and the finding is real
     cfn_vpc = vpc.node.default_child
     if isinstance(cfn_vpc, CfnResource):
         acknowledge_in_packs(
@@ -259,56 +278,54 @@ def _acknowledge_restrict_default_sg(vpc: ec2.IVpc) -> None:
             "The default security group is stripped of all its rules at deploy by the Custom::VpcRestrictDefaultSG "
             "resource in this template (aws-cdk's @aws-cdk/aws-ec2:restrictDefaultSecurityGroup); nothing uses it.",
         )
-    if getattr(provider, "_batch_constructs_acknowledged", False):
+    if provider is None:
         return
-    provider._batch_constructs_acknowledged = True  # type: ignore[attr-defined]
     what = (
         "aws-cdk's own deploy-time provider for @aws-cdk/aws-ec2:restrictDefaultSecurityGroup: CloudFormation calls "
         "it synchronously on create, update and delete of the VPC, to revoke the default security group's rules."
     )
-    acknowledge(
+    acknowledge_all(
         provider,
-        managed_policy_finding("service-role/AWSLambdaBasicExecutionRole"),
-        f"{what} The managed policy grants only writing its own logs.",
-    )
-    acknowledge_in_packs(
-        provider,
-        "IAMNoInlinePolicy",
-        f"{what} Its inline policy allows only revoking ingress and egress rules of this VPC's default security group.",
-    )
-    acknowledge_in_packs(
-        provider,
-        "LambdaInsideVPC",
-        f"{what} It calls only the EC2 API, once per deployment; in the VPC it would need a NAT or an EC2 endpoint "
-        "that the VPC it configures may not have yet.",
-    )
-    acknowledge_in_packs(
-        provider,
-        "LambdaDLQ",
-        f"{what} A failure fails the deployment and is reported in its events; there is no asynchronous event to keep.",
-        packs=(*CONTROL_PACKS[:2], "Serverless"),
-    )
-    acknowledge_in_packs(
-        provider,
-        "LambdaConcurrency",
-        f"{what} It runs once per deployment of this stack, so its concurrency is bounded by deployments.",
-        packs=CONTROL_PACKS[:2],
-    )
-    acknowledge(
-        provider,
-        "Serverless::Serverless-LambdaTracing",
-        f"{what} A one-call deploy-time function; CloudFormation's stack events and its log group record each run.",
+        [
+            (
+                managed_policy_finding("service-role/AWSLambdaBasicExecutionRole"),
+                f"{what} The managed policy grants only writing its own logs.",
+            ),
+            *in_packs(
+                "IAMNoInlinePolicy",
+                f"{what} Its inline policy allows only revoking ingress and egress rules of this VPC's default "
+                "security group.",
+            ),
+            *in_packs(
+                "LambdaInsideVPC",
+                f"{what} It calls only the EC2 API, once per deployment; in the VPC it would need a NAT or an EC2 "
+                "endpoint that the VPC it configures may not have yet.",
+            ),
+            *in_packs(
+                "LambdaDLQ",
+                f"{what} A failure fails the deployment and is reported in its events; there is no asynchronous event "
+                "to keep.",
+                packs=(*CONTROL_PACKS[:2], "Serverless"),
+            ),
+            *in_packs(
+                "LambdaConcurrency",
+                f"{what} It runs once per deployment of this stack, so its concurrency is bounded by deployments.",
+                packs=CONTROL_PACKS[:2],
+            ),
+            (
+                "Serverless::Serverless-LambdaTracing",
+                f"{what} A one-call deploy-time function; CloudFormation's stack events and its log group record each "
+                "run.",
+            ),
+        ],
     )
 
 
-def _drop_redundant_provider_dependency(scope: Construct) -> None:
+def _drop_redundant_provider_dependency(provider: IConstruct) -> None:
     """Remove the provider handler's ``DependsOn`` on its role: its ``Fn::GetAtt`` of the role already orders them.
 
     aws-cdk-lib adds both, and cfn-lint reports the duplicate (W3005) on every template with a new VPC.
     """
-    provider = Stack.of(scope).node.try_find_child(_RESTRICT_SG_PROVIDER)
-    if provider is None:
-        return
     handler = provider.node.try_find_child("Handler")
     role = provider.node.try_find_child("Role")
     if isinstance(handler, CfnResource) and isinstance(role, CfnResource):

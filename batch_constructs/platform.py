@@ -15,6 +15,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from ._internal import defaults as _defaults
+from ._internal.memo import adopt_stack
 from ._internal.validation import raise_if_any
 from .compute import (
     BatchEnvironment,
@@ -93,6 +94,7 @@ class BatchPlatform(Construct):
         network_options: further :class:`BatchNetwork` keyword arguments (e.g. ``interface_endpoints``).
         """
         super().__init__(scope, construct_id)
+        adopt_stack(self, scope)
         if not (fargate or fargate_spot or on_demand or spot or gpu):
             raise_if_any(
                 self,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import jsii
 from aws_cdk import Duration
 from aws_cdk import aws_batch as batch
 from aws_cdk import aws_iam as iam
@@ -12,6 +13,7 @@ from constructs import Construct
 
 from ._internal import defaults as _defaults
 from ._internal.limits import register_stack_checks
+from ._internal.memo import adopt_stack, path_of, seconds_of
 from ._internal.validation import is_known, raise_if_any, validate_later, warn
 from .compute import BatchEnvironment, Environment, capacity_of
 from .model import registry
@@ -101,6 +103,7 @@ class ImportedQueue(KnownQueue):
             keep CloudFormation's strong reference to the platform's export.
         """
         super().__init__(scope, construct_id)
+        adopt_stack(self, scope)
         self.queue_contract: QueueContract | None = contract
         arn = job_queue_arn or (contract.job_queue_arn if contract else f"arn:aws:batch:::job-queue/{construct_id}")
         self.job_queue = batch.JobQueue.from_job_queue_arn(self, "Resource", arn)
@@ -190,9 +193,13 @@ class BatchQueue(KnownQueue):
         enabled: accept submissions. Default: True.
         """
         super().__init__(scope, construct_id)
-        register_stack_checks(self)
+        adopt_stack(self, scope)
+        register_stack_checks(self, scope)
         self.environments: list[Environment] = []
-        self._cache_key: tuple[tuple[int, float], ...] | None = None
+        #: The library environment behind each attached L2 environment (by ``id`` of the L2), for capacities and paths.
+        self._owners: dict[int, BatchEnvironment] = {}
+        #: ``len(job_queue.entries)`` when ``_cache`` was computed (None: never).
+        self._cache_key: int | None = None
         self._cache: list[tuple[str, EnvironmentCapacity]] = []
         self._share_identifiers = tuple(fair_share or ())
         problems: list[str] = []
@@ -236,8 +243,8 @@ class BatchQueue(KnownQueue):
         for limit, reason in reasons:
             if limit is None:
                 continue
-            if is_known(limit.to_seconds()):
-                problems += _rules.queue_time_limit(str(reason.value), limit.to_seconds())
+            if is_known(seconds_of(limit)):
+                problems += _rules.queue_time_limit(str(reason.value), seconds_of(limit))
             actions.append(
                 batch.JobStateTimeLimitAction(
                     max_time=limit,
@@ -260,7 +267,7 @@ class BatchQueue(KnownQueue):
                 share_decay=share_decay,
                 compute_reservation=compute_reservation,
             )
-        self.job_queue = batch.JobQueue(
+        self.job_queue = _TrackedJobQueue(
             self,
             "Resource",
             priority=priority,
@@ -277,9 +284,12 @@ class BatchQueue(KnownQueue):
 
     def _final_checks(self) -> list[str]:
         """At synth, after every ``add_environment`` (and any ``job_queue.add_compute_environment``)."""
-        ordered = self.job_queue.compute_environments
-        entries = [(_path_of(o.compute_environment), o.order) for o in ordered]
+        entries = [(self._path_of(environment), order) for environment, order in self._tracked().entries]
         return _rules.queue_order(entries) + _rules.queue_environments(self.capacities())
+
+    def _tracked(self) -> _TrackedJobQueue:
+        assert isinstance(self.job_queue, _TrackedJobQueue)
+        return self.job_queue
 
     @property
     def fair_share(self) -> bool:
@@ -293,7 +303,11 @@ class BatchQueue(KnownQueue):
 
     @property
     def job_queue_arn(self) -> str:
-        return self.job_queue.job_queue_arn
+        # A fixed token once the queue exists: read through jsii once (every job, grant and trigger asks).
+        cached: str | None = getattr(self, "_job_queue_arn", None)
+        if cached is None:
+            cached = self._job_queue_arn = self.job_queue.job_queue_arn
+        return cached
 
     @staticmethod
     def from_contract(
@@ -311,17 +325,19 @@ class BatchQueue(KnownQueue):
         """(construct path, capacity) of each environment whose capacity is known, in order (including environments
         added to ``job_queue`` directly).
 
-        Cached: jobs ask several times each, and a fresh read costs about 25 jsii round trips with two environments.
-        The cache is keyed on the L2's current environments (identity and order, one jsii read), so an environment
-        added later through ``job_queue.add_compute_environment`` is still seen.
+        Cached: jobs ask several times each, and reading the L2's environments through jsii costs about 25 round trips
+        with two environments. The L2 (``job_queue``) records every ``add_compute_environment`` on the Python side, the
+        library's and any direct one, so an environment added later through the L2 is still seen, without a jsii read.
         """
-        ordered = self.job_queue.compute_environments
-        key = tuple((id(o.compute_environment), o.order) for o in ordered)
-        if key != self._cache_key:
-            by_order = sorted(ordered, key=lambda o: o.order)
-            self._cache = self._capacities([o.compute_environment for o in by_order])
-            self._cache_key = key
+        entries = self._tracked().entries
+        if self._cache_key != len(entries):
+            ordered = sorted(entries, key=lambda entry: entry[1])  # stable: equal orders keep the order of adding
+            self._cache = self._capacities([self._owners.get(id(env), env) for env, _ in ordered])
+            self._cache_key = len(entries)
         return list(self._cache)
+
+    def _path_of(self, environment: Environment | IComputeEnvironmentRef) -> str:
+        return _path_of(self._owners.get(id(environment), environment))
 
     @staticmethod
     def _capacities(
@@ -341,16 +357,39 @@ class BatchQueue(KnownQueue):
 
     def _attach(self, environment: Environment) -> None:
         l2 = environment.compute_environment if isinstance(environment, BatchEnvironment) else environment
+        if isinstance(environment, BatchEnvironment):
+            self._owners[id(l2)] = environment
         self.job_queue.add_compute_environment(l2, len(self.environments) + 1)
         self.environments.append(environment)
-        self._cache_key = None
+
+
+class _TrackedJobQueue(batch.JobQueue):
+    """``batch.JobQueue`` that keeps, on the Python side, every environment added to it and its order.
+
+    Every addition goes through ``add_compute_environment`` (the L2 has no other way), whether :class:`BatchQueue`
+    or the user calls it, so ``entries`` is what ``compute_environments`` would answer, without a jsii round trip
+    per read.
+    """
+
+    @property
+    def entries(self) -> list[tuple[IComputeEnvironmentRef, float]]:
+        """(environment, order) in the order they were added."""
+        found: list[tuple[IComputeEnvironmentRef, float]] | None = getattr(self, "_batch_constructs_entries", None)
+        if found is None:
+            found = []
+            self._batch_constructs_entries = found
+        return found
+
+    def add_compute_environment(self, compute_environment: IComputeEnvironmentRef, order: jsii.Number) -> None:
+        super().add_compute_environment(compute_environment, order)
+        self.entries.append((compute_environment, order))
 
 
 def _path_of(environment: Environment | IComputeEnvironmentRef) -> str:
     """The library environment's path for its own L2 (``Stack/Spot`` rather than ``Stack/Spot/Resource``)."""
     if isinstance(environment, BatchEnvironment):
-        return environment.node.path
+        return path_of(environment)
     parent = environment.node.scope
     if isinstance(parent, BatchEnvironment) and parent.compute_environment is environment:
-        return parent.node.path
-    return environment.node.path
+        return path_of(parent)
+    return path_of(environment)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from aws_cdk import Duration, FeatureFlags, RemovalPolicy, Stack
+from aws_cdk import Duration, FeatureFlags, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -31,6 +31,7 @@ from ._internal import defaults as _defaults
 from ._internal.compliance import acknowledge, acknowledge_in_packs
 from ._internal.iam import ManagedPolicyRole, grant_key_via
 from ._internal.logs import default_key
+from ._internal.memo import stack_of
 from ._internal.s3 import enable_event_bridge
 from ._internal.validation import raise_if_any
 from .model import registry
@@ -326,9 +327,9 @@ def _acknowledge_prefix_wildcard(grantee: iam.IRole, bucket: s3.IBucket, prefix:
     """Acknowledge ``AwsSolutions-IAM5[Resource::<BucketLogicalId.Arn>/<prefix>*]`` on the grantee's policy, once."""
     resource = bucket.node.default_child
     policy = _policy_of(grantee)
-    if not isinstance(resource, s3.CfnBucket) or policy is None or Stack.of(policy) is not Stack.of(resource):
+    if not isinstance(resource, s3.CfnBucket) or policy is None or stack_of(policy) is not stack_of(resource):
         return
-    logical_id = Stack.of(resource).resolve(resource.logical_id)
+    logical_id = stack_of(resource).resolve(resource.logical_id)
     finding = f"AwsSolutions::AwsSolutions-IAM5[Resource::<{logical_id}.Arn>/{prefix}*]"
     done: set[str] = getattr(policy, "_batch_constructs_prefix_findings", set())
     if finding in done:

@@ -307,3 +307,15 @@ def test_capacities_are_cached_and_see_environments_added_through_the_l2() -> No
     third = Ec2Environment(stack, "Third", network=network, instance_classes=[ec2.InstanceClass.R5])
     queue.add_environment(third)
     assert [path for path, _ in queue.capacities()][-1] == "Cache/Third"
+    # AND an environment added through the L2 with a lower order comes first, as AWS Batch tries it first
+    first_tried = Ec2Environment(stack, "FirstTried", network=network, instance_classes=[ec2.InstanceClass.M6I])
+    queue.job_queue.add_compute_environment(first_tried.compute_environment, 0)
+    assert [path for path, _ in queue.capacities()] == [
+        "Cache/FirstTried",
+        "Cache/Spot",
+        "Cache/Other",
+        "Cache/Third",
+    ]
+    # AND what the queue tracks is what the L2 holds (read through jsii here, once)
+    tracked = [(id(env), order) for env, order in queue._tracked().entries]
+    assert tracked == [(id(o.compute_environment), o.order) for o in queue.job_queue.compute_environments]

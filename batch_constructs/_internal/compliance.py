@@ -8,15 +8,29 @@ Every acknowledgement the library places is listed in ``docs/compliance.md``; a 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
-from aws_cdk import Acknowledgment, Stack, Validations
+from aws_cdk import Acknowledgment, Validations
 from constructs import IConstruct
+
+from .memo import stack_of
 
 
 def acknowledge(construct: IConstruct, finding: str, reason: str) -> None:
     """Acknowledge one finding, e.g. ``AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:...]``."""
-    Validations.of(construct).acknowledge(Acknowledgment(id=finding, reason=reason))
+    acknowledge_all(construct, [(finding, reason)])
+
+
+def acknowledge_all(construct: IConstruct, findings: Iterable[tuple[str, str]]) -> None:
+    """Acknowledge several ``(finding, reason)`` pairs on one construct in one ``Validations.acknowledge`` call.
+
+    Two jsii round trips however many findings (one per finding would cost two each): aws-cdk-lib records each rule
+    of one call exactly as it would record it alone (one ``aws:cdk:acknowledged-rules`` metadata entry per rule).
+    """
+    rules = [Acknowledgment(id=finding, reason=reason) for finding, reason in findings]
+    if rules:
+        Validations.of(construct).acknowledge(*rules)
 
 
 def resource_finding(scope: IConstruct, arn: str, pack_rule: str = "AwsSolutions::AwsSolutions-IAM5") -> str:
@@ -27,7 +41,7 @@ def resource_finding(scope: IConstruct, arn: str, pack_rule: str = "AwsSolutions
     ``arn:aws:batch:eu-west-1:123456789012:...``. Computing the id from the value resolved in that stack keeps the
     acknowledgement matching in both (and in any partition).
     """
-    return f"{pack_rule}[Resource::{nag_text(Stack.of(scope).resolve(arn))}]"
+    return f"{pack_rule}[Resource::{nag_text(stack_of(scope).resolve(arn))}]"
 
 
 def managed_policy_finding(policy_name: str) -> str:
@@ -39,10 +53,14 @@ def managed_policy_finding(policy_name: str) -> str:
 CONTROL_PACKS = ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")
 
 
+def in_packs(rule: str, reason: str, packs: tuple[str, ...] = CONTROL_PACKS) -> list[tuple[str, str]]:
+    """The ``(finding, reason)`` pairs of ``rule`` in each of ``packs``, for :func:`acknowledge_all`."""
+    return [(f"{pack}::{pack}-{rule}", reason) for pack in packs]
+
+
 def acknowledge_in_packs(construct: IConstruct, rule: str, reason: str, packs: tuple[str, ...] = CONTROL_PACKS) -> None:
     """Acknowledge ``rule`` (e.g. ``EC2RestrictedCommonPorts``) in each pack that has it."""
-    for pack in packs:
-        acknowledge(construct, f"{pack}::{pack}-{rule}", reason)
+    acknowledge_all(construct, in_packs(rule, reason, packs))
 
 
 def nag_text(value: Any) -> str:

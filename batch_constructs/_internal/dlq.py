@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 
-from aws_cdk import Aws, Duration, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -19,6 +19,7 @@ from constructs import Construct
 
 from . import logs as _logs
 from .compliance import acknowledge
+from .memo import account_id
 
 
 def allow_events(key: kms.IKey) -> None:
@@ -32,7 +33,7 @@ def allow_events(key: kms.IKey) -> None:
             principals=[iam.ServicePrincipal("events.amazonaws.com")],
             actions=["kms:Decrypt", "kms:GenerateDataKey"],
             resources=["*"],
-            conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+            conditions={"StringEquals": {"aws:SourceAccount": account_id()}},
         )
     )
 

@@ -7,9 +7,10 @@ statements in one ``AWS::IAM::ManagedPolicy`` attached to the role, created on t
 
 from __future__ import annotations
 
-from aws_cdk import Aws
 from aws_cdk import aws_iam as iam
 from constructs import Construct
+
+from .memo import account_id, region
 
 
 def service_principal(service: str, *, source_arn: str | None = None) -> iam.ServicePrincipal:
@@ -26,7 +27,7 @@ def service_principal(service: str, *, source_arn: str | None = None) -> iam.Ser
     Lambda function permissions with an execution role"), so the submitter's role trusts ``lambda.amazonaws.com``
     without one: only a principal of this account allowed ``iam:PassRole`` on it can attach it to a function.
     """
-    conditions: dict[str, object] = {"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}
+    conditions: dict[str, object] = {"StringEquals": {"aws:SourceAccount": account_id()}}
     if source_arn is not None:
         conditions["ArnLike"] = {"aws:SourceArn": source_arn}
     return iam.ServicePrincipal(service, conditions=conditions)
@@ -38,7 +39,7 @@ def via_service(service: str) -> dict[str, dict[str, str]]:
     ``kms:ViaService`` (AWS KMS developer guide, "kms:ViaService"): the role may then use the key only through that
     service (S3 encrypting an object, SQS a message), not call KMS directly with it.
     """
-    return {"StringEquals": {"kms:ViaService": f"{service}.{Aws.REGION}.amazonaws.com"}}
+    return {"StringEquals": {"kms:ViaService": f"{service}.{region()}.amazonaws.com"}}
 
 
 def grant_key_via(grantee: iam.IGrantable, key_arn: str, service: str, *actions: str) -> iam.Grant:
@@ -65,8 +66,7 @@ class ManagedPolicyRole(iam.Role):
 
     def add_to_principal_policy(self, statement: iam.PolicyStatement) -> iam.AddToPrincipalPolicyResult:
         if self._managed_policy is None:
-            self._managed_policy = iam.ManagedPolicy(self, "Policy")
-            self._managed_policy.attach_to_role(self)
+            self._managed_policy = iam.ManagedPolicy(self, "Policy", roles=[self])  # attached: one jsii call
         self._managed_policy.add_statements(statement)
         return iam.AddToPrincipalPolicyResult(statement_added=True, policy_dependable=self._managed_policy)
 

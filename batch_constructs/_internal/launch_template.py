@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import Fn, Stack
+from aws_cdk import Fn
 from aws_cdk import aws_ec2 as ec2
 
 from . import defaults as _defaults
+from .memo import stack_of
 
 #: The MIME boundary of the library's user data; it never occurs in a shell script.
 BOUNDARY = "==BATCH-CONSTRUCTS-BOUNDARY=="
@@ -101,7 +102,7 @@ def resolved_data(template: ec2.LaunchTemplate) -> dict[str, object]:
     """The CloudFormation ``LaunchTemplateData`` an app's ``ec2.LaunchTemplate`` synthesizes (camelCase keys)."""
     cfn = template.node.default_child
     assert isinstance(cfn, ec2.CfnLaunchTemplate)
-    data = Stack.of(template).resolve(cfn.launch_template_data)
+    data = stack_of(template).resolve(cfn.launch_template_data)
     return dict(data) if isinstance(data, dict) else {}
 
 

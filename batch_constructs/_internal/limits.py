@@ -23,11 +23,14 @@ from constructs import Construct, IConstruct
 
 from ..model import registry
 from ..model import rules as _rules
+from .memo import adopt_stack, stack_of
 from .validation import validate_later, warn
 
 RESOURCES_WARNING: Final = 450
 RESOURCES_LIMIT: Final = 500
 CHECKS_ID: Final = "BatchConstructsChecks"
+#: Set on the stack's Python object once its checks exist (saves three jsii round trips per construct).
+_REGISTERED: Final = "_batch_constructs_checks_registered"
 
 _REPLACED_BY_TAGS: Final = (batch.CfnComputeEnvironment,)
 _BATCH_TAGGABLE: Final = (
@@ -37,13 +40,24 @@ _BATCH_TAGGABLE: Final = (
     batch.CfnJobDefinition,
 )
 
+_TYPE_NAMES: Final[dict[type[CfnResource], str]] = {
+    batch.CfnComputeEnvironment: "AWS::Batch::ComputeEnvironment",
+    batch.CfnJobQueue: "AWS::Batch::JobQueue",
+    batch.CfnSchedulingPolicy: "AWS::Batch::SchedulingPolicy",
+    batch.CfnJobDefinition: "AWS::Batch::JobDefinition",
+}
 
-def register_stack_checks(scope: IConstruct) -> None:
-    """Add the stack checks to ``scope``'s stack unless already there."""
-    stack = Stack.of(scope)
+
+def register_stack_checks(construct: IConstruct, scope: IConstruct) -> None:
+    """Add the stack checks to the stack of ``construct`` (just created in ``scope``) unless already there."""
+    adopt_stack(construct, scope)
+    stack = stack_of(construct)
+    if getattr(stack, _REGISTERED, False):
+        return
     if stack.node.try_find_child(CHECKS_ID) is None:
         holder = Construct(stack, CHECKS_ID)
         validate_later(holder, lambda: check_stack(stack))
+    setattr(stack, _REGISTERED, True)
 
 
 def resources_warning(count: int) -> str | None:
@@ -70,7 +84,7 @@ def tags_replace_warning(resource_type: str, keys: list[str]) -> str | None:
 def check_stack(stack: Stack) -> list[str]:
     """Warn about the stack's resource count and compute-environment tags; return errors for too many tags."""
     constructs = stack.node.find_all()
-    nested = [c.node.path + "/" for c in constructs if isinstance(c, Stack) and c.node.path != stack.node.path]
+    nested = [c.node.path + "/" for c in constructs if isinstance(c, Stack) and c is not stack]
     resources = [
         c
         for c in constructs
@@ -85,12 +99,21 @@ def check_stack(stack: Stack) -> list[str]:
         if not isinstance(resource, _BATCH_TAGGABLE):
             continue
         keys = list(_tag_keys(resource))
+        resource_type = _type_name(resource)
         if isinstance(resource, _REPLACED_BY_TAGS):
-            message = tags_replace_warning(resource.cfn_resource_type, keys)
+            message = tags_replace_warning(resource_type, keys)
             if message:
                 warn(resource, registry.TAGS_REPLACE_WARNING, message)
-        errors += [f"{resource.node.path}: {p}" for p in _rules.tags(resource.cfn_resource_type, len(keys))]
+        errors += [f"{resource.node.path}: {p}" for p in _rules.tags(resource_type, len(keys))]
     return errors
+
+
+def _type_name(resource: CfnResource) -> str:
+    """The CloudFormation type of one of ``_BATCH_TAGGABLE`` (a class constant: no jsii round trip)."""
+    for cls, name in _TYPE_NAMES.items():
+        if isinstance(resource, cls):
+            return name
+    return resource.cfn_resource_type
 
 
 def _tag_keys(resource: CfnResource) -> dict[str, str]:

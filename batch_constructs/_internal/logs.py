@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from aws_cdk import Aws, RemovalPolicy, Stack
+from aws_cdk import RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from . import defaults as _defaults
+from .memo import account_id, partition, region, stack_of
 
 #: Construct id of the per-stack default key (public API: changing it would replace the key).
 DEFAULT_KEY_ID = "BatchConstructsKey"
+#: Where the stack's Python object remembers its key (a construct never leaves its stack: found once, kept).
+_KEY_ATTRIBUTE = "_batch_constructs_default_key"
 
 
 def default_key(scope: Construct) -> kms.IKey:
@@ -20,9 +23,13 @@ def default_key(scope: Construct) -> kms.IKey:
     One key per stack (about 1 USD a month), with rotation on, created on first use as the stack child
     ``BatchConstructsKey``. The NIST, HIPAA and PCI packs require log groups and topics to use a customer-managed key.
     """
-    stack = Stack.of(scope)
+    stack = stack_of(scope)
+    remembered: kms.IKey | None = getattr(stack, _KEY_ATTRIBUTE, None)
+    if remembered is not None:
+        return remembered
     existing = stack.node.try_find_child(DEFAULT_KEY_ID)
     if existing is not None:
+        setattr(stack, _KEY_ATTRIBUTE, existing)
         return existing  # type: ignore[return-value]
     key = kms.Key(
         stack,
@@ -32,6 +39,7 @@ def default_key(scope: Construct) -> kms.IKey:
         removal_policy=RemovalPolicy.RETAIN,
     )
     allow_logs(key)
+    setattr(stack, _KEY_ATTRIBUTE, key)
     return key
 
 
@@ -43,13 +51,11 @@ def allow_logs(key: kms.IKey) -> None:
     key.add_to_resource_policy(
         iam.PolicyStatement(
             sid="AllowCloudWatchLogsInThisAccount",
-            principals=[iam.ServicePrincipal(f"logs.{Aws.REGION}.amazonaws.com")],
+            principals=[iam.ServicePrincipal(f"logs.{region()}.amazonaws.com")],
             actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
             resources=["*"],
             conditions={
-                "ArnLike": {
-                    "kms:EncryptionContext:aws:logs:arn": f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:*"
-                }
+                "ArnLike": {"kms:EncryptionContext:aws:logs:arn": f"arn:{partition()}:logs:{region()}:{account_id()}:*"}
             },
         )
     )

@@ -15,8 +15,11 @@ import enum
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from constructs import IConstruct
+
 from ..errors import BatchConfigurationError
 from ..model import registry
+from .memo import path_of
 from .validation import is_known
 
 __all__ = ["MapOf", "OneOf", "SeqOf", "check_types"]
@@ -104,8 +107,9 @@ def _received(value: object) -> str:
     return kind.__qualname__ + (f" {text}" if text else "")
 
 
-def check_types(path: str, checks: Iterable[tuple[str, object, Expected]]) -> None:
-    """Raise one :class:`BatchConfigurationError` for ``path`` naming every argument whose value does not match.
+def check_types(scope: IConstruct, construct_id: str, checks: Iterable[tuple[str, object, Expected]]) -> None:
+    """Raise one :class:`BatchConfigurationError` for the construct ``construct_id`` about to be created in ``scope``,
+    naming every argument whose value does not match (the path is read only then: two jsii round trips saved).
 
     ``checks`` holds ``(parameter, value, expected)``; a ``None`` value is always accepted (optional parameters are
     checked by their defaults' types, and required ones are enforced by Python itself).
@@ -120,7 +124,7 @@ def check_types(path: str, checks: Iterable[tuple[str, object, Expected]]) -> No
         if value is not None and not _matches(value, expected) and is_known(value)
     ]
     if problems:
-        raise BatchConfigurationError(path, problems)
+        raise BatchConfigurationError(f"{path_of(scope)}/{construct_id}", problems)
 
 
 def _hint(name: str, value: object, expected: Expected) -> str:

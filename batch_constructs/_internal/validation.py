@@ -6,6 +6,7 @@ Rules themselves are pure functions in ``batch_constructs.model.rules``; this mo
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable, Iterable
 
 import jsii
@@ -19,13 +20,24 @@ WARNING_PREFIX = "batch-constructs"
 
 
 def _is_token(value: object) -> bool:
-    # Python ints are never tokens (CDK encodes number tokens as floats) and string tokens carry "${Token[": both
-    # are answered here, saving a jsii round trip per value; everything else is asked of CDK.
+    # Answered here where CDK's own test (Token.isUnresolved, core/lib/token.ts) is plain data, saving a jsii round
+    # trip per value: Python ints are never tokens; a string token carries "${Token["; a list token is one string
+    # carrying "#{Token["; a number token is a float whose upper 16 bits are CDK's marker 0xFBFF
+    # (core/lib/private/encoding.ts, extractTokenDouble). Everything else (IResolvable objects) is asked of CDK.
     if isinstance(value, int):
         return False
     if isinstance(value, str):
         return "${Token[" in value
+    if isinstance(value, float):
+        high: int = struct.unpack("<II", struct.pack("<d", value))[1]
+        return (high & 0xFFFF0000) == _DOUBLE_TOKEN_MARKER
+    if isinstance(value, list | tuple):
+        return len(value) == 1 and isinstance(value[0], str) and "#{Token[" in value[0]
     return bool(Token.is_unresolved(value))
+
+
+#: The upper 16 bits of the high 32-bit word of every number token (``DOUBLE_TOKEN_MARKER_BITS``).
+_DOUBLE_TOKEN_MARKER = 0xFBFF << 16
 
 
 def is_known(*values: object) -> bool:

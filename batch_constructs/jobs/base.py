@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from aws_cdk import Duration, Fn, Stack
+from aws_cdk import Duration, Fn
 from aws_cdk import aws_batch as batch
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
@@ -23,6 +23,7 @@ from .._internal import logs as _logs
 from .._internal.compliance import acknowledge, resource_finding
 from .._internal.iam import ManagedPolicyRole
 from .._internal.limits import register_stack_checks
+from .._internal.memo import path_of, seconds_of, stack_of
 from .._internal.validation import is_known, raise_if_any, validate_later, warn
 from ..model import registry
 from ..model import rules as _rules
@@ -60,7 +61,7 @@ class BatchJob(Construct):
         log_encryption_key: kms.IKey | None,
     ) -> None:
         super().__init__(scope, construct_id)
-        register_stack_checks(self)
+        register_stack_checks(self, scope)
         self.queue = queue
         self.job_role: iam.IRole = job_role or JobRole(self, "JobRole")
         self.execution_role: iam.IRole = execution_role or ExecutionRole(self, "ExecutionRole")
@@ -87,12 +88,12 @@ class BatchJob(Construct):
     ) -> None:
         p = self.problems
         p += retry.problems()
-        if timeout is not None and is_known(timeout.to_seconds()):
-            p += _rules.timeout(timeout.to_seconds())
+        if timeout is not None and is_known(seconds_of(timeout)):
+            p += _rules.timeout(seconds_of(timeout))
         if scheduling_priority is not None and is_known(scheduling_priority):
             p += _rules.scheduling_priority(scheduling_priority)
         if isinstance(self.queue, KnownQueue):
-            p += _rules.fair_share_priority(self.queue.node.path, self.queue.fair_share, scheduling_priority)
+            p += _rules.fair_share_priority(path_of(self.queue), self.queue.fair_share, scheduling_priority)
         p += _rules.name("job_definition_name", job_definition_name)
         if job_definition_name is not None:
             warn(
@@ -125,7 +126,7 @@ class BatchJob(Construct):
         capacities = queue.capacities()
         problems: list[str] = []
         for req in self.requirements:
-            problems += _rules.job_fits_queue(req, queue.node.path, capacities)
+            problems += _rules.job_fits_queue(req, path_of(queue), capacities)
             headroom = _rules.memory_headroom(req, capacities)
             if headroom and not problems:
                 warn(self, registry.MEMORY_HEADROOM_WARNING, headroom)
@@ -139,8 +140,12 @@ class BatchJob(Construct):
     @property
     def job_definition_name(self) -> str:
         """The name without revision (a token until deploy when CloudFormation names it)."""
-        after_slash = Fn.select(1, Fn.split("/", self.job_definition.job_definition_arn))
-        return Fn.select(0, Fn.split(":", after_slash))
+        # The definition never changes once created: its name is computed (five jsii round trips) once.
+        cached: str | None = getattr(self, "_job_definition_name", None)
+        if cached is None:
+            after_slash = Fn.select(1, Fn.split("/", self.job_definition.job_definition_arn))
+            cached = self._job_definition_name = Fn.select(0, Fn.split(":", after_slash))
+        return cached
 
     @property
     def job_definition_arn_pattern(self) -> str:
@@ -149,9 +154,12 @@ class BatchJob(Construct):
         Grants use it rather than one revision's ARN, so submitting keeps working while a new revision deploys
         (aws-cdk #26128), and rather than ``job-definition/*`` (aws-cdk #37214).
         """
-        return Stack.of(self).format_arn(
-            service="batch", resource="job-definition", resource_name=f"{self.job_definition_name}:*"
-        )
+        cached: str | None = getattr(self, "_job_definition_arn_pattern", None)
+        if cached is None:
+            cached = self._job_definition_arn_pattern = stack_of(self).format_arn(
+                service="batch", resource="job-definition", resource_name=f"{self.job_definition_name}:*"
+            )
+        return cached
 
     def grant_submit_job(self, grantee: iam.IGrantable, queue: Queue | None = None) -> iam.Grant:
         """Allow ``grantee`` to submit this job (any revision) to ``queue`` (default: the job's own queue) only."""

@@ -13,6 +13,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from .._internal import defaults as _defaults
+from .._internal.memo import arm64, linux, same_object, x86_64
 from .._internal.types_check import Expected, MapOf, OneOf, SeqOf, check_types
 from .._internal.validation import is_known, raise_if_any, warn
 from ..compute import capacity_of
@@ -133,7 +134,7 @@ class ContainerJob(BatchJob):
             that name it keep working. Default: True. Trade-off: revisions accumulate (see the README's "Job
             definition revisions" for a clean-up loop).
         """
-        check_types(f"{scope.node.path}/{construct_id}", self._argument_types(locals()))
+        check_types(scope, construct_id, self._argument_types(locals()))
         super().__init__(
             scope,
             construct_id,
@@ -194,7 +195,7 @@ class ContainerJob(BatchJob):
                 )
         arch = None
         if self.platform == "FARGATE":
-            arch = "ARM64" if architecture == ecs.CpuArchitecture.ARM64 else "X86_64"
+            arch = "ARM64" if same_object(architecture, arm64()) else "X86_64"
         self.requirements = [JobRequirements(self.platform, vcpus, memory_mib, gpus, arch)]
         # A job that is already wrong for its platform would only repeat itself as "fits no environment".
         if is_known(vcpus, memory_mib, gpus) and not any(x.startswith(_PLATFORM_PROBLEMS) for x in p):
@@ -231,8 +232,8 @@ class ContainerJob(BatchJob):
                 "Container",
                 assign_public_ip=False,
                 ephemeral_storage_size=ephemeral_storage,
-                fargate_cpu_architecture=architecture or ecs.CpuArchitecture.X86_64,
-                fargate_operating_system_family=ecs.OperatingSystemFamily.LINUX,
+                fargate_cpu_architecture=architecture or x86_64(),
+                fargate_operating_system_family=linux(),
                 fargate_platform_version=fargate_platform_version,
                 **container_args,  # type: ignore[arg-type]
             )

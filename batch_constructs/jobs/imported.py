@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import re
 
-from aws_cdk import Fn, Stack, Token
+from aws_cdk import Fn, Token
 from aws_cdk import aws_batch as batch
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from .._internal.compliance import acknowledge, nag_text
 from .._internal.iam import ManagedPolicyRole
+from .._internal.memo import adopt_stack, stack_of
 from .._internal.validation import raise_if_any
 from ..model import registry
 from ..model.rules import JobRequirements
@@ -59,6 +60,7 @@ class ImportedJob(Construct):
         queue: Default: none (each trigger must then be given ``queue=``).
         """
         super().__init__(scope, construct_id)
+        adopt_stack(self, scope)
         if isinstance(job_definition, str):
             if not Token.is_unresolved(job_definition) and not _ARN.match(job_definition):
                 raise_if_any(
@@ -91,7 +93,7 @@ class ImportedJob(Construct):
     @property
     def job_definition_arn_pattern(self) -> str:
         """``arn:...:job-definition/NAME:*``: every revision of this definition and nothing else."""
-        return Stack.of(self).format_arn(
+        return stack_of(self).format_arn(
             service="batch", resource="job-definition", resource_name=f"{self.job_definition_name}:*"
         )
 
@@ -118,6 +120,6 @@ class ImportedJob(Construct):
         )
         policy = grantee.managed_policy if isinstance(grantee, ManagedPolicyRole) else None
         if policy is not None:
-            resource = nag_text(Stack.of(policy).resolve(self.job_definition_arn_pattern))
+            resource = nag_text(stack_of(policy).resolve(self.job_definition_arn_pattern))
             acknowledge(policy, f"AwsSolutions::AwsSolutions-IAM5[Resource::{resource}]", SUBMIT_REVISIONS_REASON)
         return grant

@@ -25,6 +25,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from .._internal import defaults as _defaults
+from .._internal.memo import arm64, linux, same_object, x86_64
 from .._internal.types_check import Expected, MapOf, OneOf, SeqOf, check_types
 from .._internal.validation import is_known, raise_if_any
 from ..model import registry
@@ -219,7 +220,6 @@ class MultiContainerJob(BatchJob):
             skip_deregister_on_update: as for :class:`ContainerJob` (task-wide here). Default: as there (timeout
             1 hour, revisions kept on update).
         """
-        path = f"{scope.node.path}/{construct_id}"
         checks: list[tuple[str, object, Expected]] = [
             ("containers", containers, SeqOf(Container)),
             ("platform", platform, OneOf(("FARGATE", "EC2"))),
@@ -252,7 +252,7 @@ class MultiContainerJob(BatchJob):
                 (f"containers[{i}].tmpfs", c.tmpfs, SeqOf(batch.Tmpfs)),
             )
         ]
-        check_types(path, checks)
+        check_types(scope, construct_id, checks)
         super().__init__(
             scope,
             construct_id,
@@ -305,7 +305,7 @@ class MultiContainerJob(BatchJob):
                     )
         arch = None
         if self.platform == "FARGATE":
-            arch = "ARM64" if architecture == ecs.CpuArchitecture.ARM64 else "X86_64"
+            arch = "ARM64" if same_object(architecture, arm64()) else "X86_64"
         self.requirements = [JobRequirements(self.platform, vcpus, memory_mib, 0, arch)]
         platform_problems = tuple(f"[{r.id}]" for r in (registry.FARGATE_RESOURCES, registry.JOB_RESOURCES))
         if is_known(vcpus, memory_mib) and not any(x.startswith(platform_problems) for x in p):
@@ -424,8 +424,8 @@ class MultiContainerJob(BatchJob):
                 container_id,
                 assign_public_ip=False,
                 ephemeral_storage_size=ephemeral_storage,
-                fargate_cpu_architecture=architecture or ecs.CpuArchitecture.X86_64,
-                fargate_operating_system_family=ecs.OperatingSystemFamily.LINUX,
+                fargate_cpu_architecture=architecture or x86_64(),
+                fargate_operating_system_family=linux(),
                 fargate_platform_version=platform_version,
                 **args,  # type: ignore[arg-type]
             )

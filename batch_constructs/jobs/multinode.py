@@ -134,7 +134,8 @@ class MultiNodeJob(BatchJob):
             False / none / True.
         """
         check_types(
-            f"{scope.node.path}/{construct_id}",
+            scope,
+            construct_id,
             [
                 ("image", image, (ecs.ContainerImage, str)),
                 ("nodes", nodes, int),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -56,8 +57,15 @@ class RetryCondition:
         }
 
     def to_l2(self) -> batch.RetryStrategy:
-        action = batch.Action.RETRY if self.action.upper() == "RETRY" else batch.Action.EXIT
-        return batch.RetryStrategy.of(action, batch.Reason.custom(**self.patterns()))
+        """The L2 strategy. One object per distinct condition, shared by every job definition (an immutable value:
+        two jsii round trips per condition once, not per job)."""
+        return _l2_strategy(self)
+
+
+@functools.cache
+def _l2_strategy(condition: RetryCondition) -> batch.RetryStrategy:
+    action = batch.Action.RETRY if condition.action.upper() == "RETRY" else batch.Action.EXIT
+    return batch.RetryStrategy.of(action, batch.Reason.custom(**condition.patterns()))
 
 
 class RetryPolicy:

@@ -1,11 +1,28 @@
 """Ways to start jobs: Step Functions state machines and pipelines, S3 fan-outs, schedules, S3 uploads and a Lambda
-submitter."""
+submitter.
 
-from .fanout import S3FanOut
-from .lambda_submitter import LambdaSubmitter
-from .s3_upload import S3UploadTrigger
-from .schedule import ScheduledJob
-from .stepfunctions import BatchJobStateMachine, BatchPipeline, JobOverrides, PipelineStep
+A lazy package (PEP 562), like ``batch_constructs`` itself: ``from batch_constructs.triggers.schedule import
+ScheduledJob`` loads the schedule module only, not the Lambda submitter (``aws_lambda`` and its event sources) or the
+S3 trigger, and ``from batch_constructs.triggers import ScheduledJob`` imports the module that defines the name on
+first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+#: Public name -> the submodule that defines it.
+_EXPORTS: dict[str, str] = {
+    "BatchJobStateMachine": ".stepfunctions",
+    "BatchPipeline": ".stepfunctions",
+    "JobOverrides": ".stepfunctions",
+    "LambdaSubmitter": ".lambda_submitter",
+    "PipelineStep": ".stepfunctions",
+    "S3FanOut": ".fanout",
+    "S3UploadTrigger": ".s3_upload",
+    "ScheduledJob": ".schedule",
+}
 
 __all__ = [
     "BatchJobStateMachine",
@@ -17,3 +34,22 @@ __all__ = [
     "S3UploadTrigger",
     "ScheduledJob",
 ]
+
+if TYPE_CHECKING:  # what mypy and IDEs see; at run time __getattr__ below imports on first use
+    from .lambda_submitter import LambdaSubmitter
+    from .s3_upload import S3UploadTrigger
+    from .schedule import ScheduledJob
+    from .stepfunctions import BatchJobStateMachine, BatchPipeline, JobOverrides, PipelineStep
+
+
+def __getattr__(name: str) -> object:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value  # later look-ups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -8,6 +8,7 @@ from typing import Any, TypeAlias
 
 from aws_cdk import Annotations
 
+from .._internal.memo import path_of
 from .._internal.validation import is_known
 from ..jobs import BatchJob, ImportedJob
 from ..model import registry
@@ -42,7 +43,7 @@ def job_command(job: AnyJob) -> list[str] | None:
         containers.append(definition.container)
     for node in getattr(definition, "containers", None) or []:
         containers.append(node.container)
-    commands = [c.command for c in containers if getattr(c, "command", None)]
+    commands = [command for command in (getattr(c, "command", None) for c in containers) if command]
     if not commands:
         return None
     return [part for command in commands for part in command]
@@ -82,14 +83,14 @@ def queue_problems(job: AnyJob, queue: Queue | None, what: str) -> tuple[Queue |
     if target is None:
         return None, [
             registry.TRIGGER_QUEUE.fix(
-                f"{what}: job {job.node.path} has no queue, and none was passed",
+                f"{what}: job {path_of(job)} has no queue, and none was passed",
                 "pass queue= to the job, or to this construct",
             )
         ]
     problems: list[str] = []
     if isinstance(target, KnownQueue):
         for req in job.requirements:
-            problems += _rules.job_fits_queue(req, target.node.path, target.capacities())
+            problems += _rules.job_fits_queue(req, path_of(target), target.capacities())
     return target, problems
 
 
@@ -106,6 +107,23 @@ def declared_parameters(job: AnyJob) -> tuple[set[str], set[str]] | None:
     None when the job declares nothing checkable (no known command, or a command that is a token, as for a
     definition imported by ARN): then no parameter rule applies.
     """
+    # A job definition's command and default parameters are fixed when it is created: read them (several jsii round
+    # trips) once per job, however many triggers ask.
+    cached: tuple[tuple[set[str], set[str]] | None] | None = getattr(job, _DECLARED, None)
+    if cached is None:
+        cached = (_declared_parameters(job),)
+        try:
+            setattr(job, _DECLARED, cached)
+        except AttributeError:
+            pass
+    found = cached[0]
+    return None if found is None else (set(found[0]), set(found[1]))
+
+
+_DECLARED = "_batch_constructs_declared_parameters"
+
+
+def _declared_parameters(job: AnyJob) -> tuple[set[str], set[str]] | None:
     command = job_command(job)
     if command is None or not is_known(*command):
         return None
@@ -142,7 +160,7 @@ def job_parameter_problems(
     if unread:
         problems.append(
             registry.TRIGGER_UNREAD_PARAMETER.fix(
-                f"{what} passes {', '.join(map(repr, unread))} to job {job.node.path}, which declares no such "
+                f"{what} passes {', '.join(map(repr, unread))} to job {path_of(job)}, which declares no such "
                 f"parameter (declared: {listing}); AWS Batch ignores it",
                 "correct the name to one the job declares, or add Ref::<name> to the job's command",
             )
@@ -152,7 +170,7 @@ def job_parameter_problems(
         if unset:
             problems.append(
                 registry.TRIGGER_UNSET_PARAMETER.fix(
-                    f"{what} leaves {', '.join('Ref::' + n for n in unset)} of job {job.node.path} without a value "
+                    f"{what} leaves {', '.join('Ref::' + n for n in unset)} of job {path_of(job)} without a value "
                     f"and the job has no default for it (declared: {listing}); the literal text reaches the container",
                     "pass it in parameters=, or give the job a default parameter",
                 )
@@ -193,12 +211,12 @@ def share_problems(
     if isinstance(queue, KnownQueue) and queue.fair_share_known:
         problems += [
             p.replace("the submission", f"{what}", 1)
-            for p in _rules.share_identifier(queue.node.path, queue.fair_share, share_identifier)
+            for p in _rules.share_identifier(path_of(queue), queue.fair_share, share_identifier)
         ]
         if scheduling_priority_override is not None and not queue.fair_share:
             problems.append(
                 registry.SHARE_IDENTIFIER.fix(
-                    f"{what}: scheduling_priority_override on queue {queue.node.path}, which has no fair-share "
+                    f"{what}: scheduling_priority_override on queue {path_of(queue)}, which has no fair-share "
                     "policy; it would have no effect",
                     "drop scheduling_priority_override, or give the queue fair_share={...}",
                 )

@@ -17,6 +17,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sqs as sqs
 
 from .._internal.dlq import allow_rule_to_send
+from .._internal.memo import seconds_of
 
 if TYPE_CHECKING:
     from ..types import Queue
@@ -78,7 +79,7 @@ class BatchJobTarget:
         if self.retry_attempts is not None or self.max_event_age is not None:
             retry = events.CfnRule.RetryPolicyProperty(
                 maximum_retry_attempts=self.retry_attempts,
-                maximum_event_age_in_seconds=int(self.max_event_age.to_seconds()) if self.max_event_age else None,
+                maximum_event_age_in_seconds=int(seconds_of(self.max_event_age)) if self.max_event_age else None,
             )
         return events.RuleTargetConfig(
             arn=queue_arn,

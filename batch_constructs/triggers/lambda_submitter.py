@@ -21,7 +21,7 @@ from __future__ import annotations
 import pathlib
 from collections.abc import Mapping, Sequence
 
-from aws_cdk import CfnResource, Duration, Stack
+from aws_cdk import CfnResource, Duration
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -36,6 +36,7 @@ from .._internal import logs as _logs
 from .._internal.compliance import acknowledge, acknowledge_in_packs
 from .._internal.defaults import readable
 from .._internal.iam import ManagedPolicyRole, grant_key_via
+from .._internal.memo import adopt_stack, seconds_of, stack_of
 from .._internal.validation import is_known, raise_if_any
 from ..model import registry
 from ..model import rules as _rules
@@ -148,6 +149,7 @@ class LambdaSubmitter(Construct):
         architecture: Default: ARM_64 (Graviton: about 20% cheaper; the handler is pure Python).
         """
         super().__init__(scope, construct_id)
+        adopt_stack(self, scope)
         target = queue or job.queue
         problems: list[str] = []
         if target is None:
@@ -166,9 +168,9 @@ class LambdaSubmitter(Construct):
                     "use the matching keyword arguments (queue=, job_name_prefix=, share_identifier=...)",
                 )
             )
-        if is_known(timeout.to_seconds()):
+        if is_known(seconds_of(timeout)):
             problems += _rules.int_range(
-                registry.LAMBDA_SUBMITTER, "timeout (s)", timeout.to_seconds(), 1, 900, "use 1 second to 15 minutes"
+                registry.LAMBDA_SUBMITTER, "timeout (s)", seconds_of(timeout), 1, 900, "use 1 second to 15 minutes"
             )
         problems += _rules.int_range(
             registry.LAMBDA_SUBMITTER, "memory_size (MiB)", memory_size, 128, 10240, "use 128-10240 MiB"
@@ -269,7 +271,7 @@ class LambdaSubmitter(Construct):
         if isinstance(cfn_function, CfnResource) and isinstance(cfn_policy, CfnResource):
             # The L2 makes the function depend on the role's whole subtree; the role already is a dependency through
             # Role's GetAtt (cfn-lint W3005). The policy stays one: Lambda checks the dead-letter permission on create.
-            cfn_function.add_override("DependsOn", [Stack.of(self).get_logical_id(cfn_policy)])
+            cfn_function.add_override("DependsOn", [stack_of(self).get_logical_id(cfn_policy)])
 
     def _acknowledge(self, job: AnyJob, in_vpc: bool, deduplicate: bool) -> None:
         policy = self.role.managed_policy

@@ -40,6 +40,7 @@ from constructs import Construct
 
 from .._internal import dlq as _dlq
 from .._internal.iam import ManagedPolicyRole, service_principal
+from .._internal.memo import adopt_stack
 from .._internal.s3 import enable_event_bridge
 from .._internal.validation import is_known, raise_if_any, warn
 from ..model import registry
@@ -190,6 +191,7 @@ class S3UploadTrigger(Construct):
         enabled: Default: True. False creates the rule disabled.
         """
         super().__init__(scope, construct_id)
+        adopt_stack(self, scope)
         extra = dict(extra_parameters or {})
         names = {"bucket_parameter": bucket_parameter, "key_parameter": key_parameter}
         if version_parameter is not None:

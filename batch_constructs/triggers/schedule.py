@@ -23,21 +23,23 @@ queue and retries are unchanged), so these options are refused there: write the 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Final, cast
+from typing import TYPE_CHECKING, Final, cast
 
 from aws_cdk import ArnFormat, Duration, Stack, TimeZone
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as events_targets
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_scheduler as scheduler
-from aws_cdk import aws_scheduler_targets as scheduler_targets
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+if TYPE_CHECKING:  # imported where used: only Scheduler submissions (share identifier, time zone, window) need it
+    from aws_cdk import aws_scheduler as scheduler
+
 from .._internal import dlq as _dlq
 from .._internal.defaults import readable
 from .._internal.iam import ManagedPolicyRole, grant_key_via, service_principal
+from .._internal.memo import adopt_stack, path_of, seconds_of
 from .._internal.validation import is_known, raise_if_any
 from ..model import registry
 from ..model import rules as _rules
@@ -78,7 +80,7 @@ def _retry_problems(retry_attempts: int, max_event_age: Duration) -> list[str]:
             185,
             "use 0 (no retry) to 185 (EventBridge's maximum)",
         )
-    seconds = max_event_age.to_seconds()
+    seconds = seconds_of(max_event_age)
     if is_known(seconds):
         problems += _rules.int_range(
             registry.TARGET_RETRY,
@@ -164,16 +166,17 @@ class ScheduledJob(Construct):
             state machine.
         """
         super().__init__(scope, construct_id)
+        adopt_stack(self, scope)
         problems = _retry_problems(retry_attempts, max_event_age)
         problems += array_size_problems("", array_size)
         target_queue: Queue | None = None
         if state_machine is not None:
             own_job = state_machine.job if isinstance(state_machine, BatchJobStateMachine) else None
             if job is not None and job is not own_job:
-                owner = f" ({own_job.node.path})" if own_job is not None else " (it has no single job)"
+                owner = f" ({path_of(own_job)})" if own_job is not None else " (it has no single job)"
                 problems.append(
                     registry.SCHEDULE_TARGET.fix(
-                        f"job {job.node.path} is not the job of state_machine {state_machine.node.path}{owner}",
+                        f"job {path_of(job)} is not the job of state_machine {path_of(state_machine)}{owner}",
                         "omit job= when passing state_machine=, or pass that state machine's job",
                     )
                 )
@@ -262,12 +265,12 @@ class ScheduledJob(Construct):
             self,
             "Role",
             assumed_by=principal,
-            description=f"batch-constructs: EventBridge schedule {self.node.path}",
+            description=f"batch-constructs: EventBridge schedule {path_of(self)}",
         )
         if dead_letter_queue is None:
             dead_letter_queue = _dlq.new_dead_letter_queue(self, "DeadLetterQueue")
         self.dead_letter_queue: sqs.IQueue = dead_letter_queue
-        what = state_machine.node.path if state_machine is not None else job.node.path if job is not None else ""
+        what = path_of(state_machine) if state_machine is not None else path_of(job) if job is not None else ""
         self.rule: events.Rule | None = None
         self.schedule: scheduler.Schedule | None = None
         if use_scheduler:
@@ -345,6 +348,9 @@ class ScheduledJob(Construct):
     ) -> scheduler.Schedule:
         """An EventBridge Scheduler schedule calling SubmitJob (universal target): share identifier, time zone and
         flexible window, which an EventBridge rule cannot have."""
+        from aws_cdk import aws_scheduler as scheduler  # lazy: see the import block
+        from aws_cdk import aws_scheduler_targets as scheduler_targets
+
         request: dict[str, object] = {
             "JobName": _batch_job_name(self.node.id),
             "JobQueue": queue.job_queue_arn,

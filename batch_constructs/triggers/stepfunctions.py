@@ -46,7 +46,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass
 from typing import Final
 
-from aws_cdk import Aws, CfnResource, Duration, Size, Stack
+from aws_cdk import CfnResource, Duration, Size
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
@@ -58,6 +58,7 @@ from constructs import Construct, IConstruct
 from .._internal import logs as _logs
 from .._internal.compliance import acknowledge, resource_finding
 from .._internal.iam import ManagedPolicyRole, grant_key_via
+from .._internal.memo import account_id, adopt_stack, path_of, seconds_of, stack_of
 from .._internal.validation import is_known, raise_if_any
 from ..model import registry
 from ..model import rules as _rules
@@ -106,14 +107,14 @@ def job_state_timeout(job: AnyJob, array_size: int | None = None) -> Duration:
     """
     definition = job.job_definition
     timeout = definition.timeout
-    if timeout is None or not is_known(timeout.to_seconds()):
+    if timeout is None or not is_known(seconds_of(timeout)):
         return UNBOUNDED_JOB_STATE_TIMEOUT
     attempts = definition.retry_attempts or 1
     if not is_known(attempts):
         attempts = 10
-    seconds = int(timeout.to_seconds()) * int(attempts) + int(QUEUE_WAIT.to_seconds())
+    seconds = int(seconds_of(timeout)) * int(attempts) + int(seconds_of(QUEUE_WAIT))
     if array_size is not None:
-        seconds = max(seconds, int(ARRAY_JOB_STATE_TIMEOUT.to_seconds()))
+        seconds = max(seconds, int(seconds_of(ARRAY_JOB_STATE_TIMEOUT)))
     return Duration.seconds(seconds)
 
 
@@ -157,8 +158,8 @@ class JobOverrides:
             problems += _rules.int_range(
                 registry.JOB_OVERRIDES, f"{what}overrides.attempts", self.attempts, *_rules.RETRY_ATTEMPTS, "use 1-10"
             )
-        if isinstance(self.timeout, Duration) and is_known(self.timeout.to_seconds()):
-            seconds = self.timeout.to_seconds()
+        if isinstance(self.timeout, Duration) and is_known(seconds_of(self.timeout)):
+            seconds = seconds_of(self.timeout)
             if seconds < _rules.TIMEOUT_MIN_SECONDS:
                 problems.append(
                     registry.JOB_OVERRIDES.fix(
@@ -194,7 +195,7 @@ class JobOverrides:
                 if changed.platform == "FARGATE":
                     problems += _rules.fargate_resources(changed.vcpus, changed.memory_mib)
                 if isinstance(queue, KnownQueue):
-                    problems += _rules.job_fits_queue(changed, queue.node.path, queue.capacities())
+                    problems += _rules.job_fits_queue(changed, path_of(queue), queue.capacities())
         return problems
 
     def container_overrides(self) -> tasks.BatchContainerOverrides | None:
@@ -265,7 +266,7 @@ class _SubmitJobSync(tasks.BatchSubmitJob):
         **kwargs: object,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
-        self._state_timeout_seconds = int(state_timeout.to_seconds())
+        self._state_timeout_seconds = int(seconds_of(state_timeout))
         self._fair_share = dict(fair_share or {})
 
     def to_state_json(self, query_language: sfn.QueryLanguage | None = None) -> Mapping[object, object]:
@@ -331,7 +332,7 @@ class _JobStateMachineBase(Construct):
             self,
             "Role",
             assumed_by=iam.ServicePrincipal(
-                "states.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}
+                "states.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": account_id()}}
             ),
             description="batch-constructs: Step Functions role that submits and watches this state machine's jobs",
         )
@@ -444,10 +445,10 @@ class _JobStateMachineBase(Construct):
         return task
 
     def _grant_job(self, job: AnyJob, queue: Queue) -> None:
-        key = (job.node.path, queue.node.path)
+        key = (path_of(job), path_of(queue))
         if key not in self._granted:
             self._granted.add(key)
-            self._jobs[job.node.path] = job
+            self._jobs[path_of(job)] = job
             job.grant_submit_job(self.role, queue)
         if not self._sync_granted:
             self._sync_granted = True
@@ -497,11 +498,11 @@ class _JobStateMachineBase(Construct):
         if isinstance(cfn_machine, CfnResource) and isinstance(cfn_policy, CfnResource):
             # The L2 makes the machine depend on the role's whole subtree; the role already is a dependency through
             # RoleArn (cfn-lint W3005). The policy must stay one: creation checks the logging permissions.
-            cfn_machine.add_override("DependsOn", [Stack.of(self).get_logical_id(cfn_policy)])
+            cfn_machine.add_override("DependsOn", [stack_of(self).get_logical_id(cfn_policy)])
 
     def _job_arn_pattern(self) -> str:
         """Every Batch job of this account and region: ``arn:PARTITION:batch:REGION:ACCOUNT:job/*``."""
-        return Stack.of(self).format_arn(service="batch", resource="job", resource_name="*")
+        return stack_of(self).format_arn(service="batch", resource="job", resource_name="*")
 
     def _acknowledge(self, policy: IConstruct) -> None:
         acknowledge(
@@ -529,9 +530,9 @@ class _JobStateMachineBase(Construct):
 
 
 def _timeout_problems(what: str, timeout: Duration | None) -> list[str]:
-    if timeout is None or not is_known(timeout.to_seconds()):
+    if timeout is None or not is_known(seconds_of(timeout)):
         return []
-    seconds = timeout.to_seconds()
+    seconds = seconds_of(timeout)
     if 60 <= seconds <= MAX_EXECUTION_SECONDS:
         return []
     return [
@@ -598,6 +599,7 @@ class BatchJobStateMachine(_JobStateMachineBase):
         encryption_key: the key of the log group and of the new topic. Default: the stack's shared key.
         """
         super().__init__(scope, construct_id)
+        adopt_stack(self, scope)
         target, problems = queue_problems(job, queue, "BatchJobStateMachine")
         problems += array_size_problems("", array_size)
         problems += _timeout_problems("", timeout)
@@ -632,7 +634,7 @@ class BatchJobStateMachine(_JobStateMachineBase):
         self._create_machine(
             start,
             state_timeout.plus(ALERT_MARGIN),
-            f"Runs the AWS Batch job {job.node.path} and waits for it (batch-constructs)",
+            f"Runs the AWS Batch job {path_of(job)} and waits for it (batch-constructs)",
         )
 
 
@@ -667,6 +669,7 @@ class BatchPipeline(_JobStateMachineBase):
         log_retention: Default: one year. encryption_key: Default: the stack's shared key.
         """
         super().__init__(scope, construct_id)
+        adopt_stack(self, scope)
         problems: list[str] = []
         if not steps:
             problems.append(registry.PIPELINE_STEPS.fix("a pipeline with no steps", "pass at least one PipelineStep"))

@@ -1,0 +1,120 @@
+"""Facts that never change once an object exists, read through jsii once and remembered on its Python object.
+
+Each read of ``Stack.of(x)``, ``x.node.path`` or ``duration.to_seconds()`` is a round trip to the jsii kernel's Node
+process (``node.path`` two: the ``node``, then its ``path``). A construct cannot move in the tree, so its stack and
+path are fixed when it is created, and a ``Duration`` is immutable; the library reads them many times (every check,
+grant and acknowledgement names a path or needs the stack; every time limit is checked, then rendered), so this
+module remembers them.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import cast
+
+from aws_cdk import Aws, Duration, Stack
+from aws_cdk import aws_ecs as ecs
+from constructs import IConstruct
+
+_STACK = "_batch_constructs_stack"
+_PATH = "_batch_constructs_path"
+_SECONDS = "_batch_constructs_seconds"
+
+
+def _remember(target: object, name: str, value: object) -> None:
+    try:
+        setattr(target, name, value)
+    except AttributeError:  # an object that takes no attributes: read again next time
+        pass
+
+
+def stack_of(scope: IConstruct) -> Stack:
+    """``Stack.of(scope)``: the nearest enclosing stack (``scope`` itself for a stack, a nested stack included)."""
+    if isinstance(scope, Stack):
+        return scope
+    cached = getattr(scope, _STACK, None)
+    if cached is not None:
+        return cast(Stack, cached)
+    stack = Stack.of(scope)
+    _remember(scope, _STACK, stack)
+    return stack
+
+
+def adopt_stack(child: IConstruct, parent: IConstruct) -> None:
+    """Remember ``child``'s stack from ``parent`` (the scope it was created in) when that is known without jsii."""
+    stack = parent if isinstance(parent, Stack) else getattr(parent, _STACK, None)
+    if stack is not None and not isinstance(child, Stack):
+        _remember(child, _STACK, stack)
+
+
+def path_of(construct: IConstruct) -> str:
+    """``construct.node.path``."""
+    cached = getattr(construct, _PATH, None)
+    if cached is not None:
+        return cast(str, cached)
+    path = construct.node.path
+    _remember(construct, _PATH, path)
+    return path
+
+
+def seconds_of(duration: Duration) -> float:
+    """``duration.to_seconds()`` (a token's number stays a token: check it with ``is_known``)."""
+    cached = getattr(duration, _SECONDS, None)
+    if cached is not None:
+        return cast(float, cached)
+    seconds = duration.to_seconds()
+    _remember(duration, _SECONDS, seconds)
+    return seconds
+
+
+# ``Aws.ACCOUNT_ID`` and the other pseudo parameters are constant token strings, created once in the jsii kernel's
+# process and the same in every app and stack (each resolves to its ``Ref``): read once per process.
+
+
+@functools.cache
+def account_id() -> str:
+    """``Aws.ACCOUNT_ID``."""
+    return Aws.ACCOUNT_ID
+
+
+@functools.cache
+def region() -> str:
+    """``Aws.REGION``."""
+    return Aws.REGION
+
+
+@functools.cache
+def partition() -> str:
+    """``Aws.PARTITION``."""
+    return Aws.PARTITION
+
+
+# aws-cdk-lib's enum-like classes (``ecs.CpuArchitecture.ARM64``) are static JavaScript objects: each Python read is a
+# jsii round trip and returns a new Python object for the same JavaScript one, so ``==`` between two reads is False.
+# Read them once, and compare such objects by their jsii reference.
+
+
+@functools.cache
+def x86_64() -> ecs.CpuArchitecture:
+    """``ecs.CpuArchitecture.X86_64``."""
+    return ecs.CpuArchitecture.X86_64
+
+
+@functools.cache
+def arm64() -> ecs.CpuArchitecture:
+    """``ecs.CpuArchitecture.ARM64``."""
+    return ecs.CpuArchitecture.ARM64
+
+
+@functools.cache
+def linux() -> ecs.OperatingSystemFamily:
+    """``ecs.OperatingSystemFamily.LINUX``."""
+    return ecs.OperatingSystemFamily.LINUX
+
+
+def same_object(first: object, second: object) -> bool:
+    """True when both are the same JavaScript object (or the same Python object), however often it was read."""
+    if first is second:
+        return True
+    ref = getattr(first, "__jsii_ref__", None)
+    return ref is not None and ref == getattr(second, "__jsii_ref__", None)
