@@ -30,10 +30,11 @@ def new_app(*, validate: bool = False, **kwargs: Any) -> cdk.App:
     """A CDK app with the project's feature flags (so tests see what ``cdk synth`` writes).
 
     ``validate``: run aws-cdk-lib's built-in CloudFormation validation at synthesis
-    (``builtin_cloud_formation_validation``; ``cdk synth`` runs it). Off by default in unit tests, which assert on templates: its WebAssembly rule engine costs
-    several CPU-seconds to start in each process and about 0.6 s per synthesis (3x a small stack's synthesis without
-    it). On for every synthesis that is also written to disk and checked as a whole: the example apps (conftest), and
-    each test module's nag-and-cfn-lint stack, which cfn-lint checks against CloudFormation's schemas as well.
+    (``builtin_cloud_formation_validation``; ``cdk synth`` runs it). Off by default in unit tests, which assert on
+    templates: its WebAssembly rule engine costs several CPU-seconds to start in each process and about 0.6 s per
+    synthesis (3x a small stack's synthesis without it). On for every synthesis that is also written to disk and
+    checked as a whole: the example apps (conftest), and each test module's nag-and-cfn-lint stack, which cfn-lint
+    checks against CloudFormation's schemas as well.
     """
     return cdk.App(context=dict(CONTEXT), builtin_cloud_formation_validation=validate, **kwargs)
 
