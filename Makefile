@@ -4,6 +4,9 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 # The pinned Node 22 and CDK CLI from package-lock.json come first, so jsii prints no end-of-life banner.
+# Python may cache bytecode here even where the machine turns it off (PYTHONDONTWRITEBYTECODE=1): without it every
+# pytest worker recompiles the library and re-rewrites the asserts of every test module at each run (about 6 s each).
+unexport PYTHONDONTWRITEBYTECODE
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 PY_STAMP := $(VENV)/.installed
 BUILD_VENV := .venv-build
