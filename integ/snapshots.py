@@ -27,6 +27,7 @@ import re
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterable
 from typing import Any, Final
 
 from integ._common import CONTEXT
@@ -94,9 +95,10 @@ def committed(module: str) -> dict[str, str]:
     return {p.name: p.read_text() for p in sorted(directory.glob("*.json"))} if directory.is_dir() else {}
 
 
-def _input_files() -> list[pathlib.Path]:
+def files_under(names: Iterable[str]) -> list[pathlib.Path]:
+    """Every file at or under each of ``names`` (paths from the root), sorted per name; no bytecode, no snapshot."""
     found: list[pathlib.Path] = []
-    for name in INPUTS:
+    for name in names:
         path = ROOT / name
         candidates = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
         found += [
@@ -107,12 +109,21 @@ def _input_files() -> list[pathlib.Path]:
     return found
 
 
-def inputs_digest() -> str:
-    """SHA-256 of the paths and contents of every file synthesis reads."""
-    digest = hashlib.sha256()
-    for path in _input_files():
+def digest_of(files: Iterable[pathlib.Path], seed: bytes = b"") -> str:
+    """SHA-256 of ``seed`` and the paths (from the root) and contents of ``files``."""
+    digest = hashlib.sha256(seed)
+    for path in files:
         digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
+
+
+def _input_files() -> list[pathlib.Path]:
+    return files_under(INPUTS)
+
+
+def inputs_digest() -> str:
+    """SHA-256 of the paths and contents of every file synthesis reads."""
+    return digest_of(_input_files())
 
 
 def fingerprint(files: dict[str, str], inputs: str) -> str:

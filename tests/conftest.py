@@ -54,17 +54,10 @@ SYNTH_DISTRIBUTIONS = ("aws-cdk-lib", "constructs", "cdk-nag", "jsii")
 @functools.cache
 def inputs_digest() -> str:
     """SHA-256 of everything a synthesis of the example apps depends on (see :data:`SYNTH_INPUTS`)."""
-    digest = hashlib.sha256(sys.version.encode())
-    for name in SYNTH_DISTRIBUTIONS:
-        digest.update(f"\0{name}=={importlib.metadata.version(name)}".encode())
-    for name in SYNTH_INPUTS:
-        root = ROOT / name
-        files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
-        for path in files:
-            if "__pycache__" in path.parts or path.suffix == ".pyc":
-                continue
-            digest.update(b"\0" + path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()[:24]
+    from integ.snapshots import digest_of, files_under
+
+    versions = [sys.version, *(f"{name}=={importlib.metadata.version(name)}" for name in SYNTH_DISTRIBUTIONS)]
+    return digest_of(files_under(SYNTH_INPUTS), seed="\0".join(versions).encode())[:24]
 
 
 def synthesized_once(
