@@ -76,13 +76,15 @@ def synthesized_once(
         name += "." + hashlib.sha256(b"\0".join(path.read_bytes() for path in reads)).hexdigest()[:12]
     outdir = folder / name
     done = outdir / "synthesized.ok"
+    # This test run (shared by its pytest-xdist workers): a fresh run rebuilds what an earlier run built, once.
+    this_run = os.environ.get("PYTEST_XDIST_TESTRUNUID", f"pid-{os.getpid()}")
     fresh = os.environ.get("BATCH_CONSTRUCTS_FRESH_SYNTH") == "1"
     with (folder / f"{name}.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if fresh or not done.exists():
+        if not done.exists() or (fresh and done.read_text() != this_run):
             shutil.rmtree(outdir, ignore_errors=True)
             build(outdir)
-            done.write_text(str(os.getpid()))
+            done.write_text(this_run)
         os.utime(folder)
     _prune(keep=folder)
     return outdir
