@@ -7,7 +7,6 @@ the fixture); the error cases build on one scratch stack.
 from __future__ import annotations
 
 import json
-import pathlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,10 +31,9 @@ from batch_constructs import (
     S3UploadTrigger,
     ScheduledJob,
 )
-from batch_constructs._internal.iam import ManagedPolicyRole
 
-from ..helpers import cfn_lint, nag_violations, new_app, synth_with_packs
-from .test_stepfunctions import IMAGE, fargate_queue, imported_vpc
+from ..helpers import Synthesized, fargate_queue, imported_vpc, nag_stack, new_app
+from .test_stepfunctions import IMAGE
 
 LEGACY_ARN = "arn:aws:batch:us-east-1:123456789012:job-definition/legacy-etl:7"
 
@@ -58,10 +56,7 @@ def shared_job(stack: cdk.Stack, construct_id: str, queue: BatchQueue | None) ->
 
 
 @dataclass
-class Built:
-    stack: cdk.Stack
-    template: dict[str, Any]
-    outdir: pathlib.Path
+class Built(Synthesized):
     queue: BatchQueue
     job: ContainerJob
     machine: BatchJobStateMachine
@@ -74,27 +69,15 @@ class Built:
     legacy_schedule: ScheduledJob
     legacy_machine: BatchJobStateMachine
 
-    def logical_id(self, construct: Any) -> str:
-        child = construct.node.default_child if not isinstance(construct, cdk.CfnElement) else construct
-        return str(self.stack.resolve(self.stack.get_logical_id(child)))
-
-    def resource(self, construct: Any) -> dict[str, Any]:
-        return self.template["Resources"][self.logical_id(construct)]  # type: ignore[no-any-return]
-
     def states(self, machine: BatchJobStateMachine | BatchPipeline) -> dict[str, Any]:
         body = self.resource(machine.state_machine)["Properties"]["DefinitionString"]
         text = "".join(p if isinstance(p, str) else "X" for p in body["Fn::Join"][1])
         return json.loads(text)["States"]  # type: ignore[no-any-return]
 
-    def statements(self, role: Any) -> list[dict[str, Any]]:
-        assert isinstance(role, ManagedPolicyRole) and role.managed_policy is not None
-        return self.resource(role.managed_policy)["Properties"]["PolicyDocument"]["Statement"]  # type: ignore[no-any-return]
-
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    app = new_app(validate=True, outdir=str(tmp_path_factory.mktemp("cdk.out.fairshare")))
-    stack = cdk.Stack(app, "FairShareTest")
+    stack = nag_stack(tmp_path_factory, "FairShareTest")
     vpc = imported_vpc(stack)
     queue = shared_queue(stack, vpc)
     job = shared_job(stack, "Report", queue)
@@ -142,11 +125,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     legacy = ImportedJob(stack, "Legacy", job_definition=LEGACY_ARN, queue=plain)
     legacy_schedule = ScheduledJob(stack, "LegacySchedule", job=legacy, schedule=events.Schedule.rate(Duration.days(1)))
     legacy_machine = BatchJobStateMachine(stack, "LegacyMachine", job=legacy)
-    assembly, outdir = synth_with_packs(app)  # raises on any cdk-nag finding
-    return Built(
-        stack=stack,
-        template=assembly.get_stack_by_name("FairShareTest").template,
-        outdir=outdir,
+    return Built.synthesize(  # raises on any cdk-nag finding
+        stack,
         queue=queue,
         job=job,
         machine=machine,
@@ -298,11 +278,12 @@ def test_imported_job_is_submitted_by_its_arn(built: Built) -> None:
 
 
 def test_zero_cdk_nag_findings(built: Built) -> None:
-    assert nag_violations(built.outdir) == []
+    assert built.nag_violations() == []
 
 
 def test_cfn_lint_clean(built: Built) -> None:
-    assert cfn_lint(built.outdir / "FairShareTest.template.json") == []
+    assert built.template_file.name == "FairShareTest.template.json"
+    assert built.cfn_lint() == []
 
 
 # ------------------------------------------------------------------------------------------------- error cases

@@ -7,9 +7,7 @@ synthesized once with the five cdk-nag packs registered (a finding fails the fix
 from __future__ import annotations
 
 import json
-import pathlib
 from dataclasses import dataclass
-from itertools import count
 from typing import Any
 
 import aws_cdk as cdk
@@ -37,8 +35,16 @@ from batch_constructs.triggers.fanout import (
     inventory_data_prefix,
 )
 
-from ..helpers import cfn_lint, nag_violations, new_app, synth_with_packs
-from .test_stepfunctions import _placeholder, imported_vpc
+from .. import helpers
+from ..helpers import (
+    Synthesized,
+    actions,
+    definition_of,
+    imported_vpc,
+    logical_id,
+    nag_stack,
+    nag_violations,
+)
 
 IMAGE = "public.ecr.aws/docker/library/python:3.12-slim"
 PER_OBJECT = ["python", "-m", "convert", "Ref::bucket", "Ref::key", "--mode", "Ref::mode"]
@@ -49,21 +55,17 @@ INVENTORY = "inventory/my-data/daily/2026-12-01T01-00Z/manifest.json"
 @dataclass
 class Variant:
     fan_out: S3FanOut
-    stack: cdk.Stack
     template: dict[str, Any]
 
     def logical_id(self, construct: Any) -> str:
-        child = construct.node.default_child if not isinstance(construct, cdk.CfnElement) else construct
-        return str(self.stack.resolve(self.stack.get_logical_id(child)))
+        return logical_id(construct)
 
     def resource(self, construct: Any) -> dict[str, Any]:
-        return self.template["Resources"][self.logical_id(construct)]  # type: ignore[no-any-return]
+        return self.template["Resources"][logical_id(construct)]  # type: ignore[no-any-return]
 
     @property
     def definition(self) -> dict[str, Any]:
-        body = self.resource(self.fan_out.state_machine)["Properties"]["DefinitionString"]
-        parts = body["Fn::Join"][1] if isinstance(body, dict) else [body]
-        return json.loads("".join(p if isinstance(p, str) else _placeholder(p) for p in parts))  # type: ignore[no-any-return]
+        return definition_of(self.resource(self.fan_out.state_machine))
 
     @property
     def map_state(self) -> dict[str, Any]:
@@ -79,17 +81,11 @@ class Variant:
         return self.resource(role.managed_policy)["Properties"]["PolicyDocument"]["Statement"]  # type: ignore[no-any-return]
 
     def s3_statements(self) -> list[dict[str, Any]]:
-        return [s for s in self.statements() if any(a.startswith("s3:") for a in _actions(s))]
-
-
-def _actions(statement: dict[str, Any]) -> list[str]:
-    action = statement["Action"]
-    return [action] if isinstance(action, str) else list(action)
+        return [s for s in self.statements() if any(a.startswith("s3:") for a in actions(s))]
 
 
 @dataclass
-class Built:
-    outdir: pathlib.Path
+class Built(Synthesized):
     variants: dict[str, Variant]
     queue: BatchQueue
     job: ContainerJob
@@ -104,9 +100,8 @@ def _job(stack: cdk.Stack, construct_id: str, queue: BatchQueue, command: list[s
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    app = new_app(validate=True, outdir=str(tmp_path_factory.mktemp("cdk.out.fanout")))
-    stack = cdk.Stack(app, "FanOutTest")
-    pinned = cdk.Stack(app, "FanOutPinned", env=cdk.Environment(account="123456789012", region="eu-west-1"))
+    stack = nag_stack(tmp_path_factory, "FanOutTest")
+    pinned = cdk.Stack(stack.node.root, "FanOutPinned", env=cdk.Environment(account="123456789012", region="eu-west-1"))
     vpc = imported_vpc(stack)
     queue = BatchQueue(stack, "Queue", environments=[FargateEnvironment(stack, "Fargate", vpc=vpc, max_vcpus=64)])
     fair = BatchQueue(
@@ -166,11 +161,11 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
         bucket=s3.Bucket.from_bucket_name(pinned, "Data", "my-data"),
         items_per_job=10,
     )
-    assembly, outdir = synth_with_packs(app)  # raises on any cdk-nag finding
-    templates = {name: assembly.get_stack_by_name(name).template for name in ("FanOutTest", "FanOutPinned")}
-    variants = {name: Variant(f, stack, templates["FanOutTest"]) for name, f in fan_outs.items()}
-    variants["whole"] = Variant(pinned_fan_out, pinned, templates["FanOutPinned"])
-    return Built(outdir=outdir, variants=variants, queue=queue, job=job)
+    built = Built.synthesize(stack, variants={}, queue=queue, job=job)  # raises on any cdk-nag finding
+    built.variants.update({name: Variant(f, built.template) for name, f in fan_outs.items()})
+    pinned_template = json.loads((built.outdir / "FanOutPinned.template.json").read_text())
+    built.variants["whole"] = Variant(pinned_fan_out, pinned_template)
+    return built
 
 
 # ------------------------------------------------------------------------------------------------- the map
@@ -312,7 +307,7 @@ def test_later_grants_on_the_role_are_kept(scratch: Scratch) -> None:
 
 
 def test_encrypted_manifest_bucket_grants_decrypt_on_its_key(built: Built) -> None:
-    decrypt = [s for s in built["csv"].statements() if _actions(s) == ["kms:Decrypt"]]
+    decrypt = [s for s in built["csv"].statements() if actions(s) == ["kms:Decrypt"]]
     assert len(decrypt) == 1
 
 
@@ -332,7 +327,7 @@ def test_child_executions_are_granted_on_this_state_machine_only_in_a_managed_po
 
 
 def test_submit_job_is_scoped_to_the_queue_and_job_definition(built: Built) -> None:
-    submit = [s for s in built["default"].statements() if _actions(s) == ["batch:SubmitJob"]]
+    submit = [s for s in built["default"].statements() if actions(s) == ["batch:SubmitJob"]]
     assert len(submit) == 1
     assert "*" not in json.dumps(submit[0]["Resource"]).replace("job-definition/", "").replace(':*"', "")
 
@@ -344,7 +339,8 @@ def test_zero_cdk_nag_findings_also_when_pinned_to_an_account(built: Built) -> N
 
 
 def test_cfn_lint_clean(built: Built) -> None:
-    assert cfn_lint(built.outdir / "FanOutTest.template.json") == []
+    assert built.template_file.name == "FanOutTest.template.json"
+    assert built.cfn_lint() == []
 
 
 def test_inventory_data_prefix() -> None:
@@ -356,30 +352,24 @@ def test_inventory_data_prefix() -> None:
 # ------------------------------------------------------------------------------------------------- validation
 
 
-@dataclass
-class Scratch:
-    stack: cdk.Stack
-    queue: BatchQueue
-    fair: BatchQueue
-    job: ContainerJob
-    bucket: s3.IBucket
-    counter: count[int]
+class Scratch(helpers.Scratch):
+    """The error cases' stack: a plain and a fair-share queue, a job and a bucket."""
 
-    def id(self, prefix: str) -> str:
-        return f"{prefix}{next(self.counter)}"
+    def __init__(self) -> None:
+        super().__init__("Test")
+        stack, vpc = self.stack, self.vpc
+        self.queue = BatchQueue(stack, "Queue", environments=[FargateEnvironment(stack, "Fargate", vpc=vpc)])
+        self.fair = BatchQueue(
+            stack, "Fair", environments=[FargateEnvironment(stack, "FairFargate", vpc=vpc)], fair_share={"teamA": 1}
+        )
+        self.job = _job(stack, "Convert", self.queue, ["convert", "Ref::bucket", "Ref::key"])
+        self.bucket = s3.Bucket.from_bucket_name(stack, "Data", "my-data")
 
 
 @pytest.fixture(scope="module")
 def scratch() -> Scratch:
     """One stack for the error cases (constructs refused at synth add nothing that later cases would trip over)."""
-    stack = cdk.Stack(new_app(), "Test")
-    vpc = imported_vpc(stack)
-    queue = BatchQueue(stack, "Queue", environments=[FargateEnvironment(stack, "Fargate", vpc=vpc)])
-    fair = BatchQueue(
-        stack, "Fair", environments=[FargateEnvironment(stack, "FairFargate", vpc=vpc)], fair_share={"teamA": 1}
-    )
-    job = _job(stack, "Convert", queue, ["convert", "Ref::bucket", "Ref::key"])
-    return Scratch(stack, queue, fair, job, s3.Bucket.from_bucket_name(stack, "Data", "my-data"), count())
+    return Scratch()
 
 
 def _fan_out(s: Scratch, **kwargs: Any) -> S3FanOut:

@@ -5,7 +5,6 @@ validation, and zero cdk-nag findings / cfn-lint clean. The handler itself is te
 from __future__ import annotations
 
 import json
-import pathlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,15 +25,12 @@ from batch_constructs._internal.compliance import acknowledge
 from batch_constructs._internal.compliance import nag_text as flatten_cfn_reference
 from batch_constructs.triggers.lambda_submitter import HANDLER_DIR, RUNTIME
 
-from ..helpers import cfn_lint, nag_violations, new_app, synth_with_packs
-from .test_s3_upload import COMMAND, IMAGE, fargate_queue, imported_vpc, logical_id
+from ..helpers import Synthesized, fargate_queue, imported_vpc, logical_id, nag_stack, new_app
+from .test_s3_upload import COMMAND, IMAGE
 
 
 @dataclass
-class Built:
-    stack: cdk.Stack
-    template: dict[str, Any]
-    outdir: pathlib.Path
+class Built(Synthesized):
     queue: BatchQueue
     other_queue: BatchQueue
     job: ContainerJob
@@ -44,31 +40,15 @@ class Built:
     requests: sqs.Queue
     sqs_source: SqsEventSource
 
-    def resource(self, construct: Any) -> dict[str, Any]:
-        return self.template["Resources"][logical_id(construct)]  # type: ignore[no-any-return]
-
     def function(self, submitter: LambdaSubmitter) -> dict[str, Any]:
         return self.resource(submitter.function)["Properties"]  # type: ignore[no-any-return]
-
-    def statements(self, submitter: LambdaSubmitter) -> list[dict[str, Any]]:
-        policy = submitter.role.managed_policy
-        assert policy is not None
-        return self.resource(policy)["Properties"]["PolicyDocument"]["Statement"]  # type: ignore[no-any-return]
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    app = new_app(validate=True, outdir=str(tmp_path_factory.mktemp("cdk.out.lambda_submitter")))
-    stack = cdk.Stack(app, "SubmitterTest")
-    vpc = ec2.Vpc.from_vpc_attributes(
-        stack,
-        "Vpc",
-        vpc_id="vpc-0123456789abcdef0",
-        availability_zones=["us-east-1a", "us-east-1b"],
-        private_subnet_ids=["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
-        private_subnet_route_table_ids=["rtb-0123456789abcdef0", "rtb-0123456789abcdef1"],
-    )
-    queue = BatchQueue(stack, "Queue", environments=[FargateEnvironment(stack, "QueueFargate", vpc=vpc)])
+    stack = nag_stack(tmp_path_factory, "SubmitterTest")
+    vpc = imported_vpc(stack)
+    queue = fargate_queue(stack, vpc)
     other_queue = BatchQueue(stack, "OtherQueue", environments=[FargateEnvironment(stack, "OtherFargate", vpc=vpc)])
     job = ContainerJob(
         stack, "Convert", image=IMAGE, queue=queue, command=COMMAND, parameters={"bucket": "", "key": ""}
@@ -108,11 +88,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     default.grant_invoke(invoker)
     for finding in ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321"):
         acknowledge(invoker, f"{finding}::{finding}-IAMNoInlinePolicy", "test fixture: the caller's own role")
-    assembly, outdir = synth_with_packs(app)  # raises on any cdk-nag finding
-    return Built(
-        stack=stack,
-        template=assembly.get_stack_by_name("SubmitterTest").template,
-        outdir=outdir,
+    return Built.synthesize(  # raises on any cdk-nag finding
+        stack,
         queue=queue,
         other_queue=other_queue,
         job=job,
@@ -211,7 +188,7 @@ def test_role_has_exactly_these_permissions(built: Built) -> None:
         {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}}
     ]
     assert "ManagedPolicyArns" not in role and "Policies" not in role  # no AWSLambdaBasicExecutionRole
-    by_action = {json.dumps(s["Action"]): s for s in built.statements(built.default)}
+    by_action = {json.dumps(s["Action"]): s for s in built.statements(built.default.role)}
     assert set(by_action) == {
         '"batch:SubmitJob"',
         '["logs:CreateLogStream", "logs:PutLogEvents"]',
@@ -241,12 +218,12 @@ def test_role_has_exactly_these_permissions(built: Built) -> None:
 def test_options_role_adds_network_interfaces_only(built: Built) -> None:
     actions = {
         a
-        for s in built.statements(built.options)
+        for s in built.statements(built.options.role)
         for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
     }
     assert "batch:ListJobs" not in actions  # deduplicate=False
     assert "ec2:CreateNetworkInterface" in actions and "ec2:DeleteNetworkInterface" in actions
-    submit = next(s for s in built.statements(built.options) if s["Action"] == "batch:SubmitJob")
+    submit = next(s for s in built.statements(built.options.role) if s["Action"] == "batch:SubmitJob")
     assert submit["Resource"][0] == {"Fn::GetAtt": [logical_id(built.other_queue.job_queue), "JobQueueArn"]}
     role = built.resource(built.options.role)["Properties"]
     assert "ManagedPolicyArns" not in role
@@ -254,7 +231,7 @@ def test_options_role_adds_network_interfaces_only(built: Built) -> None:
 
 def test_never_star_for_submit_job_and_no_inline_policies_of_the_submitter(built: Built) -> None:
     for submitter in (built.default, built.options):
-        for statement in built.statements(submitter):
+        for statement in built.statements(submitter.role):
             if "batch:SubmitJob" in statement["Action"]:
                 assert "*" not in statement["Resource"]
     inline = [k for k, r in built.template["Resources"].items() if r["Type"] == "AWS::IAM::Policy"]
@@ -357,7 +334,7 @@ def imported_vpc_of(stack: cdk.Stack) -> ec2.IVpc:
 
 
 def test_zero_cdk_nag_findings(built: Built) -> None:
-    assert nag_violations(built.outdir) == []
+    assert built.nag_violations() == []
 
 
 def test_acknowledgements_are_narrow(built: Built) -> None:
@@ -380,7 +357,8 @@ def test_acknowledgements_are_narrow(built: Built) -> None:
 
 
 def test_cfn_lint_clean(built: Built) -> None:
-    assert cfn_lint(built.outdir / "SubmitterTest.template.json") == []
+    assert built.template_file.name == "SubmitterTest.template.json"
+    assert built.cfn_lint() == []
 
 
 # ------------------------------------------------------------------------------------------------ SQS source
@@ -393,14 +371,14 @@ def test_sqs_source_reports_batch_item_failures(built: Built) -> None:
     assert props["BatchSize"] == 5
     assert props["EventSourceArn"] == {"Fn::GetAtt": [logical_id(built.requests), "Arn"]}
     assert props["FunctionName"] == {"Ref": logical_id(built.default.function)}
-    consume = next(s for s in built.statements(built.default) if "sqs:ReceiveMessage" in s["Action"])
+    consume = next(s for s in built.statements(built.default.role) if "sqs:ReceiveMessage" in s["Action"])
     assert consume["Resource"] == {"Fn::GetAtt": [logical_id(built.requests), "Arn"]}
 
 
 def test_deduplicate_is_on_by_default_and_may_list_jobs(built: Built) -> None:
-    (list_jobs,) = [s for s in built.statements(built.default) if "batch:ListJobs" in s["Action"]]
+    (list_jobs,) = [s for s in built.statements(built.default.role) if "batch:ListJobs" in s["Action"]]
     assert list_jobs["Resource"] == "*"
-    assert not [s for s in built.statements(built.options) if "batch:ListJobs" in s["Action"]]
+    assert not [s for s in built.statements(built.options.role) if "batch:ListJobs" in s["Action"]]
 
 
 @pytest.mark.parametrize(

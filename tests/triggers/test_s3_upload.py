@@ -9,14 +9,12 @@ their own small one.
 from __future__ import annotations
 
 import json
-import pathlib
 from dataclasses import dataclass
 from typing import Any
 
 import aws_cdk as cdk
 import pytest
 from aws_cdk import Annotations, Duration, RemovalPolicy
-from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -24,13 +22,12 @@ from aws_cdk import aws_s3_notifications as s3n
 from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Match, Template
 
-from batch_constructs import BatchConfigurationError, BatchQueue, ContainerJob, FargateEnvironment, S3UploadTrigger
+from batch_constructs import BatchConfigurationError, BatchQueue, ContainerJob, S3UploadTrigger
 from batch_constructs._internal.compliance import acknowledge
 from batch_constructs._internal.compliance import nag_text as flatten_cfn_reference
-from batch_constructs._internal.iam import ManagedPolicyRole
 from batch_constructs.triggers.s3_upload import key_filter
 
-from ..helpers import cfn_lint, nag_violations, new_app, synth_with_packs
+from ..helpers import Synthesized, fargate_queue, imported_vpc, logical_id, nag_stack, new_app
 
 IMAGE = "public.ecr.aws/docker/library/python:3.13-slim"
 COMMAND = ["python", "-m", "convert", "--bucket", "Ref::bucket", "--key", "Ref::key"]
@@ -46,21 +43,6 @@ BUCKET_FINDINGS = (
     "PCI.DSS.321::PCI.DSS.321-S3BucketLoggingEnabled",
     "PCI.DSS.321::PCI.DSS.321-S3BucketReplicationEnabled",
 )
-
-
-def imported_vpc(scope: cdk.Stack) -> ec2.IVpc:
-    return ec2.Vpc.from_vpc_attributes(
-        scope,
-        "Vpc",
-        vpc_id="vpc-0123456789abcdef0",
-        availability_zones=["us-east-1a", "us-east-1b"],
-        private_subnet_ids=["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
-        private_subnet_route_table_ids=["rtb-0123456789abcdef0", "rtb-0123456789abcdef1"],
-    )
-
-
-def fargate_queue(stack: cdk.Stack, vpc: ec2.IVpc, construct_id: str = "Queue") -> BatchQueue:
-    return BatchQueue(stack, construct_id, environments=[FargateEnvironment(stack, f"{construct_id}Fargate", vpc=vpc)])
 
 
 def upload_bucket(stack: cdk.Stack, construct_id: str = "Uploads") -> s3.Bucket:
@@ -80,17 +62,8 @@ def upload_bucket(stack: cdk.Stack, construct_id: str = "Uploads") -> s3.Bucket:
     return bucket
 
 
-def logical_id(construct: Any) -> str:
-    child = construct.node.default_child if not isinstance(construct, cdk.CfnElement) else construct
-    stack = cdk.Stack.of(child)
-    return str(stack.resolve(stack.get_logical_id(child)))
-
-
 @dataclass
-class Built:
-    stack: cdk.Stack
-    template: dict[str, Any]
-    outdir: pathlib.Path
+class Built(Synthesized):
     queue: BatchQueue
     other_queue: BatchQueue
     job: ContainerJob
@@ -100,23 +73,14 @@ class Built:
     imported: S3UploadTrigger
     shared_dlq: sqs.Queue
 
-    def resource(self, construct: Any) -> dict[str, Any]:
-        return self.template["Resources"][logical_id(construct)]  # type: ignore[no-any-return]
-
     def target(self, trigger: S3UploadTrigger) -> dict[str, Any]:
         (target,) = self.resource(trigger.rule)["Properties"]["Targets"]
         return target  # type: ignore[no-any-return]
 
-    def statements(self, trigger: S3UploadTrigger) -> list[dict[str, Any]]:
-        role = trigger.role
-        assert isinstance(role, ManagedPolicyRole) and role.managed_policy is not None
-        return self.resource(role.managed_policy)["Properties"]["PolicyDocument"]["Statement"]  # type: ignore[no-any-return]
-
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    app = new_app(validate=True, outdir=str(tmp_path_factory.mktemp("cdk.out.s3_trigger")))
-    stack = cdk.Stack(app, "S3TriggerTest")
+    stack = nag_stack(tmp_path_factory, "S3TriggerTest")
     vpc = imported_vpc(stack)
     queue = fargate_queue(stack, vpc)
     other_queue = fargate_queue(stack, vpc, "OtherQueue")
@@ -156,11 +120,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     Annotations.of(imported).acknowledge_warning(
         "batch-constructs:imported-bucket-eventbridge", "test: the warning itself is asserted below"
     )
-    assembly, outdir = synth_with_packs(app)  # raises on any cdk-nag finding
-    return Built(
-        stack=stack,
-        template=assembly.get_stack_by_name("S3TriggerTest").template,
-        outdir=outdir,
+    return Built.synthesize(  # raises on any cdk-nag finding
+        stack,
         queue=queue,
         other_queue=other_queue,
         job=job,
@@ -342,7 +303,7 @@ def test_role_trusts_eventbridge_and_may_submit_only_this_job_to_this_queue(buil
         }
     ]
     assert "Policies" not in role and "ManagedPolicyArns" not in role
-    (statement,) = built.statements(built.default)
+    (statement,) = built.statements(built.default.role)
     assert statement["Action"] == "batch:SubmitJob"
     queue_arn, definition = statement["Resource"]
     assert queue_arn == {"Fn::GetAtt": [logical_id(built.queue.job_queue), "JobQueueArn"]}
@@ -455,7 +416,7 @@ def test_job_without_queue_but_queue_given_is_fine(scratch: tuple[cdk.Stack, Con
 
 
 def test_zero_cdk_nag_findings(built: Built) -> None:
-    assert nag_violations(built.outdir) == []
+    assert built.nag_violations() == []
 
 
 def test_submit_revisions_acknowledgement_names_exactly_this_job_definition(built: Built) -> None:
@@ -472,7 +433,8 @@ def test_submit_revisions_acknowledgement_names_exactly_this_job_definition(buil
 
 
 def test_cfn_lint_clean(built: Built) -> None:
-    assert cfn_lint(built.outdir / "S3TriggerTest.template.json") == []
+    assert built.template_file.name == "S3TriggerTest.template.json"
+    assert built.cfn_lint() == []
 
 
 def test_version_parameter_passes_the_events_version_id() -> None:

@@ -7,7 +7,6 @@ fixture).
 from __future__ import annotations
 
 import json
-import pathlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,19 +19,15 @@ from aws_cdk import aws_sqs as sqs
 from batch_constructs import BatchConfigurationError, BatchJobStateMachine, BatchQueue, ContainerJob, ScheduledJob
 from batch_constructs._internal.compliance import acknowledge
 from batch_constructs._internal.dlq import new_dead_letter_queue
-from batch_constructs._internal.iam import ManagedPolicyRole
 from batch_constructs._internal.logs import default_key
 from batch_constructs.triggers.schedule import MAX_EVENT_AGE, RETRY_ATTEMPTS
 
-from ..helpers import cfn_lint, nag_violations, new_app, synth_with_packs
-from .test_stepfunctions import container_job, fargate_queue, imported_vpc
+from ..helpers import Synthesized, fargate_queue, imported_vpc, nag_stack, new_app
+from .test_stepfunctions import container_job
 
 
 @dataclass
-class Built:
-    stack: cdk.Stack
-    template: dict[str, Any]
-    outdir: pathlib.Path
+class Built(Synthesized):
     queue: BatchQueue
     other_queue: BatchQueue
     job: ContainerJob
@@ -43,22 +38,10 @@ class Built:
     via_machine: ScheduledJob
     local_time: ScheduledJob
 
-    def logical_id(self, construct: Any) -> str:
-        child = construct.node.default_child if not isinstance(construct, cdk.CfnElement) else construct
-        return str(self.stack.resolve(self.stack.get_logical_id(child)))
-
-    def resource(self, construct: Any) -> dict[str, Any]:
-        return self.template["Resources"][self.logical_id(construct)]  # type: ignore[no-any-return]
-
     def target(self, scheduled: ScheduledJob) -> dict[str, Any]:
         targets = self.resource(scheduled.rule)["Properties"]["Targets"]
         assert len(targets) == 1
         return targets[0]  # type: ignore[no-any-return]
-
-    def statements(self, scheduled: ScheduledJob) -> list[dict[str, Any]]:
-        role = scheduled.role
-        assert isinstance(role, ManagedPolicyRole) and role.managed_policy is not None
-        return self.resource(role.managed_policy)["Properties"]["PolicyDocument"]["Statement"]  # type: ignore[no-any-return]
 
     def queue_policy_statements(self, queue: sqs.IQueue) -> list[dict[str, Any]]:
         queue_ref = {"Ref": self.logical_id(queue)}
@@ -72,8 +55,7 @@ class Built:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    app = new_app(validate=True, outdir=str(tmp_path_factory.mktemp("cdk.out.schedule")))
-    stack = cdk.Stack(app, "ScheduleTest")
+    stack = nag_stack(tmp_path_factory, "ScheduleTest")
     vpc = imported_vpc(stack)
     queue = fargate_queue(stack, vpc)
     other_queue = fargate_queue(stack, vpc, "OtherQueue")
@@ -112,11 +94,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
         time_zone="Europe/Paris",
         flexible_window=Duration.minutes(15),
     )
-    assembly, outdir = synth_with_packs(app)  # raises on any cdk-nag finding
-    return Built(
-        stack=stack,
-        template=assembly.get_stack_by_name("ScheduleTest").template,
-        outdir=outdir,
+    return Built.synthesize(  # raises on any cdk-nag finding
+        stack,
         queue=queue,
         other_queue=other_queue,
         job=job,
@@ -186,7 +165,7 @@ def test_role_trusts_eventbridge_of_this_account_and_may_submit_only_this_job(bu
             "Principal": {"Service": "events.amazonaws.com"},
         }
     ]
-    statements = built.statements(built.nightly)
+    statements = built.statements(built.nightly.role)
     assert len(statements) == 1
     assert statements[0]["Action"] == "batch:SubmitJob"
     queue_arn, pattern = statements[0]["Resource"]
@@ -222,7 +201,7 @@ def test_options_parameters_array_queue_dlq_retries_and_disabled(built: Built) -
     assert built.options.dead_letter_queue is built.shared_dlq
     assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [built.logical_id(built.shared_dlq), "Arn"]}}
     assert built.options.node.try_find_child("DeadLetterQueue") is None
-    submit = built.statements(built.options)[0]
+    submit = built.statements(built.options.role)[0]
     assert submit["Resource"][0] == {"Fn::GetAtt": [built.logical_id(built.other_queue.job_queue), "JobQueueArn"]}
 
 
@@ -246,7 +225,7 @@ def test_state_machine_target_starts_the_machine_with_parameters_as_input(built:
 
 
 def test_state_machine_role_may_only_start_that_machine(built: Built) -> None:
-    assert built.statements(built.via_machine) == [
+    assert built.statements(built.via_machine.role) == [
         {
             "Action": "states:StartExecution",
             "Effect": "Allow",
@@ -263,11 +242,12 @@ def test_state_machine_role_may_only_start_that_machine(built: Built) -> None:
 
 
 def test_zero_cdk_nag_findings(built: Built) -> None:
-    assert nag_violations(built.outdir) == []
+    assert built.nag_violations() == []
 
 
 def test_cfn_lint_clean(built: Built) -> None:
-    assert cfn_lint(built.outdir / "ScheduleTest.template.json") == []
+    assert built.template_file.name == "ScheduleTest.template.json"
+    assert built.cfn_lint() == []
 
 
 # -------------------------------------------------------------------------------------------------- validation

@@ -7,7 +7,6 @@ fixture), then shared by the assertions below.
 from __future__ import annotations
 
 import json
-import pathlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +27,6 @@ from batch_constructs import (
     BatchQueue,
     ContainerJob,
     Ec2Environment,
-    FargateEnvironment,
     MultiNodeJob,
     PipelineStep,
     RetryPolicy,
@@ -37,25 +35,17 @@ from batch_constructs._internal.iam import ManagedPolicyRole
 from batch_constructs._internal.logs import default_key
 from batch_constructs.triggers.stepfunctions import job_state_timeout
 
-from ..helpers import cfn_lint, nag_violations, new_app, synth_with_packs
+from ..helpers import (
+    Synthesized,
+    actions,
+    fargate_queue,
+    imported_vpc,
+    nag_stack,
+    new_app,
+    statement_resources,
+)
 
 IMAGE = "public.ecr.aws/docker/library/python:3.12-slim"
-
-
-def imported_vpc(scope: cdk.Stack) -> ec2.IVpc:
-    return ec2.Vpc.from_vpc_attributes(
-        scope,
-        "Vpc",
-        vpc_id="vpc-0123456789abcdef0",
-        availability_zones=["us-east-1a", "us-east-1b"],
-        private_subnet_ids=["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
-        private_subnet_route_table_ids=["rtb-0123456789abcdef0", "rtb-0123456789abcdef1"],
-    )
-
-
-def fargate_queue(stack: cdk.Stack, vpc: ec2.IVpc, construct_id: str = "Queue") -> BatchQueue:
-    env = FargateEnvironment(stack, f"{construct_id}Fargate", vpc=vpc)
-    return BatchQueue(stack, construct_id, environments=[env])
 
 
 def container_job(stack: cdk.Stack, construct_id: str, queue: BatchQueue | None, **kwargs: Any) -> ContainerJob:
@@ -71,10 +61,7 @@ def container_job(stack: cdk.Stack, construct_id: str, queue: BatchQueue | None,
 
 
 @dataclass
-class Built:
-    stack: cdk.Stack
-    template: dict[str, Any]
-    outdir: pathlib.Path
+class Built(Synthesized):
     queue: BatchQueue
     other_queue: BatchQueue
     job: ContainerJob
@@ -85,48 +72,10 @@ class Built:
     alerts: sns.Topic
     caller: iam.Role
 
-    def logical_id(self, construct: Any) -> str:
-        child = construct.node.default_child if not isinstance(construct, cdk.CfnElement) else construct
-        return str(self.stack.resolve(self.stack.get_logical_id(child)))
-
-    def resource(self, construct: Any) -> dict[str, Any]:
-        return self.template["Resources"][self.logical_id(construct)]  # type: ignore[no-any-return]
-
-    def definition(self, machine: BatchJobStateMachine | BatchPipeline) -> dict[str, Any]:
-        """The state machine's definition, tokens shown as ``<Ref:X>`` / ``<GetAtt:X.Y>``."""
-        body = self.resource(machine.state_machine)["Properties"]["DefinitionString"]
-        parts = body["Fn::Join"][1] if isinstance(body, dict) else [body]
-        text = "".join(p if isinstance(p, str) else _placeholder(p) for p in parts)
-        return json.loads(text)  # type: ignore[no-any-return]
-
-    def statements(self, role: iam.Role) -> list[dict[str, Any]]:
-        assert isinstance(role, ManagedPolicyRole) and role.managed_policy is not None
-        doc = self.resource(role.managed_policy)["Properties"]["PolicyDocument"]
-        return doc["Statement"]  # type: ignore[no-any-return]
-
-
-def _placeholder(part: dict[str, Any]) -> str:
-    if "Ref" in part:
-        return f"<Ref:{part['Ref']}>"
-    if "Fn::GetAtt" in part:
-        return "<GetAtt:" + ".".join(part["Fn::GetAtt"]) + ">"
-    return "<" + json.dumps(part).replace('"', "'") + ">"
-
-
-def _actions(statement: dict[str, Any]) -> list[str]:
-    action = statement["Action"]
-    return [action] if isinstance(action, str) else list(action)
-
-
-def _resources(statement: dict[str, Any]) -> list[Any]:
-    resource = statement["Resource"]
-    return resource if isinstance(resource, list) else [resource]
-
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    app = new_app(validate=True, outdir=str(tmp_path_factory.mktemp("cdk.out.stepfunctions")))
-    stack = cdk.Stack(app, "StepFunctionsTest")
+    stack = nag_stack(tmp_path_factory, "StepFunctionsTest")
     vpc = imported_vpc(stack)
     queue = fargate_queue(stack, vpc)
     other_queue = fargate_queue(stack, vpc, "OtherQueue")
@@ -153,11 +102,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     )
     caller = ManagedPolicyRole(stack, "Caller", assumed_by=iam.AccountRootPrincipal())
     default.grant_start_execution(caller)
-    assembly, outdir = synth_with_packs(app)  # raises on any cdk-nag finding
-    return Built(
-        stack=stack,
-        template=assembly.get_stack_by_name("StepFunctionsTest").template,
-        outdir=outdir,
+    return Built.synthesize(  # raises on any cdk-nag finding
+        stack,
         queue=queue,
         other_queue=other_queue,
         job=job,
@@ -316,9 +262,9 @@ def test_no_inline_policies_anywhere(built: Built) -> None:
 
 
 def test_submit_job_is_scoped_to_the_queue_and_the_job_definitions_revisions(built: Built) -> None:
-    submits = [s for s in built.statements(built.default.role) if "batch:SubmitJob" in _actions(s)]
+    submits = [s for s in built.statements(built.default.role) if "batch:SubmitJob" in actions(s)]
     assert len(submits) == 1
-    queue_arn, pattern = _resources(submits[0])
+    queue_arn, pattern = statement_resources(submits[0])
     assert queue_arn == {"Fn::GetAtt": [built.logical_id(built.queue.job_queue), "JobQueueArn"]}
     parts = pattern["Fn::Join"][1]
     assert parts[-2]["Fn::Select"][1]["Fn::Split"][1]["Fn::Select"][1]["Fn::Split"][1] == {
@@ -331,9 +277,9 @@ def test_submit_job_is_scoped_to_the_queue_and_the_job_definitions_revisions(bui
 def test_submit_job_is_never_granted_on_every_job_definition_or_on_star(built: Built, machine: str) -> None:
     role = getattr(built, machine).role
     for statement in built.statements(role):
-        if "batch:SubmitJob" not in _actions(statement):
+        if "batch:SubmitJob" not in actions(statement):
             continue
-        for resource in _resources(statement):
+        for resource in statement_resources(statement):
             assert resource != "*"
             rendered = json.dumps(resource)
             assert 'job-definition/*"' not in rendered, rendered
@@ -341,7 +287,7 @@ def test_submit_job_is_never_granted_on_every_job_definition_or_on_star(built: B
 
 def test_sync_integration_permissions(built: Built) -> None:
     statements = built.statements(built.default.role)
-    by_action = {a: s for s in statements for a in _actions(s)}
+    by_action = {a: s for s in statements for a in actions(s)}
     assert by_action["batch:DescribeJobs"]["Resource"] == "*"  # no resource-level permissions
     terminate = json.dumps(by_action["batch:TerminateJob"]["Resource"])
     assert terminate.endswith(':job/*"]]}'), terminate
@@ -350,7 +296,7 @@ def test_sync_integration_permissions(built: Built) -> None:
     assert {"events:PutTargets", "events:DescribeRule"} <= set(by_action)
     assert by_action["sns:Publish"]["Resource"] == {"Ref": built.logical_id(built.default.failure_topic)}
     kms = by_action["kms:GenerateDataKey"]
-    assert _actions(kms) == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert actions(kms) == ["kms:Decrypt", "kms:GenerateDataKey"]
     assert kms["Resource"] == {"Fn::GetAtt": [built.logical_id(default_key(built.stack)), "Arn"]}
     assert kms["Condition"] == {
         "StringEquals": {"kms:ViaService": {"Fn::Join": ["", ["sns.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]}}
@@ -401,7 +347,7 @@ def test_pipeline_timeouts_per_step_and_overall(built: Built) -> None:
 
 
 def test_pipeline_grants_each_job_on_its_queue(built: Built) -> None:
-    submits = [s for s in built.statements(built.pipeline.role) if "batch:SubmitJob" in _actions(s)]
+    submits = [s for s in built.statements(built.pipeline.role) if "batch:SubmitJob" in actions(s)]
     rendered = json.dumps(submits)
     for job in (built.job, built.aggregate):
         assert json.dumps({"Ref": built.logical_id(job.job_definition)}) in rendered
@@ -422,11 +368,12 @@ def test_attributes(built: Built) -> None:
 
 
 def test_zero_cdk_nag_findings(built: Built) -> None:
-    assert nag_violations(built.outdir) == []
+    assert built.nag_violations() == []
 
 
 def test_cfn_lint_clean(built: Built) -> None:
-    assert cfn_lint(built.outdir / "StepFunctionsTest.template.json") == []
+    assert built.template_file.name == "StepFunctionsTest.template.json"
+    assert built.cfn_lint() == []
 
 
 # -------------------------------------------------------------------------------------------------- validation
