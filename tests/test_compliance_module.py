@@ -20,7 +20,7 @@ from .helpers import NAG_PACKS, new_app
 
 def test_add_compliance_packs_registers_the_five_packs_and_a_finding_fails_the_synth(tmp_path: pathlib.Path) -> None:
     # GIVEN a stack with an unencrypted topic that does not refuse plain HTTP, and a Lambda function without tracing
-    app = new_app(validate=True, outdir=str(tmp_path))
+    app = new_app(outdir=str(tmp_path))
     stack = cdk.Stack(app, "Findings")
     sns.Topic(stack, "Plain")
     lambda_.Function(
@@ -44,7 +44,7 @@ def test_add_compliance_packs_registers_the_five_packs_and_a_finding_fails_the_s
 
 
 def test_an_acknowledged_finding_passes(tmp_path: pathlib.Path) -> None:
-    app = new_app(validate=True, outdir=str(tmp_path))
+    app = new_app(outdir=str(tmp_path))
     stack = cdk.Stack(app, "Acknowledged")
     topic = sns.Topic(stack, "Topic", enforce_ssl=True, master_key=stack_encryption_key(stack))
     compliance.acknowledge_in_packs(

@@ -53,7 +53,7 @@ class Built:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    app = new_app(validate=True, outdir=str(tmp_path_factory.mktemp("cdk.out.monitoring")))
+    app = new_app(outdir=str(tmp_path_factory.mktemp("cdk.out.monitoring")))
     stack = cdk.Stack(app, "MonitoringTest")
     vpc = imported_vpc(stack)
     queue = fargate_queue(stack, vpc)

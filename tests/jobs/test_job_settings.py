@@ -52,7 +52,7 @@ class Synth:
 @pytest.fixture(scope="module")
 def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
     # GIVEN a Fargate queue and an EC2 queue, and a job of every new kind on them
-    app = new_app(validate=True, outdir=str(tmp_path_factory.mktemp("settings")))
+    app = new_app(outdir=str(tmp_path_factory.mktemp("settings")))
     stack = cdk.Stack(app, "Settings")
     vpc = imported_vpc(stack)
     fargate = BatchQueue(stack, "FargateQueue", environments=[FargateEnvironment(stack, "Fargate", vpc=vpc)])
