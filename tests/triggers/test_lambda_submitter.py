@@ -285,12 +285,13 @@ def test_job_without_queue(scratch: tuple[cdk.Stack, ContainerJob]) -> None:
         LambdaSubmitter(stack, "NoQueueSubmitter", job=job)
 
 
-def test_fair_share_queue_needs_a_share_identifier(scratch: tuple[cdk.Stack, ContainerJob]) -> None:
-    stack, _ = scratch
+def test_fair_share_queue_needs_a_share_identifier() -> None:
+    # a stack of its own: this test synthesizes it, and the scratch stack holds other cases' half-built constructs
+    stack = cdk.Stack(new_app(), "FairShare")
     shared = BatchQueue(
         stack,
         "Shared",
-        environments=[FargateEnvironment(stack, "SharedFargate", vpc=imported_vpc_of(stack))],
+        environments=[FargateEnvironment(stack, "SharedFargate", vpc=imported_vpc(stack))],
         fair_share={"teamA": 1.0},
     )
     job = ContainerJob(stack, "Fair", image=IMAGE, queue=shared, command=COMMAND, scheduling_priority=1)
@@ -322,12 +323,6 @@ def test_scheduling_priority_override_on_a_queue_without_fair_share_is_refused(
     stack, job = scratch
     with pytest.raises(BatchConfigurationError, match=r"\[share-identifier\].*scheduling_priority_override on queue"):
         LambdaSubmitter(stack, "PlainPriority", job=job, scheduling_priority_override=5)
-
-
-def imported_vpc_of(stack: cdk.Stack) -> ec2.IVpc:
-    found = stack.node.try_find_child("Vpc")
-    assert found is not None
-    return found  # type: ignore[return-value]
 
 
 # -------------------------------------------------------------------------------------------- compliance, lint

@@ -145,13 +145,72 @@ def test_bucket_sends_events_to_eventbridge_without_a_custom_resource(built: Bui
     assert built.default.event_bridge_enabled is True
 
 
-def test_imported_bucket_is_left_alone_with_a_warning() -> None:
-    stack = cdk.Stack(new_app(), "Imported")
+# Small valid stacks that tests synthesize without the packs: one app, a stack per case, synthesized once.
+
+
+def _imported(stack: cdk.Stack) -> S3UploadTrigger:
     queue = fargate_queue(stack, imported_vpc(stack))
     job = ContainerJob(stack, "Job", image=IMAGE, queue=queue, command=COMMAND)
-    trigger = S3UploadTrigger(
+    return S3UploadTrigger(
         stack, "T", bucket=s3.Bucket.from_bucket_name(stack, "B", "someone-elses"), job=job, prefixes=["a/"]
     )
+
+
+def _mixed(stack: cdk.Stack) -> s3.Bucket:
+    """A bucket that also notifies an SQS queue through the L2 (CDK's notifications custom resource, which replaces
+    the bucket's whole notification configuration when it runs)."""
+    queue = fargate_queue(stack, imported_vpc(stack))
+    job = ContainerJob(stack, "Job", image=IMAGE, queue=queue, command=COMMAND)
+    bucket = s3.Bucket(stack, "B")
+    S3UploadTrigger(stack, "T", bucket=bucket, job=job, prefixes=["a/"])
+    bucket.add_event_notification(s3.EventType.OBJECT_REMOVED, s3n.SqsDestination(sqs.Queue(stack, "Q")))
+    return bucket
+
+
+def _versions(stack: cdk.Stack) -> S3UploadTrigger:
+    queue = fargate_queue(stack, imported_vpc(stack))
+    job = ContainerJob(
+        stack, "Scan", image=IMAGE, queue=queue, command=["scan", "Ref::bucket", "Ref::key", "Ref::version_id"]
+    )
+    trigger = S3UploadTrigger(
+        stack, "ExactVersion", bucket=upload_bucket(stack), job=job, prefixes=["in/"], version_parameter="version_id"
+    )
+    plain = s3.Bucket(stack, "Plain")
+    S3UploadTrigger(stack, "NoVersions", bucket=plain, job=job, prefixes=["in/"], version_parameter="version_id")
+    return trigger
+
+
+def _warned(stack: cdk.Stack) -> None:
+    """An unfiltered trigger, and a trigger of a job whose command reads only ``Ref::key``."""
+    queue = fargate_queue(stack, imported_vpc(stack))
+    job = ContainerJob(stack, "Job", image=IMAGE, queue=queue, command=COMMAND)
+    bucket = s3.Bucket(stack, "B")
+    S3UploadTrigger(stack, "Everything", bucket=bucket, job=job)
+    ignores = ContainerJob(stack, "Ignores", image=IMAGE, queue=queue, command=["python", "-m", "x", "Ref::key"])
+    S3UploadTrigger(stack, "KeyOnly", bucket=bucket, job=ignores, prefixes=["in/"])
+
+
+@dataclass
+class Probes:
+    stacks: dict[str, cdk.Stack]
+    imported: S3UploadTrigger
+    exact_version: S3UploadTrigger
+
+
+@pytest.fixture(scope="module")
+def probes() -> Probes:
+    app = new_app()
+    stacks = {name: cdk.Stack(app, name) for name in ("Imported", "Mixed", "Versions", "Warned")}
+    imported = _imported(stacks["Imported"])
+    _mixed(stacks["Mixed"])
+    exact_version = _versions(stacks["Versions"])
+    _warned(stacks["Warned"])
+    app.synth()
+    return Probes(stacks, imported, exact_version)
+
+
+def test_imported_bucket_is_left_alone_with_a_warning(probes: Probes) -> None:
+    stack, trigger = probes.stacks["Imported"], probes.imported
     assert trigger.event_bridge_enabled is False
     assert any(
         "imported-bucket-eventbridge" in w and "owner must enable them" in w for w in _warnings(stack, "/Imported/T")
@@ -159,17 +218,11 @@ def test_imported_bucket_is_left_alone_with_a_warning() -> None:
     assert not any(r["Type"] == "AWS::S3::Bucket" for r in Template.from_stack(stack).to_json()["Resources"].values())
 
 
-def test_other_notifications_keep_eventbridge_on() -> None:
+def test_other_notifications_keep_eventbridge_on(probes: Probes) -> None:
     # GIVEN a bucket that also notifies an SQS queue through the L2 (CDK's notifications custom resource, which
-    # replaces the bucket's whole notification configuration when it runs)
-    stack = cdk.Stack(new_app(), "Mixed")
-    queue = fargate_queue(stack, imported_vpc(stack))
-    job = ContainerJob(stack, "Job", image=IMAGE, queue=queue, command=COMMAND)
-    bucket = s3.Bucket(stack, "B")
-    S3UploadTrigger(stack, "T", bucket=bucket, job=job, prefixes=["a/"])
-    bucket.add_event_notification(s3.EventType.OBJECT_REMOVED, s3n.SqsDestination(sqs.Queue(stack, "Q")))
+    # replaces the bucket's whole notification configuration when it runs): _mixed
     # WHEN synthesized
-    template = Template.from_stack(stack)
+    template = Template.from_stack(probes.stacks["Mixed"])
     # THEN the custom resource also turns EventBridge on
     template.has_resource_properties(
         "Custom::S3BucketNotifications",
@@ -349,19 +402,16 @@ def _warnings(stack: cdk.Stack, path: str) -> list[str]:
     return [str(m.entry.data) for m in AssertAnnotations.from_stack(stack).find_warning(path, Match.any_value())]
 
 
-def test_unfiltered_trigger_warns_about_loops(scratch: tuple[cdk.Stack, ContainerJob, s3.Bucket]) -> None:
-    stack, job, bucket = scratch
-    S3UploadTrigger(stack, "Everything", bucket=bucket, job=job)
-    assert any("trigger-unfiltered" in w for w in _warnings(stack, "/Scratch/Everything"))
+# The two warning cases are synthesized (the warnings are read from the assembly), so they live in a stack of
+# their own (_warned), not in the scratch stack, which holds the error cases' half-built constructs.
 
 
-def test_command_that_ignores_the_parameters_warns(scratch: tuple[cdk.Stack, ContainerJob, s3.Bucket]) -> None:
-    stack, _, bucket = scratch
-    queue = stack.node.find_child("Queue")
-    assert isinstance(queue, BatchQueue)
-    job = ContainerJob(stack, "Ignores", image=IMAGE, queue=queue, command=["python", "-m", "x", "Ref::key"])
-    S3UploadTrigger(stack, "KeyOnly", bucket=bucket, job=job, prefixes=["in/"])
-    warnings = _warnings(stack, "/Scratch/KeyOnly")
+def test_unfiltered_trigger_warns_about_loops(probes: Probes) -> None:
+    assert any("trigger-unfiltered" in w for w in _warnings(probes.stacks["Warned"], "/Warned/Everything"))
+
+
+def test_command_that_ignores_the_parameters_warns(probes: Probes) -> None:
+    warnings = _warnings(probes.stacks["Warned"], "/Warned/KeyOnly")
     assert any("trigger-parameters" in w and "Ref::bucket" in w for w in warnings)
     assert not any("Ref::key" in w and "trigger-parameters" in w and "Ref::bucket or" in w for w in warnings)
 
@@ -437,19 +487,9 @@ def test_cfn_lint_clean(built: Built) -> None:
     assert built.cfn_lint() == []
 
 
-def test_version_parameter_passes_the_events_version_id() -> None:
+def test_version_parameter_passes_the_events_version_id(probes: Probes) -> None:
     # Without it the job reads whatever the key holds when it starts (issue 16: an overwritten upload was never read).
-    stack = cdk.Stack(new_app(), "Versions")
-    queue = fargate_queue(stack, imported_vpc(stack))
-    job = ContainerJob(
-        stack, "Scan", image=IMAGE, queue=queue, command=["scan", "Ref::bucket", "Ref::key", "Ref::version_id"]
-    )
-    trigger = S3UploadTrigger(
-        stack, "ExactVersion", bucket=upload_bucket(stack), job=job, prefixes=["in/"], version_parameter="version_id"
-    )
-    plain = s3.Bucket(stack, "Plain")
-    S3UploadTrigger(stack, "NoVersions", bucket=plain, job=job, prefixes=["in/"], version_parameter="version_id")
-
+    stack, trigger = probes.stacks["Versions"], probes.exact_version
     rules = Template.from_stack(stack).find_resources("AWS::Events::Rule")
     (target,) = rules[logical_id(trigger.rule)]["Properties"]["Targets"]
     paths = target["InputTransformer"]["InputPathsMap"]
