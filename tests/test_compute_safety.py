@@ -26,7 +26,8 @@ from batch_constructs.errors import BatchConfigurationError
 
 from .contract.fixtures import contract_stack
 from .core_stacks import IMAGE
-from .helpers import Scratch, new_app, resources, template
+from .helpers import new_app, resources, template
+from .unit_stacks import Scratch
 
 LOCKED = {"HttpEndpoint": "enabled", "HttpTokens": "required", "HttpPutResponseHopLimit": 1}
 

@@ -32,7 +32,8 @@ from batch_constructs import (
     ScheduledJob,
 )
 
-from ..helpers import Synthesized, fargate_queue, imported_vpc, nag_stack, new_app
+from ..helpers import new_app
+from ..unit_stacks import Synthesized, fargate_queue, imported_vpc, nag_stack
 from .test_stepfunctions import IMAGE
 
 LEGACY_ARN = "arn:aws:batch:us-east-1:123456789012:job-definition/legacy-etl:7"

@@ -35,16 +35,9 @@ from batch_constructs.triggers.fanout import (
     inventory_data_prefix,
 )
 
-from .. import helpers
-from ..helpers import (
-    Synthesized,
-    actions,
-    definition_of,
-    imported_vpc,
-    logical_id,
-    nag_stack,
-    nag_violations,
-)
+from .. import unit_stacks
+from ..helpers import nag_violations
+from ..unit_stacks import Synthesized, actions, definition_of, imported_vpc, logical_id, nag_stack
 
 IMAGE = "public.ecr.aws/docker/library/python:3.12-slim"
 PER_OBJECT = ["python", "-m", "convert", "Ref::bucket", "Ref::key", "--mode", "Ref::mode"]
@@ -352,7 +345,7 @@ def test_inventory_data_prefix() -> None:
 # ------------------------------------------------------------------------------------------------- validation
 
 
-class Scratch(helpers.Scratch):
+class Scratch(unit_stacks.Scratch):
     """The error cases' stack: a plain and a fair-share queue, a job and a bucket."""
 
     def __init__(self) -> None:

@@ -25,7 +25,8 @@ from batch_constructs._internal.compliance import acknowledge
 from batch_constructs._internal.compliance import nag_text as flatten_cfn_reference
 from batch_constructs.triggers.lambda_submitter import HANDLER_DIR, RUNTIME
 
-from ..helpers import Synthesized, fargate_queue, imported_vpc, logical_id, nag_stack, new_app
+from ..helpers import new_app
+from ..unit_stacks import Synthesized, fargate_queue, imported_vpc, logical_id, nag_stack
 from .test_s3_upload import COMMAND, IMAGE
 
 

@@ -27,7 +27,8 @@ from batch_constructs._internal.compliance import acknowledge
 from batch_constructs._internal.compliance import nag_text as flatten_cfn_reference
 from batch_constructs.triggers.s3_upload import key_filter
 
-from ..helpers import Synthesized, fargate_queue, imported_vpc, logical_id, nag_stack, new_app
+from ..helpers import new_app
+from ..unit_stacks import Synthesized, fargate_queue, imported_vpc, logical_id, nag_stack
 
 IMAGE = "public.ecr.aws/docker/library/python:3.13-slim"
 COMMAND = ["python", "-m", "convert", "--bucket", "Ref::bucket", "--key", "Ref::key"]

@@ -22,7 +22,8 @@ from batch_constructs._internal.dlq import new_dead_letter_queue
 from batch_constructs._internal.logs import default_key
 from batch_constructs.triggers.schedule import MAX_EVENT_AGE, RETRY_ATTEMPTS
 
-from ..helpers import Synthesized, fargate_queue, imported_vpc, nag_stack, new_app
+from ..helpers import new_app
+from ..unit_stacks import Synthesized, fargate_queue, imported_vpc, nag_stack
 from .test_stepfunctions import container_job
 
 

@@ -35,15 +35,8 @@ from batch_constructs._internal.iam import ManagedPolicyRole
 from batch_constructs._internal.logs import default_key
 from batch_constructs.triggers.stepfunctions import job_state_timeout
 
-from ..helpers import (
-    Synthesized,
-    actions,
-    fargate_queue,
-    imported_vpc,
-    nag_stack,
-    new_app,
-    statement_resources,
-)
+from ..helpers import new_app
+from ..unit_stacks import Synthesized, actions, fargate_queue, imported_vpc, nag_stack, statement_resources
 
 IMAGE = "public.ecr.aws/docker/library/python:3.12-slim"
 
