@@ -91,7 +91,9 @@ def test_warning_level_findings_are_reported_even_though_synth_succeeds(tmp_path
     from batch_constructs import BatchNetwork
     from batch_constructs.compliance import add_compliance_packs, unacknowledged_findings
 
-    app = cdk.App(outdir=str(tmp_path))  # no cdk.json context: the flag is off
+    # no cdk.json context: the flag is off; no built-in validation either (its engine's start-up costs ~3 s and this
+    # test is about cdk-nag's report, see tests.helpers.new_app)
+    app = cdk.App(outdir=str(tmp_path), builtin_cloud_formation_validation=False)
     BatchNetwork(cdk.Stack(app, "Warned"), "Network")
     add_compliance_packs(app)
     # WHEN it synthesizes (cdk-nag 3 raises on errors only, so this succeeds)
