@@ -1,10 +1,10 @@
 """Facts that never change once an object exists, read through jsii once and remembered on its Python object.
 
-Each read of ``Stack.of(x)``, ``x.node.path`` or ``duration.to_seconds()`` is a round trip to the jsii kernel's Node
-process (``node.path`` two: the ``node``, then its ``path``). A construct cannot move in the tree, so its stack and
-path are fixed when it is created, and a ``Duration`` is immutable; the library reads them many times (every check,
-grant and acknowledgement names a path or needs the stack; every time limit is checked, then rendered), so this
-module remembers them.
+Each read of ``Stack.of(x)``, ``x.node``, ``x.node.path`` or ``duration.to_seconds()`` is a round trip to the jsii
+kernel's Node process (``node.path`` two: the ``node``, then its ``path``). A construct cannot move in the tree, so its
+node, stack and path are fixed when it is created, and a ``Duration`` is immutable; the library reads them many times
+(every check, grant and acknowledgement names a path or needs the stack; every time limit is checked, then rendered),
+so this module remembers them.
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ from typing import cast
 
 from aws_cdk import Aws, Duration, Stack
 from aws_cdk import aws_ecs as ecs
-from constructs import IConstruct
+from constructs import IConstruct, Node
 
 _STACK = "_batch_constructs_stack"
+_NODE = "_batch_constructs_node"
 _PATH = "_batch_constructs_path"
 _SECONDS = "_batch_constructs_seconds"
 
@@ -47,12 +48,22 @@ def adopt_stack(child: IConstruct, parent: IConstruct) -> None:
         _remember(child, _STACK, stack)
 
 
+def node_of(construct: IConstruct) -> Node:
+    """``construct.node``: a construct's tree node is created with it and never replaced."""
+    cached = getattr(construct, _NODE, None)
+    if cached is not None:
+        return cast(Node, cached)
+    node = construct.node
+    _remember(construct, _NODE, node)
+    return node
+
+
 def path_of(construct: IConstruct) -> str:
     """``construct.node.path``."""
     cached = getattr(construct, _PATH, None)
     if cached is not None:
         return cast(str, cached)
-    path = construct.node.path
+    path = node_of(construct).path
     _remember(construct, _PATH, path)
     return path
 

@@ -39,8 +39,9 @@ def job_command(job: AnyJob) -> list[str] | None:
     """The command(s) of ``job``'s containers joined, or None when no container has a known command."""
     definition: Any = job.job_definition
     containers = []
-    if hasattr(definition, "container"):
-        containers.append(definition.container)
+    container = getattr(definition, "container", None)  # one jsii read (hasattr, then the read, would be two)
+    if container is not None:
+        containers.append(container)
     for node in getattr(definition, "containers", None) or []:
         containers.append(node.container)
     commands = [command for command in (getattr(c, "command", None) for c in containers) if command]

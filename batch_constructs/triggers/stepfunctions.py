@@ -56,9 +56,9 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct, IConstruct
 
 from .._internal import logs as _logs
-from .._internal.compliance import acknowledge, resource_finding
-from .._internal.iam import ManagedPolicyRole, grant_key_via
-from .._internal.memo import account_id, adopt_stack, path_of, seconds_of, stack_of
+from .._internal.compliance import acknowledge_all, resource_finding
+from .._internal.iam import ManagedPolicyRole, actions_of, grant_key_via, known_statement, resources_of
+from .._internal.memo import account_id, adopt_stack, node_of, path_of, seconds_of, stack_of
 from .._internal.validation import is_known, raise_if_any
 from ..model import registry
 from ..model import rules as _rules
@@ -295,10 +295,10 @@ class _BatchStatesRole(ManagedPolicyRole):
         return super().add_to_principal_policy(statement)
 
 
-def _is_unscoped_submit(statement: iam.PolicyStatement) -> bool:
-    if "batch:SubmitJob" not in statement.actions:
+def _is_unscoped_submit(policy_statement: iam.PolicyStatement) -> bool:
+    if "batch:SubmitJob" not in actions_of(policy_statement):
         return False
-    return any(r == "*" or r.endswith(":job-definition/*") for r in statement.resources)
+    return any(r == "*" or r.endswith(":job-definition/*") for r in resources_of(policy_statement))
 
 
 class _JobStateMachineBase(Construct):
@@ -413,7 +413,7 @@ class _JobStateMachineBase(Construct):
             state_name=state_name,
             job_definition_arn=job.job_definition_arn,
             job_queue_arn=queue.job_queue_arn,
-            job_name=changes.job_name or _batch_job_name(job.node.id),
+            job_name=changes.job_name or _batch_job_name(node_of(job).id),
             payload=payload,
             container_overrides=changes.container_overrides(),
             attempts=changes.attempts,
@@ -455,13 +455,15 @@ class _JobStateMachineBase(Construct):
             # What the .sync integration needs besides SubmitJob and the events rule the L2 task grants (Step
             # Functions' documented policy for Batch): DescribeJobs has no resource-level permissions; TerminateJob
             # stops the submitted job when the state times out or the execution is stopped.
-            self.role.add_to_principal_policy(iam.PolicyStatement(actions=["batch:DescribeJobs"], resources=["*"]))
-            self.role.add_to_principal_policy(
-                iam.PolicyStatement(
-                    actions=["batch:TerminateJob"],
-                    resources=[self._job_arn_pattern()],
-                )
-            )
+            sync_statements = [
+                known_statement(actions=["batch:DescribeJobs"], resources=["*"]),
+                known_statement(actions=["batch:TerminateJob"], resources=[self._job_arn_pattern()]),
+            ]
+            if isinstance(self.role, ManagedPolicyRole):  # both in one jsii call; neither is one the role drops
+                self.role.add_statements(*sync_statements)
+            else:
+                for sync_statement in sync_statements:
+                    self.role.add_to_principal_policy(sync_statement)
 
     def _with_default_parameters(self, first: sfn.IChainable) -> sfn.IChainable:
         """Give the execution input an empty ``parameters`` object when it has none, then go to ``first``."""
@@ -493,8 +495,8 @@ class _JobStateMachineBase(Construct):
         if policy is None:
             return
         self._acknowledge(policy)
-        cfn_machine = self.state_machine.node.default_child
-        cfn_policy = policy.node.default_child
+        cfn_machine = node_of(self.state_machine).default_child
+        cfn_policy = node_of(policy).default_child
         if isinstance(cfn_machine, CfnResource) and isinstance(cfn_policy, CfnResource):
             # The L2 makes the machine depend on the role's whole subtree; the role already is a dependency through
             # RoleArn (cfn-lint W3005). The policy must stay one: creation checks the logging permissions.
@@ -502,22 +504,29 @@ class _JobStateMachineBase(Construct):
 
     def _job_arn_pattern(self) -> str:
         """Every Batch job of this account and region: ``arn:PARTITION:batch:REGION:ACCOUNT:job/*``."""
-        return stack_of(self).format_arn(service="batch", resource="job", resource_name="*")
+        pattern: str | None = getattr(self, "_job_arn", None)
+        if pattern is None:  # the stack's ARN format never changes: one jsii call
+            pattern = self._job_arn = stack_of(self).format_arn(service="batch", resource="job", resource_name="*")
+        return pattern
 
     def _acknowledge(self, policy: IConstruct) -> None:
-        acknowledge(
+        acknowledge_all(  # one call for both findings
             policy,
-            "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-            "CloudWatch Logs vended-log delivery (logs:CreateLogDelivery and the rest the state machine's logging "
-            "needs), X-Ray trace upload and batch:DescribeJobs support no resource-level permissions; AWS documents "
-            "Resource '*' for each. batch:SubmitJob is scoped to the queue and the job definition's revisions.",
-        )
-        acknowledge(
-            policy,
-            resource_finding(policy, self._job_arn_pattern()),
-            "batch:TerminateJob lets Step Functions stop the job it submitted when the state times out or the "
-            "execution is stopped; job ids exist only at run time, so the resource is job/* in this account and "
-            "region (Step Functions' documented policy for the .sync Batch integration).",
+            [
+                (
+                    "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+                    "CloudWatch Logs vended-log delivery (logs:CreateLogDelivery and the rest the state machine's "
+                    "logging needs), X-Ray trace upload and batch:DescribeJobs support no resource-level permissions; "
+                    "AWS documents Resource '*' for each. batch:SubmitJob is scoped to the queue and the job "
+                    "definition's revisions.",
+                ),
+                (
+                    resource_finding(policy, self._job_arn_pattern()),
+                    "batch:TerminateJob lets Step Functions stop the job it submitted when the state times out or the "
+                    "execution is stopped; job ids exist only at run time, so the resource is job/* in this account "
+                    "and region (Step Functions' documented policy for the .sync Batch integration).",
+                ),
+            ],
         )
 
     def grant_start_execution(self, grantee: iam.IGrantable) -> iam.Grant:
