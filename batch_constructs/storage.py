@@ -111,7 +111,7 @@ def access_logs_bucket(
         removal_policy=removal_policy,
     )
     setattr(bucket, _ACLS_DISABLED, True)
-    resource = _remember_resource(scope, bucket)
+    resource = _remember_resource(scope, construct_id, bucket)
     why = replication_reason or (
         "The bucket holds S3 server access logs, an audit aid that S3 itself delivers best effort, kept for "
         f"{retention.to_human_string()}."
@@ -205,7 +205,7 @@ def data_bucket(
     )
     if event_bridge:
         enable_event_bridge(scope, bucket)
-    resource = _remember_resource(scope, bucket)
+    resource = _remember_resource(scope, construct_id, bucket)
     why = replication_reason or (
         "Judged as example or derived data: its producers can upload it again or a job can recompute it, and "
         "versioning keeps earlier versions."
@@ -220,13 +220,13 @@ _ACLS_DISABLED = "_batch_constructs_acls_disabled"
 _RESOURCE = "_batch_constructs_resource"
 
 
-def _remember_resource(scope: Construct, bucket: s3.Bucket) -> s3.CfnBucket:
+def _remember_resource(scope: Construct, construct_id: str, bucket: s3.Bucket) -> s3.CfnBucket:
     """The bucket's ``CfnBucket``, remembered on it with the stack both are in (``scope``'s)."""
     resource = node_of(bucket).default_child
     assert isinstance(resource, s3.CfnBucket)
     setattr(bucket, _RESOURCE, resource)
-    adopt_stack(bucket, scope)
-    adopt_stack(resource, bucket)
+    adopt_stack(bucket, scope, construct_id)
+    adopt_stack(resource, bucket, "Resource")
     return resource
 
 

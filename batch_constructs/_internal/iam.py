@@ -7,6 +7,8 @@ statements in one ``AWS::IAM::ManagedPolicy`` attached to the role, created on t
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
@@ -54,7 +56,7 @@ _RESOURCES = "_batch_constructs_resources"
 
 
 def known_statement(
-    *, actions: list[str], resources: list[str], conditions: dict[str, object] | None = None
+    *, actions: list[str], resources: list[str], conditions: Mapping[str, object] | None = None
 ) -> iam.PolicyStatement:
     """``iam.PolicyStatement(actions=..., resources=..., conditions=...)`` that remembers its actions and resources, so
     that a role's filter (:func:`actions_of`, :func:`resources_of`) reads neither back through jsii."""
@@ -76,6 +78,18 @@ def resources_of(policy_statement: iam.PolicyStatement) -> list[str]:
     return list(known) if known is not None else list(policy_statement.resources)
 
 
+def add_key_statement(grantee: iam.IGrantable, key_arn: str, service: str, *actions: str) -> None:
+    """What :func:`grant_key_via` adds, for a caller that needs no ``Grant``: a :class:`ManagedPolicyRole` gets the
+    same statement through its Python ``add_to_principal_policy`` (any subclass filter applies), without the jsii
+    callback ``iam.Grant.add_to_principal`` makes into it."""
+    if isinstance(grantee, ManagedPolicyRole):
+        grantee.add_to_principal_policy(
+            known_statement(actions=list(actions), resources=[key_arn], conditions=via_service(service))
+        )
+    else:
+        grant_key_via(grantee, key_arn, service, *actions)
+
+
 class ManagedPolicyRole(iam.Role):
     """An ``iam.Role`` whose ``add_to_principal_policy`` (and so every ``grant_*``) writes to a managed policy.
 
@@ -85,7 +99,7 @@ class ManagedPolicyRole(iam.Role):
     def __init__(self, scope: Construct, construct_id: str, **kwargs: object) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
         self._managed_policy: iam.ManagedPolicy | None = None
-        adopt_stack(self, scope)
+        adopt_stack(self, scope, construct_id)
 
     @property
     def managed_policy(self) -> iam.ManagedPolicy | None:
@@ -106,7 +120,7 @@ class ManagedPolicyRole(iam.Role):
         them on the first grant (``ManagedPolicy(statements=...)`` adds them as ``add_statements`` would)."""
         if self._managed_policy is None:
             self._managed_policy = iam.ManagedPolicy(self, "Policy", roles=[self], statements=statements)
-            adopt_stack(self._managed_policy, self)
+            adopt_stack(self._managed_policy, self, "Policy")
         else:
             self._managed_policy.add_statements(*statements)
         return self._managed_policy

@@ -57,8 +57,8 @@ from constructs import Construct, IConstruct
 
 from .._internal import logs as _logs
 from .._internal.compliance import acknowledge_all, resource_finding
-from .._internal.iam import ManagedPolicyRole, actions_of, grant_key_via, known_statement, resources_of
-from .._internal.memo import account_id, adopt_stack, node_of, path_of, seconds_of, stack_of
+from .._internal.iam import ManagedPolicyRole, actions_of, add_key_statement, known_statement, resources_of
+from .._internal.memo import account_id, adopt_stack, known_seconds, node_of, path_of, seconds_of, stack_of
 from .._internal.validation import is_known, raise_if_any
 from ..model import registry
 from ..model import rules as _rules
@@ -67,6 +67,7 @@ from ..types import Queue
 from ._common import (
     AnyJob,
     acknowledge_complete_parameters,
+    add_submit_permission,
     array_size_problems,
     job_parameter_problems,
     queue_problems,
@@ -115,7 +116,7 @@ def job_state_timeout(job: AnyJob, array_size: int | None = None) -> Duration:
     seconds = int(seconds_of(timeout)) * int(attempts) + int(seconds_of(QUEUE_WAIT))
     if array_size is not None:
         seconds = max(seconds, int(seconds_of(ARRAY_JOB_STATE_TIMEOUT)))
-    return Duration.seconds(seconds)
+    return known_seconds(seconds)
 
 
 def _batch_job_name(text: str) -> str:
@@ -369,7 +370,7 @@ class _JobStateMachineBase(Construct):
         if master_key is not None:
             # Publishing to an encrypted topic needs its key; exact actions (no wildcard for IAM5 to flag), through
             # SNS only.
-            grant_key_via(self.role, master_key.key_arn, "sns", "kms:Decrypt", "kms:GenerateDataKey")
+            add_key_statement(self.role, master_key.key_arn, "sns", "kms:Decrypt", "kms:GenerateDataKey")
         return notify.next(failed)
 
     def _submit(
@@ -449,7 +450,7 @@ class _JobStateMachineBase(Construct):
         if key not in self._granted:
             self._granted.add(key)
             self._jobs[path_of(job)] = job
-            job.grant_submit_job(self.role, queue)
+            add_submit_permission(job, self.role, queue)
         if not self._sync_granted:
             self._sync_granted = True
             # What the .sync integration needs besides SubmitJob and the events rule the L2 task grants (Step
@@ -608,7 +609,7 @@ class BatchJobStateMachine(_JobStateMachineBase):
         encryption_key: the key of the log group and of the new topic. Default: the stack's shared key.
         """
         super().__init__(scope, construct_id)
-        adopt_stack(self, scope)
+        adopt_stack(self, scope, construct_id)
         target, problems = queue_problems(job, queue, "BatchJobStateMachine")
         problems += array_size_problems("", array_size)
         problems += _timeout_problems("", timeout)
@@ -678,7 +679,7 @@ class BatchPipeline(_JobStateMachineBase):
         log_retention: Default: one year. encryption_key: Default: the stack's shared key.
         """
         super().__init__(scope, construct_id)
-        adopt_stack(self, scope)
+        adopt_stack(self, scope, construct_id)
         problems: list[str] = []
         if not steps:
             problems.append(registry.PIPELINE_STEPS.fix("a pipeline with no steps", "pass at least one PipelineStep"))
