@@ -7,12 +7,18 @@ environment in a private subnet behind a NAT gateway, one queue, two job definit
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from io import StringIO
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from ..aws_mock import client, mocked_aws
+
+if TYPE_CHECKING:
+    from batch_constructs.cli._aws import Aws
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -35,11 +41,27 @@ class Clock:
         self.now += seconds
 
 
+@functools.cache
+def cli_aws() -> Aws:
+    """The CLI's clients for the in-process commands, created once per process (per xdist worker).
+
+    The CLI makes one ``Aws`` (a boto3 session and its clients) per command, as a terminal process would; here the
+    commands share one through :class:`~batch_constructs.cli.Context`, the seam the CLI has for tests. A command
+    keeps no state in it besides the clients, and a botocore client keeps none between calls that moto's answers
+    depend on (credentials and the adaptive retry mode's rate limiter, which nothing here throttles), so every
+    command still reads the world fresh from moto. Creating the clients again for each command cost about 0.1-0.3 s
+    each (EC2's client alone has about 600 methods); the path ``main`` takes without a ``Context`` (its own
+    session, region and credential errors, adaptive retries) is tested on its own in ``test_main.py``.
+    """
+    from batch_constructs.cli._aws import Aws
+
+    return Aws(region=REGION)  # its credentials: moto's dummy ones, which deployed_stack puts in the environment
+
+
 @dataclass
 class Deployed:
     """Handles on the moto stack."""
 
-    boto3: Any
     subnet_id: str
     vpc_id: str
     route_table_id: str
@@ -50,15 +72,14 @@ class Deployed:
     clock: Clock = field(default_factory=Clock)
 
     def client(self, service: str) -> Any:
-        return self.boto3.client(service, region_name=REGION)
+        return client(service, REGION)
 
     def run(self, *argv: str) -> tuple[int, str]:
         """Run the CLI in-process against moto; returns (exit code, stdout)."""
         from batch_constructs.cli import Context, main
-        from batch_constructs.cli._aws import Aws
 
         out = StringIO()
-        context = Context(aws=Aws(region=REGION), out=out, sleep=self.clock.sleep, clock=self.clock)
+        context = Context(aws=cli_aws(), out=out, sleep=self.clock.sleep, clock=self.clock)
         code = main(list(argv), context=context)
         return code, out.getvalue()
 
@@ -149,11 +170,15 @@ def deployed_stack(
     *,
     service_role: tuple[str, str, str | None] = ("BatchServiceRole", "batch.amazonaws.com", "BatchService"),
 ) -> Iterator[Deployed]:
-    """moto with the stack deployed; ``env`` sets environment variables (pytest's ``monkeypatch.setenv``)."""
-    import boto3
+    """moto with the stack deployed; ``env`` sets environment variables (pytest's ``monkeypatch.setenv``).
 
-    from ..aws_mock import mocked_aws
+    Never inside another ``mocked_aws()``: moto empties its backends only when it starts, not when it nests, so the
+    stack would be deployed among the other world's resources.
+    """
+    from moto.core.models import MockAWS
 
+    if MockAWS._nested_count:
+        raise RuntimeError("deployed_stack() inside another mocked_aws(): a test module uses one kind of stack only")
     for key, value in {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
@@ -163,7 +188,7 @@ def deployed_stack(
     }.items():
         env(key, value)
     with mocked_aws():
-        ec2 = boto3.client("ec2", region_name=REGION)
+        ec2 = client("ec2", REGION)
         vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
         public = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.0.0/24", AvailabilityZone="us-east-1a")["Subnet"]
         private = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24", AvailabilityZone="us-east-1a")["Subnet"]
@@ -176,15 +201,14 @@ def deployed_stack(
         ec2.associate_route_table(RouteTableId=table, SubnetId=private["SubnetId"])
         sg = ec2.create_security_group(GroupName="batch", Description="batch jobs", VpcId=vpc)["GroupId"]
         role_name, principal, policy = service_role
-        role = _role(boto3.client("iam", region_name=REGION), role_name, principal, policy)
-        cloudformation = boto3.client("cloudformation", region_name=REGION)
+        role = _role(client("iam", REGION), role_name, principal, policy)
+        cloudformation = client("cloudformation", REGION)
         cloudformation.create_stack(StackName=STACK, TemplateBody=json.dumps(_template(role, private["SubnetId"], sg)))
         physical = {
             r["LogicalResourceId"]: r["PhysicalResourceId"]
             for r in cloudformation.list_stack_resources(StackName=STACK)["StackResourceSummaries"]
         }
         yield Deployed(
-            boto3=boto3,
             subnet_id=private["SubnetId"],
             vpc_id=vpc,
             route_table_id=table,

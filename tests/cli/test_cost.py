@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import pathlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
@@ -14,7 +14,7 @@ from batch_constructs.cli.cost import idle_cost, markdown, total
 from batch_constructs.model import prices
 
 from ..conftest import SynthesizedApp
-from .support import STACK, Deployed, deployed_stack
+from .support import STACK, Deployed
 
 #: One resource of each kind the cost counts, and some it must not (gateway endpoint, private NAT gateway).
 TEMPLATE = {
@@ -78,9 +78,9 @@ def test_prices_have_one_home_with_date_region_and_sources() -> None:
 
 
 @pytest.fixture
-def deployed(monkeypatch: pytest.MonkeyPatch) -> Iterator[Deployed]:
-    with deployed_stack(monkeypatch.setenv) as stack:
-        yield stack
+def deployed(shared_stack: Deployed) -> Deployed:
+    """The module's stack: ``cost`` only reads it (its template) or files."""
+    return shared_stack
 
 
 def test_cost_of_a_template_file_and_a_cdk_out_directory(deployed: Deployed, tmp_path: pathlib.Path) -> None:

@@ -10,7 +10,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,16 +19,14 @@ from batch_constructs.cli import Context, main
 from batch_constructs.cli._aws import Aws
 
 from ..helpers import ROOT
-from .support import LOG_GROUP, REGION, STACK, Deployed, deployed_stack, force
+from .support import LOG_GROUP, REGION, STACK, Deployed, force
 
 
 @pytest.fixture
-def deployed(monkeypatch: pytest.MonkeyPatch) -> Iterator[Deployed]:
-    from moto.moto_api import state_manager
-
-    with deployed_stack(monkeypatch.setenv) as stack:
-        yield stack
-    state_manager.unset_transition("batch::job")
+def deployed(shared_stack: Deployed) -> Deployed:
+    """The module's stack: each test here submits jobs of its own (or writes their logs) and reads only those back;
+    ``status``, which reads the whole region, has a stack per test in ``test_status.py``."""
+    return shared_stack
 
 
 def _python(code: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -42,35 +39,40 @@ def _python(code: str, env: dict[str, str] | None = None) -> subprocess.Complete
 # ------------------------------------------------------------------------------------------------ start-up, imports
 
 
-def test_cli_imports_no_cdk_or_jsii() -> None:
+@pytest.fixture(scope="module")
+def fresh_process() -> dict[str, list[str]]:
+    """What a new Python process has imported after ``main(['--help'])`` (and the help it printed), then after it also
+    imports the commands ``why`` and ``cost``. One new interpreter (about 0.4 s) serves both tests below."""
     result = _python(
-        "import sys, batch_constructs.cli, batch_constructs.cli.why, batch_constructs.cli.cost\n"
-        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('aws_cdk', 'jsii', 'constructs'))\n"
-        "print(bad)"
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "[]"
-
-
-def test_help_does_not_import_boto3() -> None:
-    """``--help`` stays fast: boto3 (about 0.25 s to import here) is imported inside the commands only."""
-    result = _python(
-        "import sys\nfrom batch_constructs.cli import main\n"
+        "import json, sys\nfrom batch_constructs.cli import main\n"
         "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
-        "print('LOADED', sorted(m for m in ('boto3', 'botocore') if m in sys.modules))"
+        "loaded = sorted(m for m in ('boto3', 'botocore') if m in sys.modules)\n"
+        "import batch_constructs.cli, batch_constructs.cli.why, batch_constructs.cli.cost\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('aws_cdk', 'jsii', 'constructs'))\n"
+        "print(json.dumps({'aws': loaded, 'cdk': bad}))"
     )
     assert result.returncode == 0, result.stderr
-    assert "LOADED []" in result.stdout
-    assert "status" in result.stdout and "why" in result.stdout
+    *help_lines, last = result.stdout.splitlines()
+    return {**json.loads(last), "help": help_lines}
 
 
-def test_missing_boto3_gives_install_hint() -> None:
-    result = _python(
-        "import sys\nsys.modules['boto3'] = None\nfrom batch_constructs.cli import main\n"
-        "sys.exit(main(['--region', 'us-east-1', 'status']))"
-    )
-    assert result.returncode == 2
-    assert result.stderr.strip() == (
+def test_cli_imports_no_cdk_or_jsii(fresh_process: dict[str, list[str]]) -> None:
+    assert fresh_process["cdk"] == []
+
+
+def test_help_does_not_import_boto3(fresh_process: dict[str, list[str]]) -> None:
+    """``--help`` stays fast: boto3 (about 0.25 s to import here) is imported inside the commands only."""
+    assert fresh_process["aws"] == []
+    usage = "\n".join(fresh_process["help"])
+    assert "status" in usage and "why" in usage
+
+
+def test_missing_boto3_gives_install_hint(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """In this process, as in one without boto3: ``import boto3`` fails (the CLI's modules import without it, as
+    ``test_help_does_not_import_boto3`` shows)."""
+    monkeypatch.setitem(sys.modules, "boto3", None)
+    assert main(["--region", "us-east-1", "status"]) == 2
+    assert capsys.readouterr().err.strip() == (
         "batch-constructs: the batch-constructs CLI needs boto3: pip install 'batch-constructs[cli]'"
     )
 
@@ -130,36 +132,6 @@ def test_clients_use_adaptive_retries() -> None:
     for client in (aws.batch, aws.cloudformation, aws.logs, aws.ec2, aws.iam):
         assert client.meta.config.retries["mode"] == "adaptive"
     assert aws.batch.meta.region_name == REGION
-
-
-# ------------------------------------------------------------------------------------------------------------ status
-
-
-def test_status_of_a_stack_lists_queue_environment_and_job_counts(deployed: Deployed) -> None:
-    deployed.submit("one")
-    failed = deployed.submit("two")
-    force(deployed, failed, "FAILED", "Essential container in task exited")
-    code, out = deployed.run("status", STACK)
-    assert code == 0
-    queue = deployed.queue_arn.rsplit("/", 1)[-1]
-    environment = deployed.environment_arn.rsplit("/", 1)[-1]
-    assert f"{queue}  ENABLED  VALID   1         {environment}" in out
-    assert f"{environment}  FARGATE  ENABLED  VALID   -              256" in out
-    # The counts row is the queue's row made only of numbers: the queue row above it ends with the
-    # environment's name, whose random physical suffix may end with a digit too.
-    rows = [line.split() for line in out.splitlines() if line.startswith(queue)]
-    counts = [row[1:] for row in rows if all(cell.isdigit() for cell in row[1:])]
-    assert counts == [["0", "0", "0", "0", "0", "1", "1"]]
-
-
-def test_status_json(deployed: Deployed) -> None:
-    deployed.submit("one")
-    code, out = deployed.run("status", "--json")
-    assert code == 0
-    doc = json.loads(out)
-    assert [q["arn"] for q in doc["queues"]] == [deployed.queue_arn]
-    assert doc["queues"][0]["jobs"]["SUCCEEDED"] == 1
-    assert doc["computeEnvironments"][0]["maxvCpus"] == 256
 
 
 # ------------------------------------------------------------------------------------------------------------ submit

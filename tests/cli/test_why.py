@@ -8,7 +8,6 @@ the test sets it on moto's objects, so the CLI still reads it through the real A
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,12 +18,9 @@ from .support import ACCOUNT, REGION, Deployed, deployed_stack, force
 
 
 @pytest.fixture
-def deployed(monkeypatch: pytest.MonkeyPatch) -> Iterator[Deployed]:
-    from moto.moto_api import state_manager
-
-    with deployed_stack(monkeypatch.setenv) as stack:
-        yield stack
-    state_manager.unset_transition("batch::job")
+def deployed(fresh_stack: Deployed) -> Deployed:
+    """Each scenario breaks the stack its own way: a stack per test."""
+    return fresh_stack
 
 
 def _stuck(deployed: Deployed, reason: str | None = None, **submit: Any) -> str:
