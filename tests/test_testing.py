@@ -36,14 +36,14 @@ def test_access_logged_bucket_needs_the_flag_and_names_it() -> None:
 
 
 def test_with_the_flags_the_same_bucket_synthesizes() -> None:
-    stack = cdk.Stack(testing.new_app(), "Flagged")
+    stack = cdk.Stack(testing.new_app(validate=False), "Flagged")
     data_bucket(stack, "Data", access_logs=access_logs_bucket(stack, "Logs"))
     assert "LoggingConfiguration" in json.dumps(testing.template_snapshot(stack))
 
 
 def test_template_snapshot_scrubs_asset_hashes() -> None:
     # GIVEN a job whose image is an asset (its hash changes with any edit of the job's code)
-    stack = cdk.Stack(testing.new_app(), "Assets")
+    stack = cdk.Stack(testing.new_app(validate=False), "Assets")
     platform = BatchPlatform(stack, "Platform")
     image = ecs.ContainerImage.from_asset("apps/fetch_and_run/job")
     platform.add_job("Job", image=image, vcpus=1, memory=cdk.Size.gibibytes(2))
@@ -52,3 +52,13 @@ def test_template_snapshot_scrubs_asset_hashes() -> None:
     # THEN no 64-hex asset hash is left, and the placeholder stands where they were
     assert "<asset-hash>" in text
     assert testing.scrub_asset_hashes(text) == text
+
+
+def test_validate_false_leaves_a_template_to_other_checks() -> None:
+    # GIVEN a stack with a property CloudFormation's schema rejects (the default app fails its synthesis: F3002)
+    stack = cdk.Stack(testing.new_app(validate=False), "Unvalidated")
+    cdk.CfnResource(stack, "Queue", type="AWS::SQS::Queue", properties={"NoSuchProperty": 1})
+    # WHEN it is synthesized without the built-in validation, THEN the template is written as given
+    template = testing.template_snapshot(stack)
+    assert isinstance(template, dict)
+    assert template["Resources"]["Queue"] == {"Type": "AWS::SQS::Queue", "Properties": {"NoSuchProperty": 1}}
