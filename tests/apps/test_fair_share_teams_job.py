@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from apps.fair_share_teams.job import jobs
 
-from ..aws_mock import mocked_aws
+from ..aws_mock import mocked_aws_for_module, reset_backends
 
 BUCKET = "team-data"
 KEY = "incoming/2026-12-01/clicks.csv"
@@ -64,20 +64,19 @@ def csv_bytes(rows: list[list[str]], header: list[str] | None = None, newline: s
     return out.getvalue().encode()
 
 
+@pytest.fixture(scope="module")
+def s3_client() -> Iterator[Any]:
+    """moto, fake credentials and an S3 client, once for the module (see ``mocked_aws_for_module``)."""
+    with mocked_aws_for_module():
+        yield boto3.client("s3")
+
+
 @pytest.fixture
-def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    with mocked_aws():
-        client = boto3.client("s3")
-        client.create_bucket(Bucket=BUCKET)
-        yield client
+def s3(s3_client: Any) -> Any:
+    """An empty moto (``reset_backends``) with the team's bucket."""
+    reset_backends()
+    s3_client.create_bucket(Bucket=BUCKET)
+    return s3_client
 
 
 def read_jsonl(s3: Any, key: str) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 
 from apps.file_scanner.job import scanner as job
 
-from ..aws_mock import mocked_aws
+from ..aws_mock import mocked_aws_for_module, reset_backends
 
 UPLOADS = "uploads-bucket"
 RESULTS = "results-bucket"
@@ -51,27 +51,28 @@ def expected_line(data: bytes, offset: int) -> int:
     return data.count(b"\n", 0, offset) + 1
 
 
+@pytest.fixture(scope="module")
+def clients() -> Iterator[tuple[Any, Any]]:
+    """moto, fake credentials, S3 and DynamoDB clients, once for the module (see ``mocked_aws_for_module``)."""
+    with mocked_aws_for_module(REGION):
+        yield boto3.client("s3"), boto3.client("dynamodb")
+
+
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(name, value)
-    with mocked_aws():
-        s3 = boto3.client("s3")
-        for bucket in (UPLOADS, RESULTS):
-            s3.create_bucket(Bucket=bucket)
-        s3.put_bucket_versioning(Bucket=UPLOADS, VersioningConfiguration={"Status": "Enabled"})
-        boto3.client("dynamodb").create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "key", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "key", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        yield s3
+def aws(clients: tuple[Any, Any]) -> Any:
+    """An empty moto (``reset_backends``) with the uploads (versioned) and results buckets and the status table."""
+    reset_backends()
+    s3, dynamodb = clients
+    for bucket in (UPLOADS, RESULTS):
+        s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_versioning(Bucket=UPLOADS, VersioningConfiguration={"Status": "Enabled"})
+    dynamodb.create_table(
+        TableName=TABLE,
+        KeySchema=[{"AttributeName": "key", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "key", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return s3
 
 
 def environ(**extra: str) -> dict[str, str]:
