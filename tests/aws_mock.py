@@ -32,7 +32,14 @@ from moto.core.base_backend import BackendDict
 from moto.core.config import DefaultConfig
 from moto.core.models import MockAWS
 
-__all__ = ["FAKE_CREDENTIALS", "mocked_aws", "mocked_aws_for_module", "reset_backends", "unique_name"]
+__all__ = [
+    "FAKE_CREDENTIALS",
+    "mocked_aws",
+    "mocked_aws_for_module",
+    "plain_upload_client",
+    "reset_backends",
+    "unique_name",
+]
 
 
 def _read_botocore_files_once() -> None:
@@ -147,3 +154,17 @@ def reset_backends() -> None:
     it sees the same empty AWS a fresh ``mocked_aws()`` gives it; clients made earlier keep working.
     """
     BackendDict.reset()
+
+
+def plain_upload_client() -> Any:
+    """An S3 client that sends bodies as they are, for a test's own large uploads (inside a mocked world).
+
+    botocore's default (``request_checksum_calculation="when_supported"``) frames a PutObject body as aws-chunked
+    with a CRC32 trailer, re-joining the body once per chunk (2 s for 32 MiB here), and moto unframes it again; with
+    ``when_required`` the same bytes are stored in 0.5 s. Only the test's set-up uses it: the code under test keeps
+    the clients it makes or is given, with botocore's defaults.
+    """
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client("s3", config=Config(request_checksum_calculation="when_required"))

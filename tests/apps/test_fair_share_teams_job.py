@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from apps.fair_share_teams.job import jobs
 
-from ..aws_mock import mocked_aws_for_module, reset_backends
+from ..aws_mock import mocked_aws_for_module, plain_upload_client, reset_backends
 
 BUCKET = "team-data"
 KEY = "incoming/2026-12-01/clicks.csv"
@@ -212,7 +212,8 @@ def test_too_many_rejected_lines_fail_the_job_after_writing_both_outputs(s3: Any
 
 def test_a_huge_line_is_rejected_in_bounded_memory(s3: Any) -> None:
     huge = b"e-h,2026-12-01T00:00:00Z,search," + b"9" * (32 * 1024 * 1024) + b"\n"
-    put(s3, csv_bytes(events(100)) + huge + csv_bytes(events(5, start=100))[len(",".join(jobs.COLUMNS)) + 1 :])
+    body = csv_bytes(events(100)) + huge + csv_bytes(events(5, start=100))[len(",".join(jobs.COLUMNS)) + 1 :]
+    put(plain_upload_client(), body)  # the same object, stored four times faster (see plain_upload_client)
     tracemalloc.start()
     try:
         result = jobs.ingest(s3, BUCKET, KEY)
