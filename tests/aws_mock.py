@@ -66,32 +66,45 @@ _read_botocore_files_once()
 
 
 def _memoise_moto_member_aliases() -> None:
-    """Memoise moto's ``XFormedAttributePicker.get_possible_keys`` for results that are plain dicts.
+    """Memoise where moto's response serializer finds each output member in results that are plain dicts.
 
     moto serialises every response by asking, for each output member of each value, which keys of the Python value
-    may hold it (``"Items"``, ``"items"``, ...), from a chain of alias providers. For an exact ``dict`` the answer is
-    a function of the member name, its botocore shape and the shape's parent alone: the providers read the shape's
-    name, type, serialization and parent, and the value's class (``dict``) and ``Meta`` attribute (a dict has none).
-    botocore's shapes are built once per service model and never change (moto sets ``parent`` as it walks, which is
-    part of the key), so the memoised answer is the answer. The entry holds the shapes, so their ids stay theirs.
+    may hold it (``"Items"``, ``"items"``, ...: ``XFormedAttributePicker.get_possible_keys``, a chain of alias
+    providers) and taking the first key present. For an exact ``dict`` the list of keys is a function of the member
+    name, its botocore shape and the shape's parent alone: the providers read the shape's name, type, serialization
+    and parent, and the value's class (``dict``) and ``Meta`` attribute (a dict has none). botocore's shapes are built
+    once per service model and never change (moto sets ``parent`` as it walks, which is part of the key; the memo
+    holds the shapes, so their ids stay theirs). The lookup below is then the picker's own (first key present, else
+    ``None``), done only for the picker moto makes for every response (default providers, no response transformers);
+    any other value or picker goes the original way.
     """
     from moto.core import serialize
+    from moto.core.utils import MISSING, get_value
 
-    picker = serialize.XFormedAttributePicker
-    compute = picker.get_possible_keys
+    original = serialize.ResponseSerializer.get_value
     memo: dict[tuple[str, int, int], tuple[tuple[str, ...], object, object]] = {}
 
-    def get_possible_keys(self: serialize.XFormedAttributePicker, context: serialize.AttributePickerContext) -> Any:
-        if type(context.obj) is not dict or self.alias_providers is not serialize.DEFAULT_ALIAS_PROVIDERS:
-            return compute(self, context)
-        shape = context.shape
+    def memoised(self: serialize.ResponseSerializer, value: Any, key: str, shape: Any) -> Any:
+        picker = self._value_picker
+        if (
+            type(value) is not dict
+            or type(picker) is not serialize.XFormedAttributePicker
+            or picker.alias_providers is not serialize.DEFAULT_ALIAS_PROVIDERS
+            or picker.response_transformers
+        ):
+            return original(self, value, key, shape)
         parent = getattr(shape, "parent", None)
-        key = (context.key, id(shape), id(parent))
-        if key not in memo:
-            memo[key] = (tuple(compute(self, context)), shape, parent)
-        return memo[key][0]
+        memo_key = (key, id(shape), id(parent))
+        if memo_key not in memo:
+            context = serialize.AttributePickerContext(obj=value, key=key, shape=shape)
+            memo[memo_key] = (tuple(picker.get_possible_keys(context)), shape, parent)
+        for possible_key in memo[memo_key][0]:
+            found = get_value(value, possible_key, MISSING)
+            if found is not MISSING:
+                return found
+        return None
 
-    picker.get_possible_keys = get_possible_keys  # type: ignore[method-assign]
+    serialize.ResponseSerializer.get_value = memoised  # type: ignore[method-assign]
 
 
 _memoise_moto_member_aliases()
