@@ -88,7 +88,7 @@ class BatchEnvironment(Construct):
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
-        register_stack_checks(self, scope)
+        register_stack_checks(self, scope, construct_id)
 
     def _set_container_insights(self, mode: ContainerInsights | None) -> None:
         """Set ``EcsSettings.ContainerInsights`` on the L1 (the L2 has no prop for it); None leaves it unset."""

@@ -154,7 +154,7 @@ class BatchAlerts(Construct):
             dead-letter queue (a dead-letter queue is written under the queue's resource policy, never a role).
         """
         super().__init__(scope, construct_id)
-        adopt_stack(self, scope)
+        adopt_stack(self, scope, construct_id)
         arns = _queue_arns(self, queues)
         problems = []
         if email is not None and ("@" not in email or email.strip() != email):
@@ -281,7 +281,7 @@ class BatchJobMetrics(Construct):
         period: the metrics' and alarm's period. Default: 5 minutes.
         """
         super().__init__(scope, construct_id)
-        adopt_stack(self, scope)
+        adopt_stack(self, scope, construct_id)
         self.queues = list(queues) if not isinstance(queues, (str, bytes)) else []
         arns = _queue_arns(self, queues)
         problems = _rules.int_range(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Final
 
 from aws_cdk import ArnFormat, CfnResource, Token
 from aws_cdk import aws_ec2 as ec2
@@ -22,15 +21,33 @@ __all__ = ["BATCH_INTERFACE_ENDPOINTS", "BatchNetwork"]
 
 #: Interface endpoints that let EC2 and Fargate jobs run in subnets without a NAT: the ECS agent and telemetry,
 #: image pulls (ECR API and Docker registry; layers come through the S3 gateway endpoint), logs and secrets.
-BATCH_INTERFACE_ENDPOINTS: Final[tuple[ec2.InterfaceVpcEndpointAwsService, ...]] = (
-    ec2.InterfaceVpcEndpointAwsService.ECR,
-    ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER,
-    ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
-    ec2.InterfaceVpcEndpointAwsService.ECS,
-    ec2.InterfaceVpcEndpointAwsService.ECS_AGENT,
-    ec2.InterfaceVpcEndpointAwsService.ECS_TELEMETRY,
-    ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
-)
+#: (Built on first use, see :func:`__getattr__`.)
+BATCH_INTERFACE_ENDPOINTS: tuple[ec2.InterfaceVpcEndpointAwsService, ...]
+
+
+def _batch_interface_endpoints() -> tuple[ec2.InterfaceVpcEndpointAwsService, ...]:
+    return (
+        ec2.InterfaceVpcEndpointAwsService.ECR,
+        ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER,
+        ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
+        ec2.InterfaceVpcEndpointAwsService.ECS,
+        ec2.InterfaceVpcEndpointAwsService.ECS_AGENT,
+        ec2.InterfaceVpcEndpointAwsService.ECS_TELEMETRY,
+        ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
+    )
+
+
+def __getattr__(name: str) -> object:
+    """:data:`BATCH_INTERFACE_ENDPOINTS` on first use (PEP 562), then as a plain module attribute.
+
+    Each endpoint service is a read through the jsii kernel (about 60-120 ms for the seven, the first time in a
+    process); most apps use a NAT and never read them, so importing the module does not pay for them.
+    """
+    if name == "BATCH_INTERFACE_ENDPOINTS":
+        value = _batch_interface_endpoints()
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class BatchNetwork(Construct):

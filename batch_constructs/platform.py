@@ -94,7 +94,7 @@ class BatchPlatform(Construct):
         network_options: further :class:`BatchNetwork` keyword arguments (e.g. ``interface_endpoints``).
         """
         super().__init__(scope, construct_id)
-        adopt_stack(self, scope)
+        adopt_stack(self, scope, construct_id)
         if not (fargate or fargate_spot or on_demand or spot or gpu):
             raise_if_any(
                 self,

@@ -103,7 +103,7 @@ class ImportedQueue(KnownQueue):
             keep CloudFormation's strong reference to the platform's export.
         """
         super().__init__(scope, construct_id)
-        adopt_stack(self, scope)
+        adopt_stack(self, scope, construct_id)
         self.queue_contract: QueueContract | None = contract
         arn = job_queue_arn or (contract.job_queue_arn if contract else f"arn:aws:batch:::job-queue/{construct_id}")
         self.job_queue = batch.JobQueue.from_job_queue_arn(self, "Resource", arn)
@@ -193,8 +193,8 @@ class BatchQueue(KnownQueue):
         enabled: accept submissions. Default: True.
         """
         super().__init__(scope, construct_id)
-        adopt_stack(self, scope)
-        register_stack_checks(self, scope)
+        adopt_stack(self, scope, construct_id)
+        register_stack_checks(self, scope, construct_id)
         self.environments: list[Environment] = []
         #: The library environment behind each attached L2 environment (by ``id`` of the L2), for capacities and paths.
         self._owners: dict[int, BatchEnvironment] = {}
@@ -229,7 +229,7 @@ class BatchQueue(KnownQueue):
                     "pass fair_share={...} too, or set them on your own scheduling_policy",
                 )
             )
-        decay_seconds = share_decay.to_seconds() if share_decay is not None else None
+        decay_seconds = seconds_of(share_decay) if share_decay is not None else None
         problems += _rules.fair_share_policy(
             decay_seconds if decay_seconds is None or is_known(decay_seconds) else None,
             compute_reservation if compute_reservation is None or is_known(compute_reservation) else None,

@@ -36,7 +36,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from ._internal.compliance import acknowledge, managed_policy_finding
-from ._internal.iam import ManagedPolicyRole, service_principal
+from ._internal.iam import ManagedPolicyRole, actions_of, resources_of, service_principal
 
 __all__ = ["CustomServiceRole", "ExecutionRole", "InstanceRole", "JobRole", "SpotFleetRole"]
 
@@ -86,7 +86,11 @@ class ExecutionRole(ManagedPolicyRole):
 
     def add_to_principal_policy(self, statement: iam.PolicyStatement) -> iam.AddToPrincipalPolicyResult:
         result = super().add_to_principal_policy(statement)
-        if not self._token_acknowledged and self.ECR_TOKEN_ACTION in statement.actions and statement.resources == ["*"]:
+        if (
+            not self._token_acknowledged
+            and self.ECR_TOKEN_ACTION in actions_of(statement)
+            and resources_of(statement) == ["*"]
+        ):
             self._token_acknowledged = True
             acknowledge(
                 self.managed_policy or self,

@@ -28,10 +28,10 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct, IConstruct
 
 from ._internal import defaults as _defaults
-from ._internal.compliance import acknowledge, acknowledge_in_packs
+from ._internal.compliance import acknowledge, acknowledge_all, acknowledge_in_packs, in_packs
 from ._internal.iam import ManagedPolicyRole, grant_key_via
 from ._internal.logs import default_key
-from ._internal.memo import stack_of
+from ._internal.memo import adopt_stack, node_of, stack_of
 from ._internal.s3 import enable_event_bridge
 from ._internal.validation import raise_if_any
 from .model import registry
@@ -111,18 +111,19 @@ def access_logs_bucket(
         removal_policy=removal_policy,
     )
     setattr(bucket, _ACLS_DISABLED, True)
-    resource = bucket.node.default_child
-    assert isinstance(resource, s3.CfnBucket)
+    resource = _remember_resource(scope, construct_id, bucket)
     why = replication_reason or (
         "The bucket holds S3 server access logs, an audit aid that S3 itself delivers best effort, kept for "
         f"{retention.to_human_string()}."
     )
-    acknowledge_in_packs(resource, "S3BucketReplicationEnabled", f"{why} {_REPLICATION_COST}")
-    acknowledge_in_packs(
+    acknowledge_all(  # one call for both rules
         resource,
-        "S3DefaultEncryptionKMS",
-        "S3 server access logging delivers only to buckets encrypted with SSE-S3 (Amazon S3 managed keys), not "
-        "SSE-KMS; the objects are encrypted at rest (AES-256), the bucket is private and TLS-only.",
+        in_packs("S3BucketReplicationEnabled", f"{why} {_REPLICATION_COST}")
+        + in_packs(
+            "S3DefaultEncryptionKMS",
+            "S3 server access logging delivers only to buckets encrypted with SSE-S3 (Amazon S3 managed keys), not "
+            "SSE-KMS; the objects are encrypted at rest (AES-256), the bucket is private and TLS-only.",
+        ),
     )
     return bucket
 
@@ -204,8 +205,7 @@ def data_bucket(
     )
     if event_bridge:
         enable_event_bridge(scope, bucket)
-    resource = bucket.node.default_child
-    assert isinstance(resource, s3.CfnBucket)
+    resource = _remember_resource(scope, construct_id, bucket)
     why = replication_reason or (
         "Judged as example or derived data: its producers can upload it again or a job can recompute it, and "
         "versioning keeps earlier versions."
@@ -216,6 +216,20 @@ def data_bucket(
 
 #: Marks a bucket made by :func:`access_logs_bucket` (object ownership "bucket owner enforced": ACLs disabled).
 _ACLS_DISABLED = "_batch_constructs_acls_disabled"
+#: The ``CfnBucket`` of a bucket this module created (its default child, fixed at creation), read by the grants.
+_RESOURCE = "_batch_constructs_resource"
+
+
+def _remember_resource(scope: Construct, construct_id: str, bucket: s3.Bucket) -> s3.CfnBucket:
+    """The bucket's ``CfnBucket``, remembered on it with the stack both are in (``scope``'s)."""
+    resource = node_of(bucket).default_child
+    assert isinstance(resource, s3.CfnBucket)
+    setattr(bucket, _RESOURCE, resource)
+    adopt_stack(bucket, scope, construct_id)
+    adopt_stack(resource, bucket, "Resource")
+    return resource
+
+
 #: The aws-cdk feature flag (set by ``cdk init``) that delivers S3 server access logs through a bucket policy.
 _ACCESS_LOGS_FLAG = "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"
 
@@ -274,6 +288,7 @@ def grant_read_objects(
         The combined grant of every statement added.
     """
     objects = ["s3:GetObject", "s3:GetObjectVersion"] if versions else ["s3:GetObject"]
+    key = bucket.encryption_key
     grant = iam.Grant.add_to_principal(
         grantee=grantee, actions=objects, resource_arns=[bucket.arn_for_objects(f"{prefix}*")]
     )
@@ -286,8 +301,8 @@ def grant_read_objects(
                 conditions={"StringLike": {"s3:prefix": [f"{prefix}*"]}} if listing == "prefix" else None,
             )
         )
-    if bucket.encryption_key is not None:
-        grant = grant.combine(grant_key_via(grantee, bucket.encryption_key.key_arn, "s3", "kms:Decrypt"))
+    if key is not None:
+        grant = grant.combine(grant_key_via(grantee, key.key_arn, "s3", "kms:Decrypt"))
     _acknowledge_prefix_wildcard(grantee, bucket, prefix)
     return grant
 
@@ -315,17 +330,16 @@ def grant_write_objects(grantee: iam.IRole, bucket: s3.IBucket, prefix: str) -> 
     grant = iam.Grant.add_to_principal(
         grantee=grantee, actions=["s3:PutObject"], resource_arns=[bucket.arn_for_objects(f"{prefix}*")]
     )
-    if bucket.encryption_key is not None:
-        grant = grant.combine(
-            grant_key_via(grantee, bucket.encryption_key.key_arn, "s3", "kms:GenerateDataKey", "kms:Decrypt")
-        )
+    key = bucket.encryption_key
+    if key is not None:
+        grant = grant.combine(grant_key_via(grantee, key.key_arn, "s3", "kms:GenerateDataKey", "kms:Decrypt"))
     _acknowledge_prefix_wildcard(grantee, bucket, prefix)
     return grant
 
 
 def _acknowledge_prefix_wildcard(grantee: iam.IRole, bucket: s3.IBucket, prefix: str) -> None:
     """Acknowledge ``AwsSolutions-IAM5[Resource::<BucketLogicalId.Arn>/<prefix>*]`` on the grantee's policy, once."""
-    resource = bucket.node.default_child
+    resource = getattr(bucket, _RESOURCE, None) or node_of(bucket).default_child
     policy = _policy_of(grantee)
     if not isinstance(resource, s3.CfnBucket) or policy is None or stack_of(policy) is not stack_of(resource):
         return

@@ -93,7 +93,10 @@ def child(case: str, outdir: str, jobs: int, queues: int) -> dict[str, float]:
     elif case != FLOOR:
         raise BenchmarkError(f"unknown case {case!r}")
     modules_loaded = time.perf_counter()
-    app = cdk.App(context=context, outdir=outdir)
+    # ``CDK_VALIDATION=false`` (the quick mode's children) is read from the environment here as well as by aws-cdk-lib
+    # when its kernel starts, so that a child run inside an already running process (the smoke test) honours it too.
+    validation = os.environ.get("CDK_VALIDATION", "").lower() != "false"
+    app = cdk.App(context=context, outdir=outdir, builtin_cloud_formation_validation=validation)
     if case == LIBRARY:
         add_library(app)
     elif case == L2:

@@ -21,14 +21,26 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import aws_cdk as cdk
 import pytest
-from aws_cdk import cx_api
 
-from . import aws_mock  # noqa: F401  (moto before any boto3 session; see its docstring)
-from .helpers import ROOT, new_app
+if TYPE_CHECKING:
+    import aws_cdk as cdk
+
+#: The repository's root.
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Load moto (``tests/aws_mock.py``) before any test module creates a boto3 session, in each process running tests.
+
+    Not in a pytest-xdist controller, which only hands tests out: this module imports neither moto nor the CDK at
+    import time (each import below is where it is used), so the controller starts no jsii kernel and the workers
+    start about 2 s sooner.
+    """
+    if hasattr(config, "workerinput") or not config.getoption("numprocesses", None):
+        from . import aws_mock  # noqa: F401
 
 
 @dataclass(frozen=True)
@@ -105,6 +117,8 @@ def synth_app() -> Callable[[str], SynthesizedApp]:
     def get(module: str) -> SynthesizedApp:
         if module not in cache:
             outdir = synthesized_once(f"cdk.out.{module}", functools.partial(_synthesize, module))
+            from aws_cdk import cx_api
+
             assembly = cx_api.CloudAssembly(str(outdir))
             cache[module] = SynthesizedApp(module, outdir, {s.stack_name: s.template for s in assembly.stacks})
         return cache[module]
@@ -117,6 +131,8 @@ def _synthesize(module: str, outdir: pathlib.Path) -> None:
     from apps import add_app
     from batch_constructs.compliance import add_compliance_packs, unacknowledged_findings
 
+    from .helpers import new_app
+
     app = new_app(validate=True, outdir=str(outdir))
     add_app(app, module)
     add_compliance_packs(app)
@@ -125,8 +141,9 @@ def _synthesize(module: str, outdir: pathlib.Path) -> None:
     assert findings == [], f"cdk-nag findings in {module} (warnings included): {findings}"
 
 
-#: The environment the pinned variant of every example app is synthesized in.
-PINNED_ENV = cdk.Environment(account="123456789012", region="eu-west-1")
+#: The environment (account, region) the pinned variant of every example app is synthesized in.
+PINNED_ACCOUNT = "123456789012"
+PINNED_REGION = "eu-west-1"
 #: The stage the pinned stacks are synthesized in.
 PINNED_STAGE = "Pinned"
 #: What an AZ lookup returns in that environment: given as context, so the VPC gets real AZ names without a network
@@ -136,7 +153,7 @@ PINNED_AZS = ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
 
 @pytest.fixture(scope="session")
 def pinned_app() -> Callable[[str], SynthesizedApp]:
-    """``pinned_app("movies_importer")``: that app's stacks pinned to :data:`PINNED_ENV`, synthesized once.
+    """``pinned_app("movies_importer")``: that app's stacks pinned to :data:`PINNED_REGION`, synthesized once.
 
     The stacks are added under a ``cdk.Stage`` that carries the environment (so the apps need no env parameter): CDK
     then writes literal account, region and partition where an agnostic stack has pseudo-parameters, as a platform
@@ -147,6 +164,8 @@ def pinned_app() -> Callable[[str], SynthesizedApp]:
     def get(module: str) -> SynthesizedApp:
         if module not in cache:
             outdir = synthesized_once(f"cdk.out.pinned.{module}", functools.partial(_synthesize_pinned, module))
+            from aws_cdk import cx_api
+
             assembly = cx_api.CloudAssembly(str(outdir))
             stage_assembly = assembly.get_nested_assembly(f"assembly-{PINNED_STAGE}")  # Stage.artifact_id
             cache[module] = SynthesizedApp(module, outdir, {s.stack_name: s.template for s in stage_assembly.stacks})
@@ -156,12 +175,16 @@ def pinned_app() -> Callable[[str], SynthesizedApp]:
 
 
 def _synthesize_pinned(module: str, outdir: pathlib.Path) -> None:
+    import aws_cdk as cdk
+
     from apps import add_app
     from batch_constructs.compliance import add_compliance_packs, unacknowledged_findings
 
+    from .helpers import new_app
+
     app = new_app(validate=True, outdir=str(outdir))
-    app.node.set_context(f"availability-zones:account={PINNED_ENV.account}:region={PINNED_ENV.region}", PINNED_AZS)
-    stage = cdk.Stage(app, PINNED_STAGE, env=PINNED_ENV)
+    app.node.set_context(f"availability-zones:account={PINNED_ACCOUNT}:region={PINNED_REGION}", PINNED_AZS)
+    stage = cdk.Stage(app, PINNED_STAGE, env=cdk.Environment(account=PINNED_ACCOUNT, region=PINNED_REGION))
     add_app(stage, module)
     add_compliance_packs(app)
     assembly = app.synth()
@@ -180,4 +203,8 @@ def all_apps(synth_app: Callable[[str], SynthesizedApp]) -> list[SynthesizedApp]
 @pytest.fixture
 def stack() -> cdk.Stack:
     """A fresh, environment-agnostic stack with the project's feature flags."""
+    import aws_cdk as cdk
+
+    from .helpers import new_app
+
     return cdk.Stack(new_app(), "Test")

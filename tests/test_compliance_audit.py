@@ -26,7 +26,7 @@ from batch_constructs.compliance import (
     unacknowledged_findings,
 )
 
-from .conftest import PINNED_AZS, PINNED_ENV, SynthesizedApp, synthesized_once
+from .conftest import PINNED_ACCOUNT, PINNED_AZS, PINNED_REGION, SynthesizedApp, synthesized_once
 from .helpers import resources
 
 
@@ -36,7 +36,7 @@ def test_pinned_app_has_no_findings(pinned_app: Callable[[str], SynthesizedApp],
     synthesized = pinned_app(module)
     # THEN the stacks really are pinned: literal account and region in the template, real AZ names from context
     text = json.dumps(synthesized.templates)
-    assert f"{PINNED_ENV.region}:{PINNED_ENV.account}" in text
+    assert f"{PINNED_REGION}:{PINNED_ACCOUNT}" in text
     assert "dummy" not in text
     for tpl in synthesized.templates.values():
         for subnet in resources(tpl, "AWS::EC2::Subnet").values():

@@ -245,3 +245,24 @@ def test_more_than_two_azs_without_an_environment_warns() -> None:
     )
     subnets = [r for r in stack.node.find_all() if type(r).__name__ == "CfnSubnet"]
     assert len(subnets) == 4  # 2 AZs x (public, private)
+
+
+def test_interface_endpoints_are_read_on_first_use_then_kept() -> None:
+    # GIVEN the module (importing it reads no endpoint service through jsii: the list is built on first use)
+    from batch_constructs import network
+
+    # WHEN the constant is read twice
+    first = network.BATCH_INTERFACE_ENDPOINTS
+    # THEN it is the same tuple, kept as a plain module attribute, of the seven services jobs need without NAT
+    assert network.BATCH_INTERFACE_ENDPOINTS is first is vars(network)["BATCH_INTERFACE_ENDPOINTS"]
+    assert [service.short_name for service in first] == [
+        "ecr.api",
+        "ecr.dkr",
+        "logs",
+        "ecs",
+        "ecs-agent",
+        "ecs-telemetry",
+        "secretsmanager",
+    ]
+    with pytest.raises(AttributeError, match="has no attribute 'NO_SUCH_THING'"):
+        network.NO_SUCH_THING  # noqa: B018

@@ -1,8 +1,9 @@
 """The installable package: the wheel builds, holds the library and nothing else, and works in a clean virtual
 environment that has only its runtime dependencies.
 
-The wheel is built once per module from a copy of ``pyproject.toml``, ``README.md`` and ``batch_constructs/``
-(``python -m build --wheel --no-isolation``: no network, the build tools are in the dev extra).
+The wheel is built from a copy of ``pyproject.toml``, ``README.md`` and ``batch_constructs/`` (``python -m build
+--wheel --no-isolation``: no network, the build tools are in the dev extra), once per change of those files: the
+suite's cache keeps it between runs, as it keeps the example apps' assemblies.
 
 Offline (the default, about 4 s): a new virtual environment without pip gets the wheel with ``--no-deps
 --no-index``, and a private site directory (a ``.pth`` file) holding links to exactly the distributions the wheel's
@@ -32,6 +33,7 @@ from packaging.utils import canonicalize_name
 
 import batch_constructs
 
+from .conftest import synthesized_once
 from .helpers import ROOT
 
 #: The runtime dependencies the wheel may declare (everything else is an extra).
@@ -75,27 +77,38 @@ print(json.dumps(result))
 """
 
 
-@pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
-    """The wheel, built once from a copy of the sources (so a stray build/ or egg-info of the work tree cannot leak)."""
-    if GIVEN_WHEEL:
-        return pathlib.Path(GIVEN_WHEEL).resolve()
-    src = tmp_path_factory.mktemp("src")
+def _build_wheel(outdir: pathlib.Path) -> None:
+    """Build the wheel into ``outdir`` from a copy of the sources (so a stray build/ or egg-info cannot leak)."""
+    work = outdir.with_name(outdir.name + ".src")
+    shutil.rmtree(work, ignore_errors=True)
+    src = work / "src"
+    src.mkdir(parents=True)
     for name in ("pyproject.toml", "README.md"):
         shutil.copy2(ROOT / name, src / name)
     shutil.copytree(
         ROOT / "batch_constructs", src / "batch_constructs", ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
     )
-    dist = tmp_path_factory.mktemp("dist")
-    run = subprocess.run(
-        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist), str(src)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert run.returncode == 0, run.stdout + run.stderr
-    (built,) = dist.glob("*.whl")
-    return built
+    try:
+        run = subprocess.run(
+            [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(outdir), str(src)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert run.returncode == 0, run.stdout + run.stderr
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def wheel() -> pathlib.Path:
+    """The wheel: built once per change of its inputs (the library, ``pyproject.toml``, ``README.md``, the pinned
+    build tools in ``constraints.txt``), then reused from the suite's cache (see ``conftest.synthesized_once``)."""
+    if GIVEN_WHEEL:
+        return pathlib.Path(GIVEN_WHEEL).resolve()
+    built = synthesized_once("wheel", _build_wheel, reads=(ROOT / "pyproject.toml", ROOT / "README.md"))
+    (found,) = built.glob("*.whl")
+    return found
 
 
 def _names(wheel: pathlib.Path) -> list[str]:

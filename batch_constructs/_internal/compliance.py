@@ -25,12 +25,30 @@ def acknowledge(construct: IConstruct, finding: str, reason: str) -> None:
 def acknowledge_all(construct: IConstruct, findings: Iterable[tuple[str, str]]) -> None:
     """Acknowledge several ``(finding, reason)`` pairs on one construct in one ``Validations.acknowledge`` call.
 
-    Two jsii round trips however many findings (one per finding would cost two each): aws-cdk-lib records each rule
-    of one call exactly as it would record it alone (one ``aws:cdk:acknowledged-rules`` metadata entry per rule).
+    Two jsii round trips however many findings (one per finding would cost two each), one once the construct has been
+    acknowledged before: aws-cdk-lib records each rule of one call exactly as it would record it alone (one
+    ``aws:cdk:acknowledged-rules`` metadata entry per rule).
     """
     rules = [Acknowledgment(id=finding, reason=reason) for finding, reason in findings]
     if rules:
-        Validations.of(construct).acknowledge(*rules)
+        _validations_of(construct).acknowledge(*rules)
+
+
+_VALIDATIONS = "_batch_constructs_validations"
+
+
+def _validations_of(construct: IConstruct) -> Validations:
+    """``Validations.of(construct)``, remembered on the construct: aws-cdk-lib's ``Validations`` only holds the scope
+    it was made for (``static of(scope) { return new Validations(scope) }``), so one serves every later call."""
+    cached = getattr(construct, _VALIDATIONS, None)
+    if isinstance(cached, Validations):
+        return cached
+    validations = Validations.of(construct)
+    try:
+        setattr(construct, _VALIDATIONS, validations)
+    except AttributeError:  # an object that takes no attributes: ask again next time
+        pass
+    return validations
 
 
 def resource_finding(scope: IConstruct, arn: str, pack_rule: str = "AwsSolutions::AwsSolutions-IAM5") -> str:

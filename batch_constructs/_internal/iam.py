@@ -7,10 +7,12 @@ statements in one ``AWS::IAM::ManagedPolicy`` attached to the role, created on t
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from .memo import account_id, region
+from .memo import account_id, adopt_stack, region
 
 
 def service_principal(service: str, *, source_arn: str | None = None) -> iam.ServicePrincipal:
@@ -49,6 +51,45 @@ def grant_key_via(grantee: iam.IGrantable, key_arn: str, service: str, *actions:
     )
 
 
+_ACTIONS = "_batch_constructs_actions"
+_RESOURCES = "_batch_constructs_resources"
+
+
+def known_statement(
+    *, actions: list[str], resources: list[str], conditions: Mapping[str, object] | None = None
+) -> iam.PolicyStatement:
+    """``iam.PolicyStatement(actions=..., resources=..., conditions=...)`` that remembers its actions and resources, so
+    that a role's filter (:func:`actions_of`, :func:`resources_of`) reads neither back through jsii."""
+    created = iam.PolicyStatement(actions=actions, resources=resources, conditions=conditions)
+    setattr(created, _ACTIONS, list(actions))
+    setattr(created, _RESOURCES, list(resources))
+    return created
+
+
+def actions_of(policy_statement: iam.PolicyStatement) -> list[str]:
+    """``policy_statement.actions``: as created by :func:`known_statement`, else read (one jsii round trip)."""
+    known: list[str] | None = getattr(policy_statement, _ACTIONS, None)
+    return list(known) if known is not None else list(policy_statement.actions)
+
+
+def resources_of(policy_statement: iam.PolicyStatement) -> list[str]:
+    """``policy_statement.resources``: as created by :func:`known_statement`, else read (one jsii round trip)."""
+    known: list[str] | None = getattr(policy_statement, _RESOURCES, None)
+    return list(known) if known is not None else list(policy_statement.resources)
+
+
+def add_key_statement(grantee: iam.IGrantable, key_arn: str, service: str, *actions: str) -> None:
+    """What :func:`grant_key_via` adds, for a caller that needs no ``Grant``: a :class:`ManagedPolicyRole` gets the
+    same statement through its Python ``add_to_principal_policy`` (any subclass filter applies), without the jsii
+    callback ``iam.Grant.add_to_principal`` makes into it."""
+    if isinstance(grantee, ManagedPolicyRole):
+        grantee.add_to_principal_policy(
+            known_statement(actions=list(actions), resources=[key_arn], conditions=via_service(service))
+        )
+    else:
+        grant_key_via(grantee, key_arn, service, *actions)
+
+
 class ManagedPolicyRole(iam.Role):
     """An ``iam.Role`` whose ``add_to_principal_policy`` (and so every ``grant_*``) writes to a managed policy.
 
@@ -58,6 +99,7 @@ class ManagedPolicyRole(iam.Role):
     def __init__(self, scope: Construct, construct_id: str, **kwargs: object) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
         self._managed_policy: iam.ManagedPolicy | None = None
+        adopt_stack(self, scope, construct_id)
 
     @property
     def managed_policy(self) -> iam.ManagedPolicy | None:
@@ -65,10 +107,23 @@ class ManagedPolicyRole(iam.Role):
         return self._managed_policy
 
     def add_to_principal_policy(self, statement: iam.PolicyStatement) -> iam.AddToPrincipalPolicyResult:
+        policy = self._add_statements([statement])
+        return iam.AddToPrincipalPolicyResult(statement_added=True, policy_dependable=policy)
+
+    def add_statements(self, *statements: iam.PolicyStatement) -> iam.ManagedPolicy:
+        """Add ``statements`` as they are (no subclass filter of ``add_to_principal_policy`` applies) to the managed
+        policy, in one jsii call; the document is the same as after one ``add_to_principal_policy`` per statement."""
+        return self._add_statements(list(statements))
+
+    def _add_statements(self, statements: list[iam.PolicyStatement]) -> iam.ManagedPolicy:
+        """Add ``statements`` in order to the managed policy in one jsii call, creating (and attaching) the policy with
+        them on the first grant (``ManagedPolicy(statements=...)`` adds them as ``add_statements`` would)."""
         if self._managed_policy is None:
-            self._managed_policy = iam.ManagedPolicy(self, "Policy", roles=[self])  # attached: one jsii call
-        self._managed_policy.add_statements(statement)
-        return iam.AddToPrincipalPolicyResult(statement_added=True, policy_dependable=self._managed_policy)
+            self._managed_policy = iam.ManagedPolicy(self, "Policy", roles=[self], statements=statements)
+            adopt_stack(self._managed_policy, self, "Policy")
+        else:
+            self._managed_policy.add_statements(*statements)
+        return self._managed_policy
 
     def add_to_policy(self, statement: iam.PolicyStatement) -> bool:
         return self.add_to_principal_policy(statement).statement_added

@@ -23,7 +23,7 @@ from constructs import Construct, IConstruct
 
 from ..model import registry
 from ..model import rules as _rules
-from .memo import adopt_stack, stack_of
+from .memo import adopt_stack, node_of, stack_of
 from .validation import validate_later, warn
 
 RESOURCES_WARNING: Final = 450
@@ -48,13 +48,14 @@ _TYPE_NAMES: Final[dict[type[CfnResource], str]] = {
 }
 
 
-def register_stack_checks(construct: IConstruct, scope: IConstruct) -> None:
-    """Add the stack checks to the stack of ``construct`` (just created in ``scope``) unless already there."""
-    adopt_stack(construct, scope)
+def register_stack_checks(construct: IConstruct, scope: IConstruct, construct_id: str | None = None) -> None:
+    """Add the stack checks to the stack of ``construct`` (just created in ``scope`` with id ``construct_id``) unless
+    already there."""
+    adopt_stack(construct, scope, construct_id)
     stack = stack_of(construct)
     if getattr(stack, _REGISTERED, False):
         return
-    if stack.node.try_find_child(CHECKS_ID) is None:
+    if node_of(stack).try_find_child(CHECKS_ID) is None:
         holder = Construct(stack, CHECKS_ID)
         validate_later(holder, lambda: check_stack(stack))
     setattr(stack, _REGISTERED, True)
@@ -83,7 +84,7 @@ def tags_replace_warning(resource_type: str, keys: list[str]) -> str | None:
 
 def check_stack(stack: Stack) -> list[str]:
     """Warn about the stack's resource count and compute-environment tags; return errors for too many tags."""
-    constructs = stack.node.find_all()
+    constructs = node_of(stack).find_all()
     nested = [c.node.path + "/" for c in constructs if isinstance(c, Stack) and c is not stack]
     resources = [
         c

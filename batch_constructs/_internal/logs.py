@@ -9,7 +9,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from . import defaults as _defaults
-from .memo import account_id, partition, region, stack_of
+from .memo import account_id, node_of, partition, region, stack_of
 
 #: Construct id of the per-stack default key (public API: changing it would replace the key).
 DEFAULT_KEY_ID = "BatchConstructsKey"
@@ -27,7 +27,7 @@ def default_key(scope: Construct) -> kms.IKey:
     remembered: kms.IKey | None = getattr(stack, _KEY_ATTRIBUTE, None)
     if remembered is not None:
         return remembered
-    existing = stack.node.try_find_child(DEFAULT_KEY_ID)
+    existing = node_of(stack).try_find_child(DEFAULT_KEY_ID)
     if existing is not None:
         setattr(stack, _KEY_ATTRIBUTE, existing)
         return existing  # type: ignore[return-value]

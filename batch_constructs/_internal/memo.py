@@ -1,24 +1,28 @@
 """Facts that never change once an object exists, read through jsii once and remembered on its Python object.
 
-Each read of ``Stack.of(x)``, ``x.node.path`` or ``duration.to_seconds()`` is a round trip to the jsii kernel's Node
-process (``node.path`` two: the ``node``, then its ``path``). A construct cannot move in the tree, so its stack and
-path are fixed when it is created, and a ``Duration`` is immutable; the library reads them many times (every check,
-grant and acknowledgement names a path or needs the stack; every time limit is checked, then rendered), so this
-module remembers them.
+Each read of ``Stack.of(x)``, ``x.node``, ``x.node.path``, ``duration.to_seconds()`` or ``size.to_mebibytes()`` is a
+round trip to the jsii kernel's Node process (``node.path`` two: the ``node``, then its ``path``). A construct cannot
+move in the tree, so its node, stack and path are fixed when it is created, and a ``Duration`` or ``Size`` is
+immutable; the library reads them many times (every check, grant and acknowledgement names a path or needs the stack;
+every time limit is checked, then rendered), so this module remembers them.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 from typing import cast
 
-from aws_cdk import Aws, Duration, Stack
+from aws_cdk import Aws, Duration, Size, Stack
 from aws_cdk import aws_ecs as ecs
-from constructs import IConstruct
+from constructs import IConstruct, Node
 
 _STACK = "_batch_constructs_stack"
+_NODE = "_batch_constructs_node"
 _PATH = "_batch_constructs_path"
 _SECONDS = "_batch_constructs_seconds"
+_MEBIBYTES = "_batch_constructs_mebibytes"
+_GIBIBYTES = "_batch_constructs_gibibytes"
 
 
 def _remember(target: object, name: str, value: object) -> None:
@@ -40,11 +44,33 @@ def stack_of(scope: IConstruct) -> Stack:
     return stack
 
 
-def adopt_stack(child: IConstruct, parent: IConstruct) -> None:
-    """Remember ``child``'s stack from ``parent`` (the scope it was created in) when that is known without jsii."""
+def adopt_stack(child: IConstruct, parent: IConstruct, construct_id: str | None = None) -> None:
+    """Remember ``child``'s stack from ``parent`` (the scope it was created in) when that is known without jsii; with
+    ``construct_id`` (the child's id), its path too when the parent's is known."""
     stack = parent if isinstance(parent, Stack) else getattr(parent, _STACK, None)
     if stack is not None and not isinstance(child, Stack):
         _remember(child, _STACK, stack)
+    if construct_id is not None:
+        # A stack's path is read once (the library names paths of what it builds in it in every check and message).
+        parent_path = path_of(parent) if isinstance(parent, Stack) else getattr(parent, _PATH, None)
+        if parent_path is not None:
+            # constructs' Node: ``path = scope.path ? `${scope.path}/${id}` : id``, the id with "/" and newlines
+            # replaced by "--" (sanitizeId).
+            child_id = _ID_SEPARATORS.sub("--", construct_id)
+            _remember(child, _PATH, f"{parent_path}/{child_id}" if parent_path else child_id)
+
+
+_ID_SEPARATORS = re.compile("[/\n]")
+
+
+def node_of(construct: IConstruct) -> Node:
+    """``construct.node``: a construct's tree node is created with it and never replaced."""
+    cached = getattr(construct, _NODE, None)
+    if cached is not None:
+        return cast(Node, cached)
+    node = construct.node
+    _remember(construct, _NODE, node)
+    return node
 
 
 def path_of(construct: IConstruct) -> str:
@@ -52,7 +78,7 @@ def path_of(construct: IConstruct) -> str:
     cached = getattr(construct, _PATH, None)
     if cached is not None:
         return cast(str, cached)
-    path = construct.node.path
+    path = node_of(construct).path
     _remember(construct, _PATH, path)
     return path
 
@@ -65,6 +91,33 @@ def seconds_of(duration: Duration) -> float:
     seconds = duration.to_seconds()
     _remember(duration, _SECONDS, seconds)
     return seconds
+
+
+def mebibytes_of(size: Size) -> float:
+    """``size.to_mebibytes()`` (a ``Size`` is immutable; a token's number stays a token)."""
+    cached = getattr(size, _MEBIBYTES, None)
+    if cached is not None:
+        return cast(float, cached)
+    mebibytes = size.to_mebibytes()
+    _remember(size, _MEBIBYTES, mebibytes)
+    return mebibytes
+
+
+def gibibytes_of(size: Size) -> float:
+    """``size.to_gibibytes()`` (a ``Size`` is immutable; a token's number stays a token)."""
+    cached = getattr(size, _GIBIBYTES, None)
+    if cached is not None:
+        return cast(float, cached)
+    gibibytes = size.to_gibibytes()
+    _remember(size, _GIBIBYTES, gibibytes)
+    return gibibytes
+
+
+def known_seconds(seconds: int) -> Duration:
+    """``Duration.seconds(seconds)``, with its seconds already known to :func:`seconds_of`."""
+    duration = Duration.seconds(seconds)
+    _remember(duration, _SECONDS, seconds)
+    return duration
 
 
 # ``Aws.ACCOUNT_ID`` and the other pseudo parameters are constant token strings, created once in the jsii kernel's

@@ -15,6 +15,7 @@ from constructs import Construct, IValidation
 
 from ..errors import BatchConfigurationError
 from ..model.registry import Advice
+from .memo import node_of
 
 WARNING_PREFIX = "batch-constructs"
 
@@ -69,7 +70,7 @@ def validate_later(scope: Construct, check: Callable[[], list[str]]) -> None:
     CDK collects the messages of every construct and fails the synth with all of them; each message already names the
     rule, the value and the fix.
     """
-    scope.node.add_validation(_DeferredCheck(check))
+    node_of(scope).add_validation(_DeferredCheck(check))
 
 
 def warn(scope: Construct, warning: Advice, message: str) -> None:

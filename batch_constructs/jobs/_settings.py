@@ -17,6 +17,7 @@ from constructs import Construct
 
 from .._internal.compliance import acknowledge
 from .._internal.iam import ManagedPolicyRole
+from .._internal.memo import mebibytes_of
 from .._internal.validation import is_known
 from ..model import registry
 
@@ -90,15 +91,15 @@ def settings_problems(
                     "make soft_limit at most hard_limit",
                 )
             )
-    if shared_memory_size is not None and is_known(shared_memory_size.to_mebibytes()):
-        if shared_memory_size.to_mebibytes() < 1:
+    if shared_memory_size is not None and is_known(mebibytes_of(shared_memory_size)):
+        if mebibytes_of(shared_memory_size) < 1:
             problems.append(
                 registry.CONTAINER_SETTINGS.fix(
-                    f"shared_memory_size={shared_memory_size.to_mebibytes():g} MiB", "use at least 1 MiB"
+                    f"shared_memory_size={mebibytes_of(shared_memory_size):g} MiB", "use at least 1 MiB"
                 )
             )
     for t in tmpfs:
-        if is_known(t.size.to_mebibytes()) and t.size.to_mebibytes() < 1:
+        if is_known(mebibytes_of(t.size)) and mebibytes_of(t.size) < 1:
             problems.append(
                 registry.CONTAINER_SETTINGS.fix(f"tmpfs {t.container_path} has size 0", "use at least 1 MiB")
             )

@@ -61,7 +61,7 @@ class BatchJob(Construct):
         log_encryption_key: kms.IKey | None,
     ) -> None:
         super().__init__(scope, construct_id)
-        register_stack_checks(self, scope)
+        register_stack_checks(self, scope, construct_id)
         self.queue = queue
         self.job_role: iam.IRole = job_role or JobRole(self, "JobRole")
         self.execution_role: iam.IRole = execution_role or ExecutionRole(self, "ExecutionRole")

@@ -13,7 +13,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from .._internal import defaults as _defaults
-from .._internal.memo import arm64, linux, same_object, x86_64
+from .._internal.memo import arm64, gibibytes_of, linux, mebibytes_of, same_object, x86_64
 from .._internal.types_check import Expected, MapOf, OneOf, SeqOf, check_types
 from .._internal.validation import is_known, raise_if_any, warn
 from ..compute import capacity_of
@@ -146,7 +146,7 @@ class ContainerJob(BatchJob):
         )
         self.platform: JobPlatform = platform or self._infer_platform(queue, gpus=gpus, privileged=privileged)
         retry_policy = retry or RetryPolicy.spot_aware()
-        memory_mib = int(memory.to_mebibytes())
+        memory_mib = int(mebibytes_of(memory))
         p = self.problems
         self._common_checks(retry_policy, timeout, scheduling_priority, job_definition_name, command, parameters)
         p += _settings.settings_problems(
@@ -169,8 +169,8 @@ class ContainerJob(BatchJob):
                 p.append(registry.FARGATE_GPU.fix(f"gpus={gpus} on a Fargate job", "use an EC2 GpuEnvironment queue"))
             if privileged:
                 p.append(registry.PLATFORM_PROPS.fix("privileged=True on a Fargate job", "run it on EC2, or drop it"))
-            if ephemeral_storage is not None and is_known(ephemeral_storage.to_gibibytes()):
-                p += _rules.ephemeral_storage(ephemeral_storage.to_gibibytes())
+            if ephemeral_storage is not None and is_known(gibibytes_of(ephemeral_storage)):
+                p += _rules.ephemeral_storage(gibibytes_of(ephemeral_storage))
             p += _settings.ec2_only_problems(ulimits=ulimits, shared_memory_size=shared_memory_size, tmpfs=tmpfs)
         else:
             if fargate_platform_version is not None:

@@ -25,7 +25,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from .._internal import defaults as _defaults
-from .._internal.memo import arm64, linux, same_object, x86_64
+from .._internal.memo import arm64, gibibytes_of, linux, mebibytes_of, same_object, x86_64
 from .._internal.types_check import Expected, MapOf, OneOf, SeqOf, check_types
 from .._internal.validation import is_known, raise_if_any
 from ..model import registry
@@ -282,7 +282,7 @@ class MultiContainerJob(BatchJob):
             user_linux_parameters=None,
         )
         vcpus = sum(c.vcpus for c in containers)
-        memory_mib = sum(int(c.memory.to_mebibytes()) for c in containers)
+        memory_mib = sum(int(mebibytes_of(c.memory)) for c in containers)
         if is_known(vcpus, memory_mib):
             p += _rules.job_resources(vcpus, memory_mib, 0, self.platform)
             if self.platform == "FARGATE":
@@ -291,8 +291,8 @@ class MultiContainerJob(BatchJob):
                     for x in _rules.fargate_resources(vcpus, memory_mib)
                 ]
         if self.platform == "FARGATE":
-            if ephemeral_storage is not None and is_known(ephemeral_storage.to_gibibytes()):
-                p += _rules.ephemeral_storage(ephemeral_storage.to_gibibytes())
+            if ephemeral_storage is not None and is_known(gibibytes_of(ephemeral_storage)):
+                p += _rules.ephemeral_storage(gibibytes_of(ephemeral_storage))
         else:
             for what, value in (
                 ("ephemeral_storage", ephemeral_storage),

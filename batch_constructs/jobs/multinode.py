@@ -15,6 +15,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from .._internal import defaults as _defaults
+from .._internal.memo import mebibytes_of
 from .._internal.types_check import MapOf, SeqOf, check_types
 from .._internal.validation import is_known, raise_if_any, warn
 from ..model import registry
@@ -58,7 +59,7 @@ def efa_shared_memory(memory: Size) -> Size:
     """``/dev/shm`` of an EFA container: half its memory. NCCL and libfabric exchange data between the processes of a
     node through shared memory, and Docker's 64 MiB default stops them; the pages count against the container's own
     memory, so half leaves the rest to the processes."""
-    return Size.mebibytes(int(memory.to_mebibytes()) // 2)
+    return Size.mebibytes(int(mebibytes_of(memory)) // 2)
 
 
 class MultiNodeJob(BatchJob):
@@ -174,7 +175,7 @@ class MultiNodeJob(BatchJob):
             log_encryption_key=log_encryption_key,
         )
         retry_policy = retry or RetryPolicy.spot_aware()
-        memory_mib = int(memory.to_mebibytes())
+        memory_mib = int(mebibytes_of(memory))
         p = self.problems
         self._common_checks(retry_policy, timeout, scheduling_priority, job_definition_name, command, parameters)
         p += _settings.settings_problems(
@@ -212,7 +213,7 @@ class MultiNodeJob(BatchJob):
         for group in groups:
             g_type = group.instance_type or itype
             g_vcpus = group.vcpus if group.vcpus is not None else vcpus
-            g_memory_mib = int(group.memory.to_mebibytes()) if group.memory is not None else memory_mib
+            g_memory_mib = int(mebibytes_of(group.memory)) if group.memory is not None else memory_mib
             g_gpus = group.gpus if group.gpus is not None else gpus
             if use_efa and group.instance_type is not None:
                 p += _rules.efa_instance_type(group.instance_type.to_string())

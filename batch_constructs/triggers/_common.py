@@ -7,10 +7,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any, TypeAlias
 
 from aws_cdk import Annotations
+from aws_cdk import aws_iam as iam
 
+from .._internal.compliance import acknowledge, resource_finding
+from .._internal.iam import ManagedPolicyRole, known_statement
 from .._internal.memo import path_of
 from .._internal.validation import is_known
 from ..jobs import BatchJob, ImportedJob
+from ..jobs.base import SUBMIT_REVISIONS_REASON
 from ..model import registry
 from ..model import rules as _rules
 from ..queue import KnownQueue
@@ -22,6 +26,7 @@ AnyJob: TypeAlias = BatchJob | ImportedJob
 __all__ = [
     "AnyJob",
     "acknowledge_complete_parameters",
+    "add_submit_permission",
     "array_size_problems",
     "declared_parameters",
     "job_command",
@@ -35,12 +40,36 @@ __all__ = [
 _PARAMETER_NAME = re.compile(r"^[A-Za-z0-9_]+$")
 
 
+#: The library's own ``grant_submit_job`` implementations, whose effect :func:`add_submit_permission` reproduces.
+_LIBRARY_SUBMIT_GRANTS: tuple[object, ...] = (BatchJob.grant_submit_job, ImportedJob.grant_submit_job)
+
+
+def add_submit_permission(job: AnyJob, role: iam.IGrantable, queue: Queue) -> None:
+    """``job.grant_submit_job(role, queue)`` for a caller that needs no ``Grant``.
+
+    For a :class:`ManagedPolicyRole` and a job class that keeps the library's ``grant_submit_job``, the same statement
+    (``batch:SubmitJob`` on the queue and every revision of the definition) goes through the role's Python
+    ``add_to_principal_policy`` (its filters apply) and gets the same acknowledgement, without the jsii callback
+    ``iam.Grant.add_to_principal`` makes into the role, nor the filter reading the statement back. Otherwise the job's
+    own ``grant_submit_job`` runs.
+    """
+    if not isinstance(role, ManagedPolicyRole) or type(job).grant_submit_job not in _LIBRARY_SUBMIT_GRANTS:
+        job.grant_submit_job(role, queue)
+        return
+    resources = [queue.job_queue_arn, job.job_definition_arn_pattern]
+    role.add_to_principal_policy(known_statement(actions=["batch:SubmitJob"], resources=resources))
+    policy = role.managed_policy
+    if policy is not None:
+        acknowledge(policy, resource_finding(policy, resources[1]), SUBMIT_REVISIONS_REASON)
+
+
 def job_command(job: AnyJob) -> list[str] | None:
     """The command(s) of ``job``'s containers joined, or None when no container has a known command."""
     definition: Any = job.job_definition
     containers = []
-    if hasattr(definition, "container"):
-        containers.append(definition.container)
+    container = getattr(definition, "container", None)  # one jsii read (hasattr, then the read, would be two)
+    if container is not None:
+        containers.append(container)
     for node in getattr(definition, "containers", None) or []:
         containers.append(node.container)
     commands = [command for command in (getattr(c, "command", None) for c in containers) if command]

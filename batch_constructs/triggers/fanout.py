@@ -48,7 +48,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from .._internal.compliance import acknowledge, resource_finding
-from .._internal.iam import ManagedPolicyRole
+from .._internal.iam import ManagedPolicyRole, actions_of
 from .._internal.validation import is_known, raise_if_any
 from ..model import registry
 from ..model import rules as _rules
@@ -140,8 +140,8 @@ class _FanOutRole(_BatchStatesRole):
     _binding_readers = True
 
     def add_to_principal_policy(self, statement: iam.PolicyStatement) -> iam.AddToPrincipalPolicyResult:
-        reader_statement = all(a in ("s3:ListBucket", "s3:GetObject") for a in statement.actions)
-        if self._binding_readers and statement.actions and reader_statement:
+        actions = actions_of(statement) if self._binding_readers else []  # one jsii read, none once bound
+        if actions and all(a in ("s3:ListBucket", "s3:GetObject") for a in actions):
             return iam.AddToPrincipalPolicyResult(statement_added=False)
         return super().add_to_principal_policy(statement)
 

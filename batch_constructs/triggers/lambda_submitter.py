@@ -35,7 +35,7 @@ from .._internal import dlq as _dlq
 from .._internal import logs as _logs
 from .._internal.compliance import acknowledge, acknowledge_in_packs
 from .._internal.defaults import readable
-from .._internal.iam import ManagedPolicyRole, grant_key_via
+from .._internal.iam import ManagedPolicyRole, add_key_statement
 from .._internal.memo import adopt_stack, seconds_of, stack_of
 from .._internal.validation import is_known, raise_if_any
 from ..model import registry
@@ -149,7 +149,7 @@ class LambdaSubmitter(Construct):
         architecture: Default: ARM_64 (Graviton: about 20% cheaper; the handler is pure Python).
         """
         super().__init__(scope, construct_id)
-        adopt_stack(self, scope)
+        adopt_stack(self, scope, construct_id)
         target = queue or job.queue
         problems: list[str] = []
         if target is None:
@@ -207,7 +207,7 @@ class LambdaSubmitter(Construct):
             # Lambda sends to the queue as the function's role, so the role needs the queue's key (exact actions,
             # through SQS only).
             key = encryption_key or _logs.default_key(self)
-            grant_key_via(self.role, key.key_arn, "sqs", "kms:GenerateDataKey", "kms:Decrypt")
+            add_key_statement(self.role, key.key_arn, "sqs", "kms:GenerateDataKey", "kms:Decrypt")
             dead_letter_queue = created
         self.dead_letter_queue: sqs.IQueue = dead_letter_queue
 

@@ -191,7 +191,7 @@ class S3UploadTrigger(Construct):
         enabled: Default: True. False creates the rule disabled.
         """
         super().__init__(scope, construct_id)
-        adopt_stack(self, scope)
+        adopt_stack(self, scope, construct_id)
         extra = dict(extra_parameters or {})
         names = {"bucket_parameter": bucket_parameter, "key_parameter": key_parameter}
         if version_parameter is not None:

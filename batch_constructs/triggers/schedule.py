@@ -38,7 +38,7 @@ if TYPE_CHECKING:  # imported where used: only Scheduler submissions (share iden
 
 from .._internal import dlq as _dlq
 from .._internal.defaults import readable
-from .._internal.iam import ManagedPolicyRole, grant_key_via, service_principal
+from .._internal.iam import ManagedPolicyRole, add_key_statement, service_principal
 from .._internal.memo import adopt_stack, path_of, seconds_of
 from .._internal.validation import is_known, raise_if_any
 from ..model import registry
@@ -166,7 +166,7 @@ class ScheduledJob(Construct):
             state machine.
         """
         super().__init__(scope, construct_id)
-        adopt_stack(self, scope)
+        adopt_stack(self, scope, construct_id)
         problems = _retry_problems(retry_attempts, max_event_age)
         problems += array_size_problems("", array_size)
         target_queue: Queue | None = None
@@ -228,8 +228,8 @@ class ScheduledJob(Construct):
         if state_machine is None:
             if time_zone is not None:
                 problems += _rules.time_zone(time_zone)
-            if flexible_window is not None and is_known(flexible_window.to_seconds()):
-                problems += _rules.flexible_window(flexible_window.to_seconds() / 60)
+            if flexible_window is not None and is_known(seconds_of(flexible_window)):
+                problems += _rules.flexible_window(seconds_of(flexible_window) / 60)
         raise_if_any(self, problems)
         if state_machine is None and job is not None:
             acknowledge_complete_parameters(job, parameters or {}, f"ScheduledJob {self.node.path}")
@@ -374,7 +374,7 @@ class ScheduledJob(Construct):
         if key is not None:
             # Scheduler sends to the dead-letter queue as the role, so the role needs the queue's key (exact actions,
             # through SQS only).
-            grant_key_via(self.role, key.key_arn, "sqs", "kms:GenerateDataKey", "kms:Decrypt")
+            add_key_statement(self.role, key.key_arn, "sqs", "kms:GenerateDataKey", "kms:Decrypt")
         target = scheduler_targets.Universal(
             service="batch",
             action="submitJob",

@@ -56,9 +56,9 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct, IConstruct
 
 from .._internal import logs as _logs
-from .._internal.compliance import acknowledge, resource_finding
-from .._internal.iam import ManagedPolicyRole, grant_key_via
-from .._internal.memo import account_id, adopt_stack, path_of, seconds_of, stack_of
+from .._internal.compliance import acknowledge_all, resource_finding
+from .._internal.iam import ManagedPolicyRole, actions_of, add_key_statement, known_statement, resources_of
+from .._internal.memo import account_id, adopt_stack, known_seconds, node_of, path_of, seconds_of, stack_of
 from .._internal.validation import is_known, raise_if_any
 from ..model import registry
 from ..model import rules as _rules
@@ -67,6 +67,7 @@ from ..types import Queue
 from ._common import (
     AnyJob,
     acknowledge_complete_parameters,
+    add_submit_permission,
     array_size_problems,
     job_parameter_problems,
     queue_problems,
@@ -115,7 +116,7 @@ def job_state_timeout(job: AnyJob, array_size: int | None = None) -> Duration:
     seconds = int(seconds_of(timeout)) * int(attempts) + int(seconds_of(QUEUE_WAIT))
     if array_size is not None:
         seconds = max(seconds, int(seconds_of(ARRAY_JOB_STATE_TIMEOUT)))
-    return Duration.seconds(seconds)
+    return known_seconds(seconds)
 
 
 def _batch_job_name(text: str) -> str:
@@ -295,10 +296,10 @@ class _BatchStatesRole(ManagedPolicyRole):
         return super().add_to_principal_policy(statement)
 
 
-def _is_unscoped_submit(statement: iam.PolicyStatement) -> bool:
-    if "batch:SubmitJob" not in statement.actions:
+def _is_unscoped_submit(policy_statement: iam.PolicyStatement) -> bool:
+    if "batch:SubmitJob" not in actions_of(policy_statement):
         return False
-    return any(r == "*" or r.endswith(":job-definition/*") for r in statement.resources)
+    return any(r == "*" or r.endswith(":job-definition/*") for r in resources_of(policy_statement))
 
 
 class _JobStateMachineBase(Construct):
@@ -369,7 +370,7 @@ class _JobStateMachineBase(Construct):
         if master_key is not None:
             # Publishing to an encrypted topic needs its key; exact actions (no wildcard for IAM5 to flag), through
             # SNS only.
-            grant_key_via(self.role, master_key.key_arn, "sns", "kms:Decrypt", "kms:GenerateDataKey")
+            add_key_statement(self.role, master_key.key_arn, "sns", "kms:Decrypt", "kms:GenerateDataKey")
         return notify.next(failed)
 
     def _submit(
@@ -413,7 +414,7 @@ class _JobStateMachineBase(Construct):
             state_name=state_name,
             job_definition_arn=job.job_definition_arn,
             job_queue_arn=queue.job_queue_arn,
-            job_name=changes.job_name or _batch_job_name(job.node.id),
+            job_name=changes.job_name or _batch_job_name(node_of(job).id),
             payload=payload,
             container_overrides=changes.container_overrides(),
             attempts=changes.attempts,
@@ -449,19 +450,21 @@ class _JobStateMachineBase(Construct):
         if key not in self._granted:
             self._granted.add(key)
             self._jobs[path_of(job)] = job
-            job.grant_submit_job(self.role, queue)
+            add_submit_permission(job, self.role, queue)
         if not self._sync_granted:
             self._sync_granted = True
             # What the .sync integration needs besides SubmitJob and the events rule the L2 task grants (Step
             # Functions' documented policy for Batch): DescribeJobs has no resource-level permissions; TerminateJob
             # stops the submitted job when the state times out or the execution is stopped.
-            self.role.add_to_principal_policy(iam.PolicyStatement(actions=["batch:DescribeJobs"], resources=["*"]))
-            self.role.add_to_principal_policy(
-                iam.PolicyStatement(
-                    actions=["batch:TerminateJob"],
-                    resources=[self._job_arn_pattern()],
-                )
-            )
+            sync_statements = [
+                known_statement(actions=["batch:DescribeJobs"], resources=["*"]),
+                known_statement(actions=["batch:TerminateJob"], resources=[self._job_arn_pattern()]),
+            ]
+            if isinstance(self.role, ManagedPolicyRole):  # both in one jsii call; neither is one the role drops
+                self.role.add_statements(*sync_statements)
+            else:
+                for sync_statement in sync_statements:
+                    self.role.add_to_principal_policy(sync_statement)
 
     def _with_default_parameters(self, first: sfn.IChainable) -> sfn.IChainable:
         """Give the execution input an empty ``parameters`` object when it has none, then go to ``first``."""
@@ -493,8 +496,8 @@ class _JobStateMachineBase(Construct):
         if policy is None:
             return
         self._acknowledge(policy)
-        cfn_machine = self.state_machine.node.default_child
-        cfn_policy = policy.node.default_child
+        cfn_machine = node_of(self.state_machine).default_child
+        cfn_policy = node_of(policy).default_child
         if isinstance(cfn_machine, CfnResource) and isinstance(cfn_policy, CfnResource):
             # The L2 makes the machine depend on the role's whole subtree; the role already is a dependency through
             # RoleArn (cfn-lint W3005). The policy must stay one: creation checks the logging permissions.
@@ -502,22 +505,29 @@ class _JobStateMachineBase(Construct):
 
     def _job_arn_pattern(self) -> str:
         """Every Batch job of this account and region: ``arn:PARTITION:batch:REGION:ACCOUNT:job/*``."""
-        return stack_of(self).format_arn(service="batch", resource="job", resource_name="*")
+        pattern: str | None = getattr(self, "_job_arn", None)
+        if pattern is None:  # the stack's ARN format never changes: one jsii call
+            pattern = self._job_arn = stack_of(self).format_arn(service="batch", resource="job", resource_name="*")
+        return pattern
 
     def _acknowledge(self, policy: IConstruct) -> None:
-        acknowledge(
+        acknowledge_all(  # one call for both findings
             policy,
-            "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-            "CloudWatch Logs vended-log delivery (logs:CreateLogDelivery and the rest the state machine's logging "
-            "needs), X-Ray trace upload and batch:DescribeJobs support no resource-level permissions; AWS documents "
-            "Resource '*' for each. batch:SubmitJob is scoped to the queue and the job definition's revisions.",
-        )
-        acknowledge(
-            policy,
-            resource_finding(policy, self._job_arn_pattern()),
-            "batch:TerminateJob lets Step Functions stop the job it submitted when the state times out or the "
-            "execution is stopped; job ids exist only at run time, so the resource is job/* in this account and "
-            "region (Step Functions' documented policy for the .sync Batch integration).",
+            [
+                (
+                    "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+                    "CloudWatch Logs vended-log delivery (logs:CreateLogDelivery and the rest the state machine's "
+                    "logging needs), X-Ray trace upload and batch:DescribeJobs support no resource-level permissions; "
+                    "AWS documents Resource '*' for each. batch:SubmitJob is scoped to the queue and the job "
+                    "definition's revisions.",
+                ),
+                (
+                    resource_finding(policy, self._job_arn_pattern()),
+                    "batch:TerminateJob lets Step Functions stop the job it submitted when the state times out or the "
+                    "execution is stopped; job ids exist only at run time, so the resource is job/* in this account "
+                    "and region (Step Functions' documented policy for the .sync Batch integration).",
+                ),
+            ],
         )
 
     def grant_start_execution(self, grantee: iam.IGrantable) -> iam.Grant:
@@ -599,7 +609,7 @@ class BatchJobStateMachine(_JobStateMachineBase):
         encryption_key: the key of the log group and of the new topic. Default: the stack's shared key.
         """
         super().__init__(scope, construct_id)
-        adopt_stack(self, scope)
+        adopt_stack(self, scope, construct_id)
         target, problems = queue_problems(job, queue, "BatchJobStateMachine")
         problems += array_size_problems("", array_size)
         problems += _timeout_problems("", timeout)
@@ -669,7 +679,7 @@ class BatchPipeline(_JobStateMachineBase):
         log_retention: Default: one year. encryption_key: Default: the stack's shared key.
         """
         super().__init__(scope, construct_id)
-        adopt_stack(self, scope)
+        adopt_stack(self, scope, construct_id)
         problems: list[str] = []
         if not steps:
             problems.append(registry.PIPELINE_STEPS.fix("a pipeline with no steps", "pass at least one PipelineStep"))

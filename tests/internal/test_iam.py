@@ -75,3 +75,35 @@ def test_role_props_pass_through(built: Built) -> None:
     props = built.resource(built.parts["role"])["Properties"]
     assert props["Description"] == "test role"
     assert props["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": "lambda.amazonaws.com"}
+
+
+def test_statements_added_at_once_or_through_python_equal_the_grant_api() -> None:
+    # GIVEN two ManagedPolicyRoles: one given statements through the Grant API, one through the library's shortcuts
+    from aws_cdk.assertions import Template
+
+    from batch_constructs._internal.iam import add_key_statement, grant_key_via, known_statement
+
+    stack = cdk.Stack(new_app(), "Shortcuts")
+    key_arn = "arn:aws:kms:us-east-1:123456789012:key/example"
+    roles = [
+        ManagedPolicyRole(stack, name, assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+        for name in ("ByGrant", "ByShortcut")
+    ]
+    by_grant, by_shortcut = roles
+    iam.Grant.add_to_principal(grantee=by_grant, actions=["dynamodb:GetItem"], resource_arns=[TABLE])
+    by_grant.add_to_principal_policy(iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[QUEUE]))
+    grant_key_via(by_grant, key_arn, "sqs", "kms:Decrypt")
+    # WHEN the same statements go in as one add_statements call (creating the policy) and an add_key_statement
+    by_shortcut.add_statements(
+        known_statement(actions=["dynamodb:GetItem"], resources=[TABLE]),
+        known_statement(actions=["sqs:SendMessage"], resources=[QUEUE]),
+    )
+    add_key_statement(by_shortcut, key_arn, "sqs", "kms:Decrypt")
+    # THEN both policies hold the same document, in the same order
+    policies = Template.from_stack(stack).find_resources("AWS::IAM::ManagedPolicy")
+    documents = {
+        "grant" if logical_id.startswith("ByGrant") else "shortcut": policy["Properties"]["PolicyDocument"]
+        for logical_id, policy in policies.items()
+    }
+    assert len(policies) == 2 and documents["grant"] == documents["shortcut"]
+    assert len(documents["grant"]["Statement"]) == 3

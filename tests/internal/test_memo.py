@@ -7,14 +7,25 @@ import random
 import struct
 
 import aws_cdk as cdk
-from aws_cdk import Duration, Token
+from aws_cdk import Duration, Size, Token
 from aws_cdk import aws_ecs as ecs
 from constructs import Construct
 
 from batch_constructs import BatchPlatform
 from batch_constructs._internal import logs as _logs
 from batch_constructs._internal.limits import CHECKS_ID, register_stack_checks
-from batch_constructs._internal.memo import adopt_stack, arm64, path_of, same_object, seconds_of, stack_of, x86_64
+from batch_constructs._internal.memo import (
+    adopt_stack,
+    arm64,
+    gibibytes_of,
+    known_seconds,
+    mebibytes_of,
+    path_of,
+    same_object,
+    seconds_of,
+    stack_of,
+    x86_64,
+)
 from batch_constructs._internal.validation import _is_token
 
 from ..helpers import new_app
@@ -111,3 +122,56 @@ def test_an_arm64_fargate_job_requires_arm64() -> None:
     default = platform.add_job("Default", image="public.ecr.aws/x/y:1")
     assert [r.architecture for r in arm.requirements] == ["ARM64"]
     assert [r.architecture for r in default.requirements] == ["X86_64"]
+
+
+def test_adopted_path_is_the_path_cdk_gives() -> None:
+    # GIVEN constructs adopted from a stack (whose path is read once), from a parent with a remembered path, with an id
+    # that constructs sanitizes ("/" and newlines become "--"), and a stack inside a stage
+    app = new_app()
+    stack = cdk.Stack(app, "Paths")
+    child = Construct(stack, "Child")
+    adopt_stack(child, stack, "Child")
+    odd = Construct(child, "a/b\nc")
+    adopt_stack(odd, child, "a/b\nc")
+    staged_stack = cdk.Stack(cdk.Stage(app, "Stage"), "Inner")
+    staged = Construct(staged_stack, "Staged")
+    adopt_stack(staged, staged_stack, "Staged")
+    # THEN each remembered path is CDK's
+    for construct in (child, odd, staged):
+        assert construct._batch_constructs_path == construct.node.path  # type: ignore[attr-defined]
+    assert odd.node.path == "Paths/Child/a--b--c"
+    # and a parent whose path is not known gives none (the child asks CDK when needed)
+    loose = Construct(stack, "Loose")
+    grandchild = Construct(loose, "Grandchild")
+    adopt_stack(grandchild, loose, "Grandchild")
+    assert not hasattr(grandchild, "_batch_constructs_path") and path_of(grandchild) == "Paths/Loose/Grandchild"
+
+
+def test_every_fact_remembered_while_building_an_app_is_cdks_answer() -> None:
+    # GIVEN the movies importer (platform, job, grants, state machine, schedule) built in a new app
+    from apps.movies_importer import MoviesImporterStack
+
+    stack = MoviesImporterStack(new_app(), "MoviesMemo")
+    # THEN every construct's remembered node, path and stack are what CDK answers now
+    remembered = {"node": 0, "path": 0, "stack": 0}
+    for construct in stack.node.find_all():
+        node = getattr(construct, "_batch_constructs_node", None)
+        if node is not None:
+            remembered["node"] += 1
+            assert node.path == construct.node.path
+        path = getattr(construct, "_batch_constructs_path", None)
+        if path is not None:
+            remembered["path"] += 1
+            assert path == construct.node.path
+        owner = getattr(construct, "_batch_constructs_stack", None)
+        if owner is not None:
+            remembered["stack"] += 1
+            assert same_object(owner, cdk.Stack.of(construct))
+    assert all(count > 0 for count in remembered.values()), remembered
+
+
+def test_size_and_created_duration_conversions_are_cdks_answers() -> None:
+    assert mebibytes_of(Size.gibibytes(2)) == 2048 and gibibytes_of(Size.mebibytes(3072)) == 3
+    assert seconds_of(known_seconds(90)) == 90 == known_seconds(90).to_seconds()
+    token = mebibytes_of(Size.mebibytes(Token.as_number(cdk.Fn.ref("Memory"))))
+    assert Token.is_unresolved(token) and _is_token(token)
