@@ -79,7 +79,8 @@ def _memoise_moto_member_aliases() -> None:
     any other value or picker goes the original way.
     """
     from moto.core import serialize
-    from moto.core.utils import MISSING, get_value
+    from moto.core.constants import MISSING
+    from moto.core.utils import get_value
 
     original = serialize.ResponseSerializer.get_value
     memo: dict[tuple[str, int, int], tuple[tuple[str, ...], object, object]] = {}
