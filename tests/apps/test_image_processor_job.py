@@ -15,7 +15,7 @@ from botocore.stub import Stubber
 
 from apps.image_processor.job import detect_labels as job
 
-from ..aws_mock import mocked_aws
+from ..aws_mock import mocked_aws_for_module, reset_backends
 
 BUCKET = "images-bucket"
 TABLE = "image-labels"
@@ -42,25 +42,25 @@ DETECT_LABELS_RESPONSE: dict[str, Any] = {
 }
 
 
+@pytest.fixture(scope="module")
+def clients() -> Iterator[tuple[Any, Any]]:
+    """moto, fake credentials, S3 and DynamoDB clients, once for the module (see ``mocked_aws_for_module``)."""
+    with mocked_aws_for_module(REGION):
+        yield boto3.client("s3"), boto3.client("dynamodb")
+
+
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(name, value)
-    with mocked_aws():
-        s3 = boto3.client("s3")
-        s3.create_bucket(Bucket=BUCKET)
-        boto3.client("dynamodb").create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "image", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "image", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        yield
+def aws(clients: tuple[Any, Any]) -> None:
+    """An empty moto (``reset_backends``) with the images bucket and the labels table."""
+    reset_backends()
+    s3, dynamodb = clients
+    s3.create_bucket(Bucket=BUCKET)
+    dynamodb.create_table(
+        TableName=TABLE,
+        KeySchema=[{"AttributeName": "image", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "image", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ import pytest
 
 from apps.movies_importer.job import importer
 
-from ..aws_mock import mocked_aws
+from ..aws_mock import mocked_aws_for_module, reset_backends
 
 BUCKET = "movies-uploads"
 KEY = "uploads/movies.zip"
@@ -93,29 +93,28 @@ def expected_reports(rows: list[list[str]]) -> list[tuple[int, str]]:
     return [(line, reasons[tuple(row)]) for line, row in enumerate(rows, start=2) if tuple(row) in reasons]
 
 
+@pytest.fixture(scope="module")
+def clients() -> Iterator[tuple[Any, Any]]:
+    """moto, fake credentials and the S3 and DynamoDB clients, once for the module (see ``mocked_aws_for_module``)."""
+    with mocked_aws_for_module():
+        yield boto3.client("s3"), boto3.client("dynamodb")
+
+
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Any]]:
-    """moto S3 bucket and DynamoDB table (movieId: Number), with fake credentials."""
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
+def aws(clients: tuple[Any, Any], monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:
+    """An empty moto (``reset_backends``) with the S3 bucket and the DynamoDB table (movieId: Number)."""
     for name in ("BUCKET", "FILE_PATH", "TABLE_NAME", "MAX_MALFORMED_PERCENT", "PROGRESS_EVERY", "AWS_PROFILE"):
         monkeypatch.delenv(name, raising=False)
-    with mocked_aws():
-        s3 = boto3.client("s3")
-        s3.create_bucket(Bucket=BUCKET)
-        dynamodb = boto3.client("dynamodb")
-        dynamodb.create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "movieId", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "movieId", "AttributeType": "N"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        yield s3, dynamodb
+    reset_backends()
+    s3, dynamodb = clients
+    s3.create_bucket(Bucket=BUCKET)
+    dynamodb.create_table(
+        TableName=TABLE,
+        KeySchema=[{"AttributeName": "movieId", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "movieId", "AttributeType": "N"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return s3, dynamodb
 
 
 ENV = {"BUCKET": BUCKET, "FILE_PATH": KEY, "TABLE_NAME": TABLE}

@@ -12,7 +12,7 @@ import logging
 import pathlib
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import ModuleType
 from typing import Any
 
@@ -20,7 +20,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from ..aws_mock import mocked_aws
+from ..aws_mock import mocked_aws_for_module, unique_name
 
 HANDLER = pathlib.Path(__file__).resolve().parents[2] / "batch_constructs" / "_lambda" / "submitter" / "index.py"
 REGION = "us-east-1"
@@ -38,11 +38,18 @@ def _load_handler() -> ModuleType:
 index = _load_handler()
 
 
-class BatchWorld:
-    """A queue and a job definition in moto, and the handler configured for them."""
+class BatchAccount:
+    """What the tests share, built once per module: a compute environment, a job definition, and the handler's clients.
+
+    Each test gets its own queues on this environment (:class:`BatchWorld`), so ``list_jobs`` shows it only its own
+    jobs whatever ran before it. Nothing a test does changes the environment, the definition or the role.
+    """
 
     def __init__(self) -> None:
-        self.batch = boto3.client("batch", region_name=REGION)
+        index._clients.clear()
+        self.batch = index._client("batch")  # made by the handler, with the handler's client configuration
+        self.sqs = index._client("sqs")
+        self.clients = dict(index._clients)
         ec2 = boto3.client("ec2", region_name=REGION)
         iam = boto3.client("iam", region_name=REGION)
         vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
@@ -54,25 +61,13 @@ class BatchWorld:
                 {"Statement": [{"Effect": "Allow", "Principal": {"Service": "batch.amazonaws.com"}, "Action": "*"}]}
             ),
         )["Role"]["Arn"]
-        environment = self.batch.create_compute_environment(
+        self.environment_arn = self.batch.create_compute_environment(
             computeEnvironmentName="fargate",
             type="MANAGED",
             state="ENABLED",
             computeResources={"type": "FARGATE", "maxvCpus": 16, "subnets": [subnet], "securityGroupIds": [group]},
             serviceRole=role,
         )["computeEnvironmentArn"]
-        self.queue_arn = self.batch.create_job_queue(
-            jobQueueName="work",
-            state="ENABLED",
-            priority=1,
-            computeEnvironmentOrder=[{"order": 1, "computeEnvironment": environment}],
-        )["jobQueueArn"]
-        self.other_queue_arn = self.batch.create_job_queue(
-            jobQueueName="other",
-            state="ENABLED",
-            priority=1,
-            computeEnvironmentOrder=[{"order": 1, "computeEnvironment": environment}],
-        )["jobQueueArn"]
         self.definition_arn = self.batch.register_job_definition(
             jobDefinitionName="convert",
             type="container",
@@ -82,6 +77,29 @@ class BatchWorld:
                 "resourceRequirements": [{"type": "VCPU", "value": "1"}, {"type": "MEMORY", "value": "2048"}],
             },
         )["jobDefinitionArn"]
+
+    def new_queue(self, prefix: str) -> str:
+        """The ARN of a new, empty queue on the shared compute environment."""
+        return str(
+            self.batch.create_job_queue(
+                jobQueueName=unique_name(prefix),
+                state="ENABLED",
+                priority=1,
+                computeEnvironmentOrder=[{"order": 1, "computeEnvironment": self.environment_arn}],
+            )["jobQueueArn"]
+        )
+
+
+class BatchWorld:
+    """Two fresh queues and the shared job definition in moto, and the handler configured for them."""
+
+    def __init__(self, account: BatchAccount) -> None:
+        self.batch = account.batch
+        self.sqs = account.sqs
+        self.queue_arn = account.new_queue("work")
+        self.other_queue_arn = account.new_queue("other")
+        self.definition_arn = account.definition_arn
+        self.cleanups: list[Callable[[], None]] = []  # run after the test (undo changes to the shared clients)
 
     def jobs(self, queue: str | None = None) -> list[dict[str, Any]]:
         """Every job on the queue (moto finishes them at once, so any status), described."""
@@ -94,18 +112,24 @@ class BatchWorld:
         return self.batch.describe_jobs(jobs=ids)["jobs"] if ids else []
 
 
+@pytest.fixture(scope="module")
+def account() -> Iterator[BatchAccount]:
+    """moto entered once for the module (see ``mocked_aws_for_module``), with the shared resources and clients."""
+    with mocked_aws_for_module(REGION) as patch:
+        patch.setattr(index, "_clients", {})
+        yield BatchAccount()
+
+
 @pytest.fixture
-def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[BatchWorld]:
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mocked_aws():
-        built = BatchWorld()
-        monkeypatch.setenv("JOB_QUEUE", built.queue_arn)
-        monkeypatch.setenv("JOB_DEFINITION", built.definition_arn)
-        monkeypatch.setenv("JOB_NAME_PREFIX", "Convert")
-        monkeypatch.setattr(index, "_clients", {})
-        yield built
+def world(account: BatchAccount, monkeypatch: pytest.MonkeyPatch) -> Iterator[BatchWorld]:
+    built = BatchWorld(account)
+    monkeypatch.setenv("JOB_QUEUE", built.queue_arn)
+    monkeypatch.setenv("JOB_DEFINITION", built.definition_arn)
+    monkeypatch.setenv("JOB_NAME_PREFIX", "Convert")
+    monkeypatch.setattr(index, "_clients", dict(account.clients))  # a test may replace one (monkeypatch.setitem)
+    yield built
+    for cleanup in built.cleanups:
+        cleanup()
 
 
 def s3_notification(*objects: tuple[str, str], sequencer: str = "0055AED6DCD90281E5") -> dict[str, Any]:
@@ -328,8 +352,8 @@ def test_two_requests_with_the_same_display_name_are_two_jobs(world: BatchWorld)
 @pytest.fixture
 def dead_letters(world: BatchWorld, monkeypatch: pytest.MonkeyPatch) -> Any:
     """An SQS queue as the function's dead-letter queue (DEAD_LETTER_QUEUE_URL, as the construct sets it)."""
-    sqs = boto3.client("sqs", region_name=REGION)
-    url = sqs.create_queue(QueueName="submitter-dlq")["QueueUrl"]
+    sqs = world.sqs
+    url = sqs.create_queue(QueueName=unique_name("submitter-dlq"))["QueueUrl"]  # empty: this test's letters only
     monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", url)
 
     def messages() -> list[dict[str, Any]]:
@@ -531,7 +555,9 @@ def _submitted_requests(world: BatchWorld) -> list[dict[str, Any]]:
     def record(params: dict[str, Any], **_: Any) -> None:
         sent.append(dict(params))
 
-    index._client("batch").meta.events.register("provide-client-params.batch.SubmitJob", record)
+    events = index._client("batch").meta.events
+    events.register("provide-client-params.batch.SubmitJob", record)
+    world.cleanups.append(lambda: events.unregister("provide-client-params.batch.SubmitJob", record))
     return sent
 
 
