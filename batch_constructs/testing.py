@@ -121,18 +121,16 @@ FEATURE_FLAGS: Final[dict[str, object]] = {
 _ASSET_HASH: Final = re.compile(r"[0-9a-f]{64}")
 
 
-def new_app(
-    *, outdir: str | None = None, context: dict[str, object] | None = None, validate: bool = True
-) -> cdk.App:
+def new_app(*, outdir: str | None = None, context: dict[str, object] | None = None, validate: bool = True) -> cdk.App:
     """A ``cdk.App`` with :data:`FEATURE_FLAGS` on (``context`` entries are added and win), as ``cdk synth`` sees it.
 
     Args:
         outdir: where ``app.synth()`` writes the cloud assembly. Default: a temporary directory (aws-cdk's default).
         context: further context values, e.g. AZ lookups for a stack pinned to an account and region.
-        validate: aws-cdk-lib's built-in CloudFormation validation at synthesis (``builtin_cloud_formation_validation``).
-            Default: on, as ``cdk synth`` runs it. Its WebAssembly rule engine takes about 3 s to start in each test
-            process; a suite that checks its templates otherwise (cfn-lint, snapshots of templates ``cdk synth``
-            validates in CI) may turn it off.
+        validate: aws-cdk-lib's built-in CloudFormation validation at synthesis
+            (``builtin_cloud_formation_validation``). Default: on, as ``cdk synth`` runs it. Its WebAssembly rule
+            engine takes about 3 s to start in each test process; a suite that checks its templates otherwise
+            (cfn-lint, snapshots of templates ``cdk synth`` validates in CI) may turn it off.
     """
     return cdk.App(
         outdir=outdir, context={**FEATURE_FLAGS, **(context or {})}, builtin_cloud_formation_validation=validate
