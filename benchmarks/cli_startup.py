@@ -45,11 +45,16 @@ def _run(command: list[str]) -> tuple[float, float]:
     return wall, usage.ru_utime + usage.ru_stime
 
 
-def measure(repetitions: int) -> dict[str, dict[str, float]]:
-    """Median wall and CPU seconds of each command over ``repetitions`` interleaved runs (one warm-up run first)."""
+def measure(repetitions: int, *, warm_up: bool = True) -> dict[str, dict[str, float]]:
+    """Median wall and CPU seconds of each command over ``repetitions`` interleaved runs.
+
+    ``warm_up``: one unmeasured run of each command first, which writes the .pyc files, so that every measured run is
+    a cold process with warm bytecode (the smoke test, which does not judge the numbers, skips it).
+    """
     samples: dict[str, list[tuple[float, float]]] = {name: [] for name in COMMANDS}
-    for command in COMMANDS.values():
-        _run(command)  # writes the .pyc files, so every measured run is a cold process with warm bytecode
+    if warm_up:
+        for command in COMMANDS.values():
+            _run(command)
     for _ in range(repetitions):
         for name, command in COMMANDS.items():
             samples[name].append(_run(command))

@@ -391,6 +391,6 @@ def test_cold_start_benchmark_runs() -> None:
     """``benchmarks/cli_startup.py`` (not a timed test: the numbers are in the README and the report)."""
     from benchmarks import cli_startup
 
-    results = cli_startup.measure(repetitions=1)
+    results = cli_startup.measure(repetitions=1, warm_up=False)
     assert set(results) == set(cli_startup.COMMANDS)
     assert "Target `batch-constructs --help` <= 0.3 s wall" in cli_startup.report(results, 1)
