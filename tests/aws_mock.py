@@ -181,8 +181,8 @@ def mocked_aws_for_module(region: str = "us-east-1") -> Iterator[pytest.MonkeyPa
     Entering moto costs about 70 ms (its request patching and ``responses`` registry), and a fresh world makes every
     test create its clients and resources again; a module that enters it once pays that once. Its tests then share the
     backends, so each test must work on resources of its own (:func:`unique_name`) or start from empty backends
-    (:func:`reset_backends`), and must not depend on the order they run in. The yielded ``MonkeyPatch`` undoes its changes
-    when the module ends.
+    (:func:`reset_backends`), and must not depend on the order they run in. The yielded ``MonkeyPatch`` undoes its
+    changes when the module ends.
     """
     with pytest.MonkeyPatch.context() as patch:
         for name, value in {**FAKE_CREDENTIALS, "AWS_DEFAULT_REGION": region}.items():
