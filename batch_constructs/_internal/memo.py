@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import cast
+from collections.abc import Callable
+from typing import TypeVar, cast
 
 from aws_cdk import Aws, Duration, Size, Stack
 from aws_cdk import aws_ecs as ecs
 from constructs import IConstruct, Node
+
+_T = TypeVar("_T")
 
 _STACK = "_batch_constructs_stack"
 _NODE = "_batch_constructs_node"
@@ -32,16 +35,21 @@ def _remember(target: object, name: str, value: object) -> None:
         pass
 
 
+def _read_once(target: object, name: str, read: Callable[[], _T]) -> _T:
+    """``target``'s value remembered under ``name``, else ``read()`` (through jsii), remembered for next time."""
+    cached = getattr(target, name, None)
+    if cached is not None:
+        return cast(_T, cached)
+    value = read()
+    _remember(target, name, value)
+    return value
+
+
 def stack_of(scope: IConstruct) -> Stack:
     """``Stack.of(scope)``: the nearest enclosing stack (``scope`` itself for a stack, a nested stack included)."""
     if isinstance(scope, Stack):
         return scope
-    cached = getattr(scope, _STACK, None)
-    if cached is not None:
-        return cast(Stack, cached)
-    stack = Stack.of(scope)
-    _remember(scope, _STACK, stack)
-    return stack
+    return _read_once(scope, _STACK, lambda: Stack.of(scope))
 
 
 def adopt_stack(child: IConstruct, parent: IConstruct, construct_id: str | None = None) -> None:
@@ -65,52 +73,27 @@ _ID_SEPARATORS = re.compile("[/\n]")
 
 def node_of(construct: IConstruct) -> Node:
     """``construct.node``: a construct's tree node is created with it and never replaced."""
-    cached = getattr(construct, _NODE, None)
-    if cached is not None:
-        return cast(Node, cached)
-    node = construct.node
-    _remember(construct, _NODE, node)
-    return node
+    return _read_once(construct, _NODE, lambda: construct.node)
 
 
 def path_of(construct: IConstruct) -> str:
     """``construct.node.path``."""
-    cached = getattr(construct, _PATH, None)
-    if cached is not None:
-        return cast(str, cached)
-    path = node_of(construct).path
-    _remember(construct, _PATH, path)
-    return path
+    return _read_once(construct, _PATH, lambda: node_of(construct).path)
 
 
 def seconds_of(duration: Duration) -> float:
     """``duration.to_seconds()`` (a token's number stays a token: check it with ``is_known``)."""
-    cached = getattr(duration, _SECONDS, None)
-    if cached is not None:
-        return cast(float, cached)
-    seconds = duration.to_seconds()
-    _remember(duration, _SECONDS, seconds)
-    return seconds
+    return _read_once(duration, _SECONDS, duration.to_seconds)
 
 
 def mebibytes_of(size: Size) -> float:
     """``size.to_mebibytes()`` (a ``Size`` is immutable; a token's number stays a token)."""
-    cached = getattr(size, _MEBIBYTES, None)
-    if cached is not None:
-        return cast(float, cached)
-    mebibytes = size.to_mebibytes()
-    _remember(size, _MEBIBYTES, mebibytes)
-    return mebibytes
+    return _read_once(size, _MEBIBYTES, size.to_mebibytes)
 
 
 def gibibytes_of(size: Size) -> float:
     """``size.to_gibibytes()`` (a ``Size`` is immutable; a token's number stays a token)."""
-    cached = getattr(size, _GIBIBYTES, None)
-    if cached is not None:
-        return cast(float, cached)
-    gibibytes = size.to_gibibytes()
-    _remember(size, _GIBIBYTES, gibibytes)
-    return gibibytes
+    return _read_once(size, _GIBIBYTES, size.to_gibibytes)
 
 
 def known_seconds(seconds: int) -> Duration:
