@@ -11,7 +11,6 @@ import json
 import pathlib
 import re
 import time
-from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -29,28 +28,16 @@ class _InProcessRunner(bench.Runner):
     process runs, without paying a Python and Node start-up each (about 3 s apiece on 2 cores).
     """
 
-    def run(
-        self,
-        case: str,
-        *,
-        jobs: int = 0,
-        queues: int = 0,
-        repetitions: int = 0,
-        label: str = "",
-        name: str | None = None,
-        env: dict[str, str] | None = None,
-        points: Sequence[tuple[int, int]] = (),
-    ) -> bench.Run:
+    def run(self, case: str, **options: Any) -> bench.Run:
         if case == bench.FLOOR:
-            return super().run(
-                case, jobs=jobs, queues=queues, repetitions=repetitions, label=label, name=name, env=env, points=points
-            )
+            return super().run(case, **options)
+        jobs, queues = options.get("jobs", 0), options.get("queues", 0)
         outdir = self.workdir / f"in-process-{case}-{jobs}-{queues}"
         outdir.mkdir()
         start, cpu = time.perf_counter(), time.process_time()
         phases = bench.child(case, str(outdir), jobs, queues)
         wall, cpu = time.perf_counter() - start, time.process_time() - cpu
-        return bench.Run(name or case, wall, cpu, 0.0, phases, outdir, jobs, queues)
+        return bench.Run(options.get("name") or case, wall, cpu, 0.0, phases, outdir, jobs, queues)
 
 
 def test_quick_benchmark_runs_and_prints_the_report(
