@@ -26,8 +26,8 @@ from batch_constructs.errors import BatchConfigurationError
 
 from .contract.fixtures import contract_stack
 from .core_stacks import IMAGE
-from .helpers import new_app, resources, template
-from .unit_stacks import Scratch
+from .helpers import resources, template
+from .unit_stacks import Scratch, synthesized_cases
 
 LOCKED = {"HttpEndpoint": "enabled", "HttpTokens": "required", "HttpPutResponseHopLimit": 1}
 
@@ -147,12 +147,7 @@ CASES: dict[str, Callable[[cdk.Stack], None]] = {
 @pytest.fixture(scope="module")
 def cases() -> dict[str, cdk.Stack]:
     """Each valid case in a stack of its own (one app, synthesized once): what each test reads is that case alone."""
-    app = new_app()
-    stacks = {name: cdk.Stack(app, name) for name in CASES}
-    for name, build in CASES.items():
-        build(stacks[name])
-    app.synth()
-    return stacks
+    return synthesized_cases(CASES)
 
 
 # --- instance metadata ------------------------------------------------------------------------------------------

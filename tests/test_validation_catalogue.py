@@ -59,6 +59,7 @@ from batch_constructs import (
 from batch_constructs.model import registry
 
 from .helpers import new_app
+from .unit_stacks import synthesized_cases
 
 _NOFILE = batch.Ulimit(name=batch.UlimitName.NOFILE, soft_limit=1024, hard_limit=1024)
 
@@ -415,14 +416,7 @@ VALID: dict[str, Callable[[cdk.Stack], None]] = {
 
 @pytest.fixture(scope="module")
 def valid_stacks() -> dict[str, cdk.Stack]:
-    app = new_app()
-    stacks = {}
-    for name, build in VALID.items():
-        stack = cdk.Stack(app, name)
-        build(stack)
-        stacks[name] = stack
-    app.synth()
-    return stacks
+    return synthesized_cases(VALID)
 
 
 @pytest.mark.parametrize("name", sorted(VALID))

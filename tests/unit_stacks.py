@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import pathlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import count
 from typing import Any, Self
@@ -24,6 +24,18 @@ from batch_constructs import BatchQueue, FargateEnvironment
 from batch_constructs._internal.iam import ManagedPolicyRole
 
 from .helpers import cfn_lint, nag_violations, new_app, synth_with_packs
+
+
+def synthesized_cases(cases: Mapping[str, Callable[[cdk.Stack], object]]) -> dict[str, cdk.Stack]:
+    """Each valid case built in a stack of its own (named after it), all in one app synthesized once: what a test reads
+    is that case alone, and a case whose synthesis fails (a deferred check) fails the fixture."""
+    app = new_app()
+    stacks = {name: cdk.Stack(app, name) for name in cases}
+    for name, build in cases.items():
+        build(stacks[name])
+    app.synth()
+    return stacks
+
 
 #: The attributes of the VPC every unit test imports (two AZs, two private subnets): no lookups, no VPC resources.
 IMPORTED_VPC: dict[str, Any] = {
