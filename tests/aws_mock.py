@@ -43,6 +43,7 @@ __all__ = [
     "client",
     "mocked_aws",
     "mocked_aws_for_module",
+    "on_demand_table",
     "plain_upload_client",
     "reset_backends",
     "unique_name",
@@ -208,6 +209,16 @@ def reset_backends() -> None:
     it sees the same empty AWS a fresh ``mocked_aws()`` gives it; clients made earlier keep working.
     """
     BackendDict.reset()
+
+
+def on_demand_table(dynamodb: Any, name: str, key: str, key_type: str = "S") -> None:
+    """Create the on-demand DynamoDB table ``name`` with the single partition key ``key`` (``S``, ``N`` or ``B``)."""
+    dynamodb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": key, "AttributeType": key_type}],
+        BillingMode="PAY_PER_REQUEST",
+    )
 
 
 def plain_upload_client() -> Any:

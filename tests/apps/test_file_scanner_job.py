@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 
 from apps.file_scanner.job import scanner as job
 
-from ..aws_mock import mocked_aws_for_module, reset_backends
+from ..aws_mock import mocked_aws_for_module, on_demand_table, reset_backends
 
 UPLOADS = "uploads-bucket"
 RESULTS = "results-bucket"
@@ -111,12 +111,7 @@ def aws(clients: tuple[Any, Any]) -> Any:
     for bucket in (UPLOADS, RESULTS):
         s3.create_bucket(Bucket=bucket)
     s3.put_bucket_versioning(Bucket=UPLOADS, VersioningConfiguration={"Status": "Enabled"})
-    dynamodb.create_table(
-        TableName=TABLE,
-        KeySchema=[{"AttributeName": "key", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "key", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    on_demand_table(dynamodb, TABLE, "key")
     return s3
 
 

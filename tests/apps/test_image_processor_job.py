@@ -15,7 +15,7 @@ from botocore.stub import Stubber
 
 from apps.image_processor.job import detect_labels as job
 
-from ..aws_mock import mocked_aws_for_module, reset_backends
+from ..aws_mock import mocked_aws_for_module, on_demand_table, reset_backends
 
 BUCKET = "images-bucket"
 TABLE = "image-labels"
@@ -55,12 +55,7 @@ def aws(clients: tuple[Any, Any]) -> None:
     reset_backends()
     s3, dynamodb = clients
     s3.create_bucket(Bucket=BUCKET)
-    dynamodb.create_table(
-        TableName=TABLE,
-        KeySchema=[{"AttributeName": "image", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "image", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    on_demand_table(dynamodb, TABLE, "image")
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ import pytest
 
 from apps.movies_importer.job import importer
 
-from ..aws_mock import mocked_aws_for_module, reset_backends
+from ..aws_mock import mocked_aws_for_module, on_demand_table, reset_backends
 
 BUCKET = "movies-uploads"
 KEY = "uploads/movies.zip"
@@ -108,12 +108,7 @@ def aws(clients: tuple[Any, Any], monkeypatch: pytest.MonkeyPatch) -> tuple[Any,
     reset_backends()
     s3, dynamodb = clients
     s3.create_bucket(Bucket=BUCKET)
-    dynamodb.create_table(
-        TableName=TABLE,
-        KeySchema=[{"AttributeName": "movieId", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "movieId", "AttributeType": "N"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    on_demand_table(dynamodb, TABLE, "movieId", "N")
     return s3, dynamodb
 
 
