@@ -10,8 +10,9 @@ operations CLI) starts no jsii Node.js process.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from ._internal.lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -178,14 +179,4 @@ if TYPE_CHECKING:  # what mypy and IDEs see; at run time __getattr__ below impor
     from .types import DependencyCondition
 
 
-def __getattr__(name: str) -> object:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value  # later look-ups skip __getattr__
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals(), __all__)

@@ -9,8 +9,9 @@ first use.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from .._internal.lazy import lazy_exports
 
 #: Public name -> the submodule that defines it.
 _EXPORTS: dict[str, str] = {
@@ -42,14 +43,4 @@ if TYPE_CHECKING:  # what mypy and IDEs see; at run time __getattr__ below impor
     from .stepfunctions import BatchJobStateMachine, BatchPipeline, JobOverrides, PipelineStep
 
 
-def __getattr__(name: str) -> object:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value  # later look-ups skip __getattr__
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals(), __all__)
