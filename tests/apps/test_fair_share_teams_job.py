@@ -19,7 +19,7 @@ from typing import Any
 
 import boto3
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from apps.fair_share_teams.job import jobs
@@ -182,6 +182,8 @@ def test_a_header_only_file_curates_nothing_and_succeeds(s3: Any) -> None:
         (b"event_id,occurred_at,event_type,value,value\n", "names a column twice"),
         (b"\xff\xfeevent_id\n", "is not UTF-8"),
         (b"x" * (jobs.MAX_LINE_BYTES + 1) + b"\n", r"the header \(line 1\) is over"),
+        (b'event_id,"occurred_at,event_type,value\n', r"the header \(line 1\) is not valid CSV \(unexpected end"),
+        (b"\n\revent_id,occurred_at\n", r"the header \(line 2\) is not valid CSV \(new-line character"),
     ],
 )
 def test_a_file_without_a_usable_header_is_a_clear_error(s3: Any, body: bytes, message: str) -> None:
@@ -398,6 +400,7 @@ def test_any_fields_are_an_event_that_parses_to_itself_or_a_reason(fields: dict[
 
 @FAST
 @given(body=st.binary(max_size=2000), rows=st.lists(st.lists(field_text, min_size=0, max_size=5), max_size=12))
+@example(body=b"\r\x00", rows=[])  # a carriage return inside the header line: csv.Error, once not caught
 def test_any_upload_is_a_clear_error_or_every_line_accounted_for_once(body: bytes, rows: list[list[str]]) -> None:
     for data in (body, csv_bytes(rows) + body):
         curated, rejects = io.BytesIO(), io.BytesIO()

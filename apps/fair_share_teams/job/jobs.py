@@ -208,7 +208,11 @@ def ingest_stream(
             raise JobError(f"{source}: the header (line {number}) is over {max_line_bytes} bytes")
         text = _decode(line, source, number, header=True)
         if text.strip():
-            header = [name.strip().lower() for name in next(csv.reader([text.removeprefix("\ufeff")]))]
+            try:
+                names = next(csv.reader([text.removeprefix("\ufeff")], strict=True))
+            except csv.Error as error:  # a lone carriage return inside the line, an unclosed quote
+                raise JobError(f"{source}: the header (line {number}) is not valid CSV ({error})") from None
+            header = [name.strip().lower() for name in names]
             header_line = number
             break
     if header is None:
