@@ -40,7 +40,9 @@ def pytest_configure(config: pytest.Config) -> None:
     start about 2 s sooner.
     """
     if hasattr(config, "workerinput") or not config.getoption("numprocesses", None):
-        from . import aws_mock  # noqa: F401
+        from . import aws_mock, jsii_direct  # noqa: F401
+
+        jsii_direct.install()
 
 
 @dataclass(frozen=True)
