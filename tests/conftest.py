@@ -40,9 +40,7 @@ def pytest_configure(config: pytest.Config) -> None:
     start about 2 s sooner.
     """
     if hasattr(config, "workerinput") or not config.getoption("numprocesses", None):
-        from . import aws_mock, jsii_direct  # noqa: F401
-
-        jsii_direct.install()
+        from . import aws_mock  # noqa: F401
 
 
 @dataclass(frozen=True)
