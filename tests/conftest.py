@@ -10,6 +10,7 @@ cdk-nag and jsii. Set ``BATCH_CONSTRUCTS_FRESH_SYNTH=1`` (or delete ``.pytest_ca
 
 from __future__ import annotations
 
+import atexit
 import fcntl
 import functools
 import hashlib
@@ -41,6 +42,36 @@ def pytest_configure(config: pytest.Config) -> None:
     """
     if hasattr(config, "workerinput") or not config.getoption("numprocesses", None):
         from . import aws_mock  # noqa: F401
+    if hasattr(config, "workerinput"):
+        _end_worker_quickly(config)
+
+
+def _end_worker_quickly(config: pytest.Config) -> None:
+    """Spare each pytest-xdist worker the full garbage collections of its heap at the end (2-3 s of the run's tail).
+
+    A worker ends holding every construct its tests built, mirrored as Python objects of jsii: a full collection of
+    that heap takes about a second here, and a worker ran two after its last test, pytest's final search for
+    exceptions raised in ``__del__`` (pytest checks for those before every test as well) and the interpreter's own at
+    exit. Both are skipped: the search through pytest's stash key for its number of collection passes (kept when a
+    later pytest drops the key), the exit by ending the process with ``os._exit`` in an exit handler: it runs once
+    every result has reached the controller (the worker's session is over) and after every handler registered later
+    (jsii stops its kernel in one); the few registered before it, at start-up (logging's final flush), do not run.
+    Only workers: a run without xdist ends as usual. tests/test_conftest.py checks that results, output and failures
+    still arrive.
+    """
+    try:
+        from _pytest.unraisableexception import gc_collect_iterations_key
+    except ImportError:
+        pass
+    else:
+        config.stash[gc_collect_iterations_key] = 0
+
+    def end_now() -> None:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
+
+    atexit.register(end_now)
 
 
 @dataclass(frozen=True)
