@@ -14,6 +14,8 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from apps.file_scanner.job import scanner as job
 
@@ -382,6 +384,46 @@ def test_scanning_in_chunks_finds_what_one_whole_pass_finds() -> None:
     # THEN both agree, and both found every planted secret
     assert [(f["offset"], f["pattern"]) for f in out["findings"]] == whole
     assert [o for o, _ in whole] == offsets
+
+
+#: Pieces that put secrets, near-secrets and their context on every side of a chunk boundary.
+PIECES = st.sampled_from(
+    [AWS_KEY, TEMP_KEY, PEM, GITHUB, b"xoxb-1234567890-abcdefghij", AWS_KEY[:10], GITHUB[:20], b"-----BEGIN ",
+     b"X" + AWS_KEY, AWS_KEY + b"Z", b"_" + GITHUB, b"-xoxp-1234567890",
+     b"A", b"Z", b"7", b"_", b"-", b" ", b"\n", b"\r\n", b"\x00", "é✓".encode(), b"\xe2\x9c", b"\xff"]
+)  # fmt: skip
+
+
+@settings(max_examples=100, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    filler=st.integers(min_value=0, max_value=150),  # windows report nothing until a feed passes the longest match
+    pieces=st.lists(st.one_of(PIECES, st.binary(max_size=24)), max_size=40),
+    cuts=st.lists(
+        st.integers(min_value=1, max_value=4) | st.integers(min_value=1, max_value=97), min_size=1, max_size=60
+    ),
+    max_findings=st.integers(min_value=0, max_value=6),
+)
+def test_any_split_into_chunks_reports_what_one_whole_pass_reports(
+    filler: int, pieces: list[bytes], cuts: list[int], max_findings: int
+) -> None:
+    # GIVEN any bytes, fed in chunks of any sizes (a feed may be shorter than the longest pattern)
+    data = b"." * filler + b"".join(pieces)
+    whole = job.StreamScanner(max_findings=max_findings)
+    whole.feed(data)
+    expected = whole.finish()
+    chunked = job.StreamScanner(max_findings=max_findings)
+    offset, sizes = 0, iter(cuts * (len(data) // len(cuts) + 1))
+    while offset < len(data):
+        size = next(sizes)
+        chunked.feed(data[offset : offset + size])
+        offset += size
+    # THEN the result is the one-pass result: no finding lost or reported twice, same offsets, lines and counts
+    assert chunked.finish() == expected
+    # AND the one pass finds exactly what the patterns find in the whole file, each at its line
+    oracle = sorted((m.start(), p.name) for p in job.DEFAULT_PATTERNS for m in p.regex.finditer(data))
+    assert expected["findings_count"] == len(oracle)
+    assert [(f["offset"], f["pattern"]) for f in expected["findings"]] == oracle[:max_findings]
+    assert [f["line"] for f in expected["findings"]] == [expected_line(data, o) for o, _ in oracle[:max_findings]]
 
 
 def test_memory_stays_flat_whatever_the_file_size() -> None:
