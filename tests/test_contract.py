@@ -274,7 +274,7 @@ def test_a_newer_contract_with_unknown_fields_is_read(platform: tuple[dict[str, 
         ('{"queues": {}}', r"schemaVersion None"),
         ('{"schemaVersion": 1}', r"no 'queues' object"),
         ('{"schemaVersion": 1, "queues": {"q": {"platform": "EC2"}}}', r"queue 'q' has no jobQueueArn"),
-        ('{"schemaVersion": 1, "queues": {"q": {"jobQueueArn": "a", "platform": "EKS"}}}', r"platform 'EKS'"),
+        ('{"schemaVersion": 1, "queues": {"q": {"jobQueueArn": "a", "platform": "EKS"}}}', r'platform "EKS"'),
     ],
 )
 def test_an_unreadable_contract_is_an_error(document: str, message: str) -> None:

@@ -9,9 +9,12 @@ whether the queue is fair-share with which share identifiers.
 Compatibility, so that workloads and platforms upgrade independently:
 
 * the document carries ``schemaVersion`` (:data:`SCHEMA_VERSION` when written). Versions only ever ADD fields;
-* a reader ignores fields it does not know (a newer platform's additions) and reads a missing field as "unknown"
-  (an older platform's document): an unknown fact switches its check off, it never rejects a job;
-* only ``jobQueueArn`` and ``platform`` of each queue are required (the facts a workload needed before contracts).
+* a reader ignores fields it does not know (a newer platform's additions) and reads a missing (or null) field as
+  "unknown" (an older platform's document): an unknown fact switches its check off, it never rejects a job;
+* only ``jobQueueArn`` and ``platform`` of each queue are required (the facts a workload needed before contracts);
+* a known field of the wrong type (``"spot": "yes"``, a negative ``maxVcpus``, a shape without ``memoryMiB``) is an
+  error that names the queue, environment and field: versions never change a field's type, so such a document was
+  edited or written by another tool, and reading it as "unknown" would silently switch checks off.
 
 The JSON uses camelCase keys (it is read by other tools and languages too); sizes are vCPUs and MiB. Pure: no CDK.
 """
@@ -19,7 +22,8 @@ The JSON uses camelCase keys (it is read by other tools and languages too); size
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+import math
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Final, cast
 
@@ -37,6 +41,46 @@ _PLATFORMS: Final = ("FARGATE", "EC2")
 
 def _problem(what: str, fix: str) -> BatchConfigurationError:
     return BatchConfigurationError("queue contract", [registry.QUEUE_CONTRACT.fix(what, fix)])
+
+
+#: The fix of a document whose known field has the wrong type: it was edited, or written by another tool.
+_REPUBLISH: Final = "publish it again with BatchQueue.contract() / publish_contract(), or correct the field"
+
+
+def _finite(value: object) -> float | None:
+    """``value`` as a float when it is a finite JSON number (not a boolean), else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+#: The kinds of known fields: how a value is checked, and what the error says it should be.
+_KINDS: Final[dict[str, tuple[Callable[[object], bool], str]]] = {
+    "bool": (lambda v: isinstance(v, bool), "true or false"),
+    "str": (lambda v: isinstance(v, str), "a string"),
+    "strings": (lambda v: isinstance(v, list) and all(isinstance(i, str) for i in v), "a list of strings"),
+    "objects": (lambda v: isinstance(v, list) and all(isinstance(i, dict) for i in v), "a list of objects"),
+    "count": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0, "a whole number of at least 0"),
+    "positive": (lambda v: _finite(v) is not None and cast(float, v) > 0, "a number above 0"),
+    "size": (lambda v: _finite(v) is not None and cast(float, v) >= 0, "a number of at least 0"),
+}
+
+
+def _typed(data: Mapping[str, object], key: str, where: str, kind: str) -> object:
+    """``data[key]``, None when missing or null (unknown), else checked against the ``kind`` of :data:`_KINDS`."""
+    value = data.get(key)
+    if value is None:
+        return None
+    valid, expected = _KINDS[kind]
+    if not valid(value):
+        raise _problem(f"{where}: {key}={_shown(value)} is not {expected}", _REPUBLISH)
+    return value
+
+
+def _shown(value: object) -> str:
+    """A JSON value as it appears in the document, cut to 60 characters."""
+    text = json.dumps(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 @dataclass(frozen=True)
@@ -69,43 +113,56 @@ class EnvironmentContract:
         return out
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, object], queue_platform: Platform) -> EnvironmentContract:
-        """Missing facts read as unknown (no shapes, no max vCPUs, EFA unknown); unknown keys are ignored."""
+    def from_dict(
+        cls, data: Mapping[str, object], queue_platform: Platform, where: str = "environment"
+    ) -> EnvironmentContract:
+        """Missing (or null) facts read as unknown (no shapes, no max vCPUs, EFA unknown); unknown keys are ignored; a
+        known fact of the wrong type is an error (``where`` names the environment in it)."""
         platform = data.get("platform", queue_platform)
         if platform not in _PLATFORMS:
-            raise _problem(f"environment platform {platform!r}", "use FARGATE or EC2")
-        shapes_data = data.get("shapes")
+            raise _problem(f"{where}: platform={_shown(platform)}", "use FARGATE or EC2")
         shapes = FARGATE_SHAPES if platform == "FARGATE" else None
-        if isinstance(shapes_data, list):
+        shapes_data = _typed(data, "shapes", where, "objects")
+        if shapes_data is not None:
             shapes = tuple(
-                InstanceShape(
-                    str(s["name"]),
-                    float(cast(float, s["vcpus"])),
-                    int(cast(int, s["memoryMiB"])),
-                    int(cast(int, s.get("gpus") or 0)),
-                )
-                for s in cast(list[dict[str, object]], shapes_data)
+                _shape(cast(Mapping[str, object], s), f"{where}, shape {index}")
+                for index, s in enumerate(cast(list[object], shapes_data))
             )
-        max_vcpus = data.get("maxVcpus")
-        efa = data.get("efa")
-        single = data.get("singleInstanceType")
+        max_vcpus = _typed(data, "maxVcpus", where, "size")
+        single = _typed(data, "singleInstanceType", where, "str")
         capacity = EnvironmentCapacity(
             platform=platform,
-            spot=bool(data.get("spot", False)),
-            managed=bool(data.get("managed", True)),
-            max_vcpus=float(cast(float, max_vcpus)) if isinstance(max_vcpus, (int, float)) else None,
+            spot=bool(_typed(data, "spot", where, "bool")),
+            managed=_typed(data, "managed", where, "bool") is not False,
+            max_vcpus=None if max_vcpus is None else float(cast(float, max_vcpus)),
             shapes=shapes or None,
-            architectures=_strings(data.get("architectures")),
-            single_instance_type=str(single) if single else None,
-            efa=efa if isinstance(efa, bool) else None,
-            instance_types=_strings(data.get("instanceTypes")),
-            instance_families=_strings(data.get("instanceFamilies")),
+            architectures=_strings(data, "architectures", where),
+            single_instance_type=cast(str, single) or None,
+            efa=cast("bool | None", _typed(data, "efa", where, "bool")),
+            instance_types=_strings(data, "instanceTypes", where),
+            instance_families=_strings(data, "instanceFamilies", where),
         )
-        return cls(str(data.get("name", "environment")), capacity)
+        return cls(cast(str, _typed(data, "name", where, "str")) or "environment", capacity)
 
 
-def _strings(value: object) -> frozenset[str]:
-    return frozenset(str(v) for v in value) if isinstance(value, list) else frozenset()
+def _shape(data: Mapping[str, object], where: str) -> InstanceShape:
+    """One published instance shape: name, vCPUs and memory are required, GPUs default to 0."""
+    missing = [key for key in ("name", "vcpus", "memoryMiB") if data.get(key) is None]
+    if missing:
+        raise _problem(f"{where}: no {', '.join(missing)}", _REPUBLISH)
+    memory = _typed(data, "memoryMiB", where, "count")
+    if memory == 0:
+        raise _problem(f"{where}: memoryMiB=0 is not a size", _REPUBLISH)
+    return InstanceShape(
+        cast(str, _typed(data, "name", where, "str")),
+        float(cast(float, _typed(data, "vcpus", where, "positive"))),
+        cast(int, memory),
+        cast(int, _typed(data, "gpus", where, "count") or 0),
+    )
+
+
+def _strings(data: Mapping[str, object], key: str, where: str) -> frozenset[str]:
+    return frozenset(cast("list[str] | None", _typed(data, key, where, "strings")) or ())
 
 
 @dataclass(frozen=True)
@@ -177,22 +234,21 @@ class QueueContract:
             raise _problem(f"queue {name!r} has no jobQueueArn", "publish the contract with BatchQueue.contract()")
         platform = data.get("platform")
         if platform not in _PLATFORMS:
-            raise _problem(f"queue {name!r} has platform {platform!r}", "publish FARGATE or EC2")
+            raise _problem(f"queue {name!r} has platform {_shown(platform)}", "publish FARGATE or EC2")
         queue_platform: Platform = platform
-        envs = data.get("environments")
+        where = f"queue {name!r}"
+        envs = cast("list[Mapping[str, object]] | None", _typed(data, "environments", where, "objects"))
         environments = tuple(
-            EnvironmentContract.from_dict(cast(Mapping[str, object], e), queue_platform)
-            for e in (envs if isinstance(envs, list) else [])
-            if isinstance(e, dict)
+            EnvironmentContract.from_dict(e, queue_platform, f"{where}, environment {index}")
+            for index, e in enumerate(envs or ())
         )
-        fair = data.get("fairShare", None)
-        shares = data.get("shareIdentifiers")
+        shares = cast("list[str] | None", _typed(data, "shareIdentifiers", where, "strings"))
         return cls(
             job_queue_arn=arn,
             platform=queue_platform,
             environments=environments,
-            fair_share=fair if isinstance(fair, bool) else None,
-            share_identifiers=tuple(str(s) for s in shares) if isinstance(shares, list) else (),
+            fair_share=cast("bool | None", _typed(data, "fairShare", where, "bool")),
+            share_identifiers=tuple(shares or ()),
         )
 
     @classmethod
@@ -249,8 +305,11 @@ class PlatformContract:
         queues = data.get("queues")
         if not isinstance(queues, dict):
             raise _problem("no 'queues' object", "publish at least one queue")
+        for name, queue in queues.items():
+            if not isinstance(queue, dict):
+                raise _problem(f"queue {name!r} is {_shown(queue)}, not an object", _REPUBLISH)
         return cls(
-            queues={str(n): QueueContract.from_dict(cast(Mapping[str, object], q), str(n)) for n, q in queues.items()},
+            queues={str(n): QueueContract.from_dict(q, str(n)) for n, q in queues.items()},
             schema_version=version,
         )
 

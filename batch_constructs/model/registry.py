@@ -638,7 +638,8 @@ SCHEDULE_FLEXIBLE_WINDOW: Final = _rule(
 QUEUE_CONTRACT: Final = _rule(
     "queue-contract",
     summary="a queue contract is a published document this library can read, and fits an SSM parameter",
-    checks="the contract's JSON: `schemaVersion`, each queue's `jobQueueArn` and `platform`; its size when published",
+    checks="the contract's JSON: `schemaVersion`, each queue's `jobQueueArn` and `platform`, the type of every known "
+    "field (a wrong one names the queue, environment and field); its size when published",
     limit="SSM String parameter value: 4,096 characters (standard tier), 8 KB (advanced tier)",
     source="Systems Manager User Guide, parameter-store-advanced-parameters.html (PutParameter rejects larger values)",
 )
