@@ -8,6 +8,8 @@ from typing import Any
 
 import boto3
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from apps.fetch_and_run.job import runner
 
@@ -120,6 +122,8 @@ def test_the_default_size_limit_is_one_mebibyte(s3: Any, caplog: pytest.LogCaptu
         ("s3://scripts-bucket/scripts/hello.sh?versionId=1", "has a '?' or '#' part"),
         ("s3://other-bucket/scripts/hello.sh", "is outside s3://scripts-bucket/scripts/"),
         ("s3://scripts-bucket/elsewhere/hello.sh", "is outside s3://scripts-bucket/scripts/"),
+        ("s3://[scripts-bucket/scripts/hello.sh", "is not a URL (Invalid IPv6 URL)"),
+        ("s3://scripts-bucket/scripts/hel\nlo.sh", "contains control characters"),
     ],
 )
 def test_a_bad_url_is_refused_with_a_clear_message(
@@ -168,7 +172,14 @@ def test_a_script_killed_by_a_signal_exits_like_a_shell_reports_it(s3: Any) -> N
 
 
 @pytest.mark.parametrize(
-    ("name", "value"), [("FETCH_AND_RUN_MAX_BYTES", "lots"), ("FETCH_AND_RUN_TIMEOUT_SECONDS", "-1")]
+    ("name", "value"),
+    [
+        ("FETCH_AND_RUN_MAX_BYTES", "lots"),
+        ("FETCH_AND_RUN_TIMEOUT_SECONDS", "-1"),
+        ("FETCH_AND_RUN_MAX_BYTES", "inf"),
+        ("FETCH_AND_RUN_MAX_BYTES", "1e400"),
+        ("FETCH_AND_RUN_TIMEOUT_SECONDS", "nan"),
+    ],
 )
 def test_invalid_limits_in_the_environment_are_refused(
     s3: Any, caplog: pytest.LogCaptureFixture, name: str, value: str
@@ -181,3 +192,37 @@ def test_invalid_limits_in_the_environment_are_refused(
 def test_without_an_allowed_prefix_any_bucket_the_role_can_read_is_accepted(s3: Any) -> None:
     url = upload(s3, "anywhere/hello.py", PYTHON_SCRIPT)
     assert runner.main(["--script", url, "--args", "5"], s3=s3, environ={}) == 5
+
+
+URL_PIECES = st.sampled_from(["s3://", "S3://", "https://", PREFIX, BUCKET, "/", "//", ".", "..", "?", "#", "[", "]",
+                              "%2F", "scripts/", "hello.sh", " ", "\t", "\n", "\x00", "é", "@", ":"])  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(
+    url=st.lists(URL_PIECES | st.text(max_size=6), max_size=10).map("".join),
+    prefix=st.sampled_from([None, PREFIX, "s3://other/"]),
+)
+def test_any_script_url_is_a_location_that_is_exactly_the_url_or_a_usage_error(url: str, prefix: str | None) -> None:
+    try:
+        location = runner.parse_url(url, prefix)
+    except runner.RunnerError as error:
+        assert error.exit_code == runner.EXIT_USAGE and repr(url) in str(error)
+        return
+    # nothing was silently dropped or decoded: the object fetched is the one named (up to the scheme's case)
+    assert location.url == "s3://" + url.split("://", 1)[1]
+    assert runner.parse_url(location.url, prefix) == location
+    assert prefix is None or location.url.startswith(prefix)
+    assert ".." not in location.key.split("/") and "" not in location.key.split("/")
+
+
+@settings(max_examples=100, deadline=None, database=None)
+@given(max_bytes=st.text(max_size=8), timeout=st.text(max_size=8))
+def test_any_limits_in_the_environment_are_finite_and_positive_or_a_usage_error(max_bytes: str, timeout: str) -> None:
+    environ = {"FETCH_AND_RUN_MAX_BYTES": max_bytes, "FETCH_AND_RUN_TIMEOUT_SECONDS": timeout}
+    try:
+        limits = runner.Settings.from_environment(environ)
+    except runner.RunnerError as error:
+        assert error.exit_code == runner.EXIT_USAGE
+        return
+    assert limits.max_bytes >= 0 and 0 < limits.timeout_seconds < float("inf")

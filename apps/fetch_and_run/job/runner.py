@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import re
 import shlex
@@ -95,8 +96,8 @@ class Settings:
                 value = float(text)
             except ValueError:
                 raise RunnerError(f"{name}={text!r} is not a number", EXIT_USAGE) from None
-            if value <= 0:
-                raise RunnerError(f"{name}={text!r} must be positive", EXIT_USAGE)
+            if not math.isfinite(value) or value <= 0:
+                raise RunnerError(f"{name}={text!r} must be a positive number", EXIT_USAGE)
             return value
 
         return cls(
@@ -114,7 +115,13 @@ def _given(value: str | None) -> bool:
 def parse_url(url: str, allowed_prefix: str | None = None) -> ScriptLocation:
     """The bucket and key of an ``s3://bucket/key`` URL, or a ``RunnerError`` saying what is wrong with it."""
     example = "s3://my-bucket/scripts/hello.sh"
-    parts = urlsplit(url)
+    if any(ord(c) < 32 or ord(c) == 127 for c in url):
+        # urlsplit would silently drop tabs and newlines (WHATWG rules): the key fetched would not be the one given
+        raise RunnerError(f"script {url!r} contains control characters: pass a plain s3://bucket/key URL", EXIT_USAGE)
+    try:
+        parts = urlsplit(url)
+    except ValueError as error:  # e.g. an unclosed '[' in the host part: "Invalid IPv6 URL"
+        raise RunnerError(f"script {url!r} is not a URL ({error}): pass e.g. script={example}", EXIT_USAGE) from None
     if parts.scheme != "s3":
         raise RunnerError(f"script {url!r} is not an s3:// URL: pass e.g. script={example}", EXIT_USAGE)
     if parts.query or parts.fragment:
