@@ -179,6 +179,8 @@ def test_a_script_killed_by_a_signal_exits_like_a_shell_reports_it(s3: Any) -> N
         ("FETCH_AND_RUN_MAX_BYTES", "inf"),
         ("FETCH_AND_RUN_MAX_BYTES", "1e400"),
         ("FETCH_AND_RUN_TIMEOUT_SECONDS", "nan"),
+        ("FETCH_AND_RUN_ALLOWED_PREFIX", f"s3://{BUCKET}/scripts"),  # would also admit s3://.../scripts-other/
+        ("FETCH_AND_RUN_ALLOWED_PREFIX", f"{BUCKET}/scripts/"),
     ],
 )
 def test_invalid_limits_in_the_environment_are_refused(

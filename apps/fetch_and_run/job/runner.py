@@ -8,7 +8,7 @@ Run by the FetchAndRun job definition as::
 empty by default. The runner
 
 1. validates the URL (scheme, bucket name, a key that names an object, and - when ``FETCH_AND_RUN_ALLOWED_PREFIX`` is
-   set - that it lies under that prefix, the one the job role may read anyway);
+   set - that it lies under that prefix, the one the job role may read anyway; the prefix must end in ``/``);
 2. checks the object's size against ``FETCH_AND_RUN_MAX_BYTES`` (default 1 MiB) before downloading it, and the file's
    size again after;
 3. downloads it into a fresh temporary directory, refuses anything that is not a regular file starting with ``#!``
@@ -100,10 +100,17 @@ class Settings:
                 raise RunnerError(f"{name}={text!r} must be a positive number", EXIT_USAGE)
             return value
 
+        prefix = environ.get("FETCH_AND_RUN_ALLOWED_PREFIX") or None
+        if prefix is not None and not (prefix.startswith("s3://") and prefix.endswith("/")):
+            # a string prefix, as in IAM: without the final '/', s3://bucket/scripts also admits s3://bucket/scripts-x/
+            raise RunnerError(
+                f"FETCH_AND_RUN_ALLOWED_PREFIX={prefix!r} must be s3://bucket/ or s3://bucket/folder/ (ending in '/')",
+                EXIT_USAGE,
+            )
         return cls(
             max_bytes=int(number("FETCH_AND_RUN_MAX_BYTES", DEFAULT_MAX_BYTES)),
             timeout_seconds=number("FETCH_AND_RUN_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS),
-            allowed_prefix=environ.get("FETCH_AND_RUN_ALLOWED_PREFIX") or None,
+            allowed_prefix=prefix,
         )
 
 
