@@ -60,7 +60,11 @@ _KINDS: Final[dict[str, tuple[Callable[[object], bool], str]]] = {
     "str": (lambda v: isinstance(v, str), "a string"),
     "strings": (lambda v: isinstance(v, list) and all(isinstance(i, str) for i in v), "a list of strings"),
     "objects": (lambda v: isinstance(v, list) and all(isinstance(i, dict) for i in v), "a list of objects"),
-    "count": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0, "a whole number of at least 0"),
+    # 8192.0 counts too: a writer in another language may print whole numbers that way
+    "count": (
+        lambda v: _finite(v) is not None and float(cast(float, v)).is_integer() and cast(float, v) >= 0,
+        "a whole number of at least 0",
+    ),
     "positive": (lambda v: _finite(v) is not None and cast(float, v) > 0, "a number above 0"),
     "size": (lambda v: _finite(v) is not None and cast(float, v) >= 0, "a number of at least 0"),
 }
@@ -79,7 +83,10 @@ def _typed(data: Mapping[str, object], key: str, where: str, kind: str) -> objec
 
 def _shown(value: object) -> str:
     """A JSON value as it appears in the document, cut to 60 characters."""
-    text = json.dumps(value)
+    try:
+        text = json.dumps(value)
+    except (TypeError, ValueError):  # from_dict called from Python with a value JSON cannot hold
+        text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -150,14 +157,14 @@ def _shape(data: Mapping[str, object], where: str) -> InstanceShape:
     missing = [key for key in ("name", "vcpus", "memoryMiB") if data.get(key) is None]
     if missing:
         raise _problem(f"{where}: no {', '.join(missing)}", _REPUBLISH)
-    memory = _typed(data, "memoryMiB", where, "count")
+    memory = int(cast(float, _typed(data, "memoryMiB", where, "count")))
     if memory == 0:
         raise _problem(f"{where}: memoryMiB=0 is not a size", _REPUBLISH)
     return InstanceShape(
         cast(str, _typed(data, "name", where, "str")),
         float(cast(float, _typed(data, "vcpus", where, "positive"))),
-        cast(int, memory),
-        cast(int, _typed(data, "gpus", where, "count") or 0),
+        memory,
+        int(cast(float, _typed(data, "gpus", where, "count") or 0)),
     )
 
 

@@ -107,6 +107,22 @@ def test_a_known_field_of_the_wrong_type_is_an_error_naming_it(queue: object, me
         PlatformContract.from_json(_document(1, {"q": queue}))
 
 
+def test_whole_numbers_written_as_floats_are_read_as_integers() -> None:
+    shape = {"name": "g5.xlarge", "vcpus": 4.0, "memoryMiB": 16384.0, "gpus": 1.0}
+    document = _document(1, {"q": _queue(environments=[_environment(shapes=[shape], maxVcpus=256.0)])})
+    ((_, capacity),) = PlatformContract.from_json(document).queue("q").capacities()
+    assert capacity.shapes is not None
+    ((name, vcpus, memory, gpus),) = [(s.name, s.vcpus, s.memory_mib, s.gpus) for s in capacity.shapes]
+    assert (name, vcpus, memory, gpus) == ("g5.xlarge", 4.0, 16384, 1)
+    assert isinstance(memory, int) and isinstance(gpus, int) and capacity.max_vcpus == 256.0
+
+
+def test_a_python_value_json_cannot_hold_is_shown_in_the_error() -> None:
+    data = {"schemaVersion": 1, "queues": {"q": _queue(fairShare={1})}}
+    with pytest.raises(BatchConfigurationError, match=r"fairShare=\{1\} is not true or false"):
+        PlatformContract.from_dict(data)
+
+
 def test_null_and_missing_facts_read_as_unknown() -> None:
     nulls = {key: None for key in ("spot", "managed", "maxVcpus", "shapes", "efa", "singleInstanceType")}
     document = _document(1, {"q": _queue(fairShare=None, shareIdentifiers=None, environments=[_environment(**nulls)])})
