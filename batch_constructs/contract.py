@@ -31,6 +31,7 @@ from constructs import Construct
 
 from ._internal.memo import stack_of
 from ._internal.validation import raise_if_any
+from .errors import BatchConfigurationError
 from .model import registry
 from .model.contract import PlatformContract
 from .queue import ImportedQueue, KnownQueue
@@ -126,7 +127,13 @@ def import_queue(
             it.
     """
     value = ssm.StringParameter.value_from_lookup(scope, parameter_name)
-    contract = None if value.startswith(_DUMMY_PREFIX) else PlatformContract.from_json(value).queue(queue)
+    try:
+        contract = None if value.startswith(_DUMMY_PREFIX) else PlatformContract.from_json(value).queue(queue)
+    except BatchConfigurationError as error:  # the reader knows the document, not where it was read for
+        where = f"{scope.node.path}/{construct_id}"
+        raise BatchConfigurationError(
+            where, [f"{p} (SSM parameter {parameter_name})" for p in error.problems]
+        ) from None
     return ImportedQueue(scope, construct_id, contract=contract, job_queue_arn=job_queue_arn)
 
 

@@ -188,8 +188,20 @@ def test_without_the_value_in_the_context_the_lookup_is_pending_and_reported_mis
 def test_an_unknown_queue_name_lists_the_published_ones(context_file: pathlib.Path) -> None:
     stack = cdk.Stack(new_app(), "Typo", env=ENV)
     context_from_file(stack, context_file)
-    with pytest.raises(BatchConfigurationError, match=r"\[queue-contract\] no queue named 'cpux'.*\['cpu', 'gpu'\]"):
+    with pytest.raises(
+        BatchConfigurationError, match=r"\[queue-contract\] no queue named 'cpux'.*\['cpu', 'gpu'\]"
+    ) as raised:
         import_queue(stack, "Queue", parameter_name=PARAMETER, queue="cpux")
+    assert raised.value.path == "Typo/Queue" and f"(SSM parameter {PARAMETER})" in str(raised.value)
+
+
+def test_a_malformed_contract_in_the_context_names_the_import_and_the_field() -> None:
+    stack = cdk.Stack(new_app(), "Edited", env=ENV)
+    document = {"schemaVersion": 1, "queues": {"cpu": {"jobQueueArn": "arn:q", "platform": "EC2", "fairShare": "no"}}}
+    stack.node.set_context(CONTEXT_KEY, json.dumps(document))
+    with pytest.raises(BatchConfigurationError, match=r"queue 'cpu': fairShare=\"no\" is not true or false") as raised:
+        import_queue(stack, "Queue", parameter_name=PARAMETER, queue="cpu")
+    assert raised.value.path == "Edited/Queue"
 
 
 # --- imports without a contract -------------------------------------------------------------------------------------
