@@ -9,6 +9,7 @@ the two in step. A new top-level module or folder must be placed in a layer here
 from __future__ import annotations
 
 import ast
+import importlib
 import json
 import pathlib
 import subprocess
@@ -74,10 +75,15 @@ def module_name(path: pathlib.Path) -> str:
     return ".".join(parts)
 
 
-def imports_of(path: pathlib.Path) -> set[str]:
+def imports_of(path: pathlib.Path, at_run_time: bool = False) -> set[str]:
     """Every module ``path`` imports, relative imports resolved (``TYPE_CHECKING`` blocks included: they are edges too,
-    except in the facade, whose ``TYPE_CHECKING`` block only names what ``__getattr__`` loads)."""
+    except in the facade, whose ``TYPE_CHECKING`` block only names what ``__getattr__`` loads; ``at_run_time``: without
+    them)."""
     tree = ast.parse(path.read_text())
+    if at_run_time:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+                node.body = []
     here = module_name(path)
     package = here if path.name == "__init__.py" else here.rsplit(".", 1)[0]
     found: set[str] = set()
@@ -173,13 +179,41 @@ def test_importing_the_package_starts_no_node_process() -> None:
     assert not loaded_modules("batch_constructs", "batch_constructs.errors") & set(CDK_MODULES)
 
 
-def test_the_facade_resolves_every_public_name() -> None:
-    import batch_constructs
-
-    for name in batch_constructs.__all__:
-        assert getattr(batch_constructs, name) is not None, name
+@pytest.mark.parametrize("package", ["batch_constructs", "batch_constructs.jobs", "batch_constructs.triggers"])
+def test_a_lazy_package_resolves_every_public_name(package: str) -> None:
+    module = importlib.import_module(package)
+    for name in module.__all__:
+        assert getattr(module, name) is not None, name
+    assert sorted(dir(module)) == sorted(set(dir(module)) | set(module.__all__))
     with pytest.raises(AttributeError, match="no attribute 'NoSuchThing'"):
-        batch_constructs.NoSuchThing  # noqa: B018
+        module.NoSuchThing  # noqa: B018
+
+
+def import_closure(module: str) -> set[str]:
+    """The package modules that importing ``module`` runs, directly or not, read from the source (imports inside
+    functions count: an over-estimate; ``TYPE_CHECKING`` blocks do not), each package's ``__init__`` included."""
+    paths = {module_name(p): p for p in package_modules()}
+    seen: set[str] = set()
+    pending = [module]
+    while pending:
+        name = pending.pop()
+        parts = name.split(".")
+        # importing a.b.c runs a/__init__ and a/b/__init__ first; an imported name that is no module is skipped
+        candidates = [".".join(parts[:i]) for i in range(1, len(parts) + 1)]
+        for candidate in candidates:
+            if candidate in paths and candidate not in seen:
+                seen.add(candidate)
+                imported = imports_of(paths[candidate], at_run_time=True)
+                pending += [m for m in imported if m.startswith("batch_constructs")]
+    return seen
+
+
+def test_a_container_job_loads_no_other_job_kind() -> None:
+    """``batch_constructs.jobs`` is lazy: the container job (what most apps use) loads neither the multi-container nor
+    the multi-node module."""
+    closure = import_closure("batch_constructs.jobs.container")
+    assert "batch_constructs.jobs" in closure
+    assert not closure & {"batch_constructs.jobs.multicontainer", "batch_constructs.jobs.multinode"}, sorted(closure)
 
 
 def test_every_public_module_sets_all() -> None:
