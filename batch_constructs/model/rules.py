@@ -12,7 +12,6 @@ from __future__ import annotations
 import itertools
 import math
 import re
-import zoneinfo
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -694,6 +693,8 @@ def time_zone(value: str) -> list[str]:
     """
     if is_token_text(value):
         return []
+    import zoneinfo  # here, not at the top: only schedules with a time zone pay for loading it
+
     known = zoneinfo.available_timezones()
     if not known or value in known:
         return []
