@@ -76,19 +76,23 @@ from ._common import (
 
 __all__ = ["THROTTLING_ERRORS", "BatchJobStateMachine", "BatchPipeline", "PipelineStep", "job_state_timeout"]
 
-#: How long a job may wait in its queue, per submission, before its state times out. It matches BatchQueue's default
-#: ``capacity_timeout`` (4 hours): the queue cancels a job starved of capacity before the state machine gives up on it.
-QUEUE_WAIT: Final = Duration.hours(4)
+# The timeouts below are plain seconds, turned into a ``Duration`` where one is built: a module-level ``Duration`` is a
+# jsii request that every import would pay, used or not.
 
-#: The state timeout of a job whose definition has no timeout (AWS Batch has none by default): one day bounds a hung
-#: job that would otherwise keep the execution (and the instances) running for up to a year.
-UNBOUNDED_JOB_STATE_TIMEOUT: Final = Duration.days(1)
+#: How long a job may wait in its queue, per submission, before its state times out (seconds). It matches BatchQueue's
+#: default ``capacity_timeout`` (4 hours): the queue cancels a job starved of capacity before the state machine gives
+#: up on it.
+QUEUE_WAIT_SECONDS: Final = 4 * 3600
 
-#: The least default state timeout of an array job, whose children may run in waves.
-ARRAY_JOB_STATE_TIMEOUT: Final = Duration.days(1)
+#: The state timeout of a job whose definition has no timeout (AWS Batch has none by default), in seconds: one day
+#: bounds a hung job that would otherwise keep the execution (and the instances) running for up to a year.
+UNBOUNDED_JOB_STATE_SECONDS: Final = 24 * 3600
 
-#: Added to the sum of the job states' timeouts for the execution timeout: time to publish the failure alert.
-ALERT_MARGIN: Final = Duration.minutes(5)
+#: The least default state timeout of an array job, whose children may run in waves (seconds).
+ARRAY_JOB_STATE_SECONDS: Final = 24 * 3600
+
+#: Added to the sum of the job states' timeouts for the execution timeout (seconds): time to publish the failure alert.
+ALERT_MARGIN_SECONDS: Final = 5 * 60
 
 #: Errors Step Functions reports when AWS Batch throttles or fails a SubmitJob call (retried with backoff and jitter).
 #: Batch's 429 reaches Step Functions as ``Batch.AWSBatchException`` ("Too Many Requests ... TooManyRequestsException").
@@ -99,24 +103,32 @@ MAX_EXECUTION_SECONDS: Final = 365 * 24 * 3600
 
 
 def job_state_timeout(job: AnyJob, array_size: int | None = None) -> Duration:
-    """The default timeout of a state that runs ``job``: attempts x the job's timeout, plus :data:`QUEUE_WAIT`.
+    """The default timeout of a state that runs ``job``: attempts x the job's timeout, plus :data:`QUEUE_WAIT_SECONDS`.
 
     AWS Batch applies the job timeout to each attempt and makes up to ``retry_attempts`` attempts, so this is the
     longest a healthy job can take; the queue wait covers time spent RUNNABLE. A job without a timeout gets
-    :data:`UNBOUNDED_JOB_STATE_TIMEOUT`. An array job gets at least :data:`ARRAY_JOB_STATE_TIMEOUT`: when the
+    :data:`UNBOUNDED_JOB_STATE_SECONDS`. An array job gets at least :data:`ARRAY_JOB_STATE_SECONDS`: when the
     compute environments cannot hold every child at once, the children run in waves.
     """
     definition = job.job_definition
     timeout = definition.timeout
     if timeout is None or not is_known(seconds_of(timeout)):
-        return UNBOUNDED_JOB_STATE_TIMEOUT
+        return known_seconds(UNBOUNDED_JOB_STATE_SECONDS)
     attempts = definition.retry_attempts or 1
     if not is_known(attempts):
         attempts = 10
-    seconds = int(seconds_of(timeout)) * int(attempts) + int(seconds_of(QUEUE_WAIT))
+    seconds = int(seconds_of(timeout)) * int(attempts) + QUEUE_WAIT_SECONDS
     if array_size is not None:
-        seconds = max(seconds, int(seconds_of(ARRAY_JOB_STATE_TIMEOUT)))
+        seconds = max(seconds, ARRAY_JOB_STATE_SECONDS)
     return known_seconds(seconds)
+
+
+def _with_alert_margin(timeout: Duration) -> Duration:
+    """``timeout`` plus :data:`ALERT_MARGIN_SECONDS`."""
+    seconds = seconds_of(timeout)
+    if is_known(seconds):
+        return known_seconds(int(seconds) + ALERT_MARGIN_SECONDS)
+    return timeout.plus(Duration.seconds(ALERT_MARGIN_SECONDS))
 
 
 def _batch_job_name(text: str) -> str:
@@ -643,7 +655,7 @@ class BatchJobStateMachine(_JobStateMachineBase):
         start = submit if parameters is not None else self._with_default_parameters(submit)
         self._create_machine(
             start,
-            state_timeout.plus(ALERT_MARGIN),
+            _with_alert_margin(state_timeout),
             f"Runs the AWS Batch job {path_of(job)} and waits for it (batch-constructs)",
         )
 
@@ -751,6 +763,6 @@ class BatchPipeline(_JobStateMachineBase):
         start = chain if all(step.parameters is not None for step in steps) else self._with_default_parameters(chain)
         self._create_machine(
             start,
-            timeout or total.plus(ALERT_MARGIN),
+            timeout or _with_alert_margin(total),
             f"Runs {len(steps)} AWS Batch job(s) in sequence, each waiting for the last (batch-constructs)",
         )
