@@ -179,6 +179,8 @@ def test_a_script_killed_by_a_signal_exits_like_a_shell_reports_it(s3: Any) -> N
         ("FETCH_AND_RUN_MAX_BYTES", "inf"),
         ("FETCH_AND_RUN_MAX_BYTES", "1e400"),
         ("FETCH_AND_RUN_TIMEOUT_SECONDS", "nan"),
+        ("FETCH_AND_RUN_MAX_BYTES", "1_000"),  # float() would read 1000
+        ("FETCH_AND_RUN_TIMEOUT_SECONDS", "\u0663"),  # an Arabic-Indic 3, which float() reads as 3.0
         ("FETCH_AND_RUN_ALLOWED_PREFIX", f"s3://{BUCKET}/scripts"),  # would also admit s3://.../scripts-other/
         ("FETCH_AND_RUN_ALLOWED_PREFIX", f"{BUCKET}/scripts/"),
     ],
@@ -228,3 +230,4 @@ def test_any_limits_in_the_environment_are_finite_and_positive_or_a_usage_error(
         assert error.exit_code == runner.EXIT_USAGE
         return
     assert limits.max_bytes >= 0 and 0 < limits.timeout_seconds < float("inf")
+    assert all(text.strip().isascii() for text in (max_bytes, timeout))  # only ASCII numbers (or nothing) are read

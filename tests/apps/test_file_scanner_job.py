@@ -254,6 +254,8 @@ def test_missing_configuration_is_named(aws: Any, missing: str, caplog: pytest.L
     ("name", "value", "message"),
     [
         ("CHUNK_SIZE", "lots", "not an integer"),
+        ("CHUNK_SIZE", "1_048_576", "not an integer"),  # int() would read it
+        ("CHUNK_SIZE", "\u0661" + "\u0660" * 6, "not an integer"),  # 1000000 in Arabic-Indic digits
         ("CHUNK_SIZE", "10", "out of range"),
         ("SCAN_PATTERNS", "{not json", "not valid JSON"),
         ("SCAN_PATTERNS", '[{"name": "x", "regex": "("}]', "exactly the keys"),

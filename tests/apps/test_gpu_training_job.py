@@ -195,6 +195,8 @@ def test_small_shared_memory_gives_a_warning_with_the_fix() -> None:
         ({"AWS_BATCH_JOB_NODE_INDEX": None}, r"AWS_BATCH_JOB_NODE_INDEX is not set"),
         ({"AWS_BATCH_JOB_MAIN_NODE_INDEX": None}, r"AWS_BATCH_JOB_MAIN_NODE_INDEX is not set"),
         ({"AWS_BATCH_JOB_NUM_NODES": "four"}, r"AWS_BATCH_JOB_NUM_NODES='four' is not an integer"),
+        ({"AWS_BATCH_JOB_NUM_NODES": "1_0"}, r"AWS_BATCH_JOB_NUM_NODES='1_0' is not an integer"),
+        ({"AWS_BATCH_JOB_NODE_INDEX": "\u0663"}, r"AWS_BATCH_JOB_NODE_INDEX='\u0663' is not an integer"),
         ({"AWS_BATCH_JOB_NUM_NODES": "0"}, r"AWS_BATCH_JOB_NUM_NODES=0 is out of range"),
         ({"AWS_BATCH_JOB_NODE_INDEX": "4"}, r"AWS_BATCH_JOB_NODE_INDEX=4 is out of range \(expected 0\.\.3\)"),
         ({"AWS_BATCH_JOB_MAIN_NODE_INDEX": "-1"}, r"AWS_BATCH_JOB_MAIN_NODE_INDEX=-1 is out of range"),

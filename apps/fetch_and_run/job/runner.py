@@ -68,6 +68,9 @@ class RunnerError(Exception):
         self.exit_code = exit_code
 
 
+#: A number as the limits accept it: ASCII digits, an optional fraction and an optional exponent.
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
 @dataclass(frozen=True)
 class ScriptLocation:
     bucket: str
@@ -92,10 +95,10 @@ class Settings:
             text = environ.get(name, "").strip()
             if not text:
                 return default
-            try:
-                value = float(text)
-            except ValueError:
-                raise RunnerError(f"{name}={text!r} is not a number", EXIT_USAGE) from None
+            # a plain ASCII decimal: float() also reads "1_0", other scripts' digits, "inf" and "nan"
+            if not _DECIMAL.fullmatch(text):
+                raise RunnerError(f"{name}={text!r} is not a number (digits, an optional '.' and exponent)", EXIT_USAGE)
+            value = float(text)
             if not math.isfinite(value) or value <= 0:
                 raise RunnerError(f"{name}={text!r} must be a positive number", EXIT_USAGE)
             return value

@@ -300,10 +300,10 @@ def _int_env(environ: Mapping[str, str], name: str, default: int, low: int, high
     raw = environ.get(name)
     if raw is None or not raw.strip():
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ScanError(f"{name}={raw!r} is not an integer; use {low}-{high}", EXIT_USAGE) from None
+    # ASCII digits only: int() also reads "1_000" and other scripts' digits
+    if not re.fullmatch(r"\s*[+-]?[0-9]+\s*", raw):
+        raise ScanError(f"{name}={raw!r} is not an integer; use {low}-{high}", EXIT_USAGE)
+    value = int(raw)
     if not low <= value <= high:
         raise ScanError(f"{name}={value} is out of range; use {low}-{high}", EXIT_USAGE)
     return value

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import socket
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -98,10 +99,10 @@ def _int(env: Mapping[str, str], name: str, *, low: int, high: int | None = None
     raw = env.get(name)
     if raw is None or raw.strip() == "":
         raise LaunchError(f"{name} is not set. AWS Batch sets it on every node of a multi-node parallel job.")
-    try:
-        value = int(raw.strip())
-    except ValueError:
-        raise LaunchError(f"{name}={raw!r} is not an integer.") from None
+    # ASCII digits only: int() also reads "1_0" as 10 and other scripts' digits ("٣" as 3)
+    if not re.fullmatch(r"-?[0-9]+", raw.strip()):
+        raise LaunchError(f"{name}={raw!r} is not an integer.")
+    value = int(raw.strip())
     if value < low or (high is not None and value > high):
         limit = f"{low}..{high}" if high is not None else f">= {low}"
         raise LaunchError(f"{name}={value} is out of range (expected {limit}).")
