@@ -71,6 +71,7 @@ class RunnerError(Exception):
 #: A number as the limits accept it: ASCII digits, an optional fraction and an optional exponent.
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
+
 @dataclass(frozen=True)
 class ScriptLocation:
     bucket: str
