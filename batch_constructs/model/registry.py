@@ -708,6 +708,15 @@ VCPUS_UNITS_WARNING: Final = _warning(
     when="`vcpus` above 192",
     why="looks like ECS CPU units (1024 per vCPU)",
 )
+SHARE_UNLISTED_WARNING: Final = _warning(
+    "share-unlisted",
+    summary="a submission's share identifier matches none of the fair-share policy's identifiers",
+    when="a literal `share_identifier` that no entry of the queue's known `fair_share` names (exactly or as a prefix*)",
+    why=(
+        "AWS Batch accepts it and schedules it with the default weight 1.0 (API_ShareAttributes): a typo silently "
+        "takes the default share"
+    ),
+)
 MEMORY_HEADROOM_WARNING: Final = _warning(
     "memory-headroom",
     summary="job memory above 95% of every fitting instance's nominal memory may never be placed",

@@ -550,6 +550,40 @@ def share_identifier(queue_path: str, fair_share: bool, value: str | None) -> li
     return []
 
 
+def share_matches(listed: str, value: str) -> bool:
+    """True when the policy entry ``listed`` names ``value``: the same text, or ``listed`` ends in ``*`` and ``value``
+    starts with what precedes it (API_ShareAttributes shareIdentifier)."""
+    if listed.endswith("*"):
+        return value.startswith(listed[:-1])
+    return value == listed
+
+
+def unlisted_share(queue_path: str, listed: Sequence[str], value: str | None) -> str | None:
+    """The ``share-unlisted`` warning: ``value`` (a submission's share identifier) matches no entry of ``listed`` (the
+    queue's fair-share identifiers; empty: not known, nothing to say).
+
+    AWS accepts any identifier on a fair-share queue and gives one that no entry names the default weight 1.0
+    (API_ShareAttributes), so a typo silently takes the default share. Case matters to Batch as to any string; a
+    case-insensitive or close match is offered as the likely intent.
+    """
+    if value is None or not listed or is_token_text(value) or any(is_token_text(entry) for entry in listed):
+        return None
+    if any(share_matches(entry, value) for entry in listed):
+        return None
+    shown = ", ".join(repr(entry) for entry in sorted(listed)[:10]) + (" ..." if len(listed) > 10 else "")
+    folded = [entry for entry in sorted(listed) if entry.rstrip("*").lower() == value.lower()]
+    if not folded:
+        import difflib  # here, not at the top: only an unlisted identifier pays for it
+
+        folded = difflib.get_close_matches(value, sorted(listed), n=1, cutoff=0.75)
+    hint = f"did you mean {folded[0]!r}? " if folded else ""
+    return (
+        f"share_identifier={value!r} matches none of the fair-share identifiers of queue {queue_path} ({shown}); AWS "
+        f"Batch accepts it and schedules it with the default weight 1.0. Fix: {hint}use one of them, or add it to the "
+        f"queue's fair_share; if the default weight is intended, acknowledge the warning"
+    )
+
+
 def fair_share_priority(queue_path: str, fair_share: bool, scheduling_priority: float | None) -> list[str]:
     if not fair_share or scheduling_priority is not None:
         return []

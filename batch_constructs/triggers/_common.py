@@ -8,11 +8,12 @@ from typing import Any, TypeAlias
 
 from aws_cdk import Annotations
 from aws_cdk import aws_iam as iam
+from constructs import Construct
 
 from .._internal.compliance import acknowledge, resource_finding
 from .._internal.iam import ManagedPolicyRole, known_statement
 from .._internal.memo import path_of
-from .._internal.validation import is_known
+from .._internal.validation import is_known, warn
 from ..jobs import BatchJob, ImportedJob
 from ..jobs.base import SUBMIT_REVISIONS_REASON
 from ..model import registry
@@ -228,20 +229,29 @@ def acknowledge_complete_parameters(job: AnyJob, supplied: Mapping[str, object] 
 
 
 def share_problems(
-    queue: Queue | None, what: str, share_identifier: str | None, scheduling_priority_override: int | None
+    submitter: Construct,
+    queue: Queue | None,
+    what: str,
+    share_identifier: str | None,
+    scheduling_priority_override: int | None,
 ) -> list[str]:
     """The ``share-identifier`` rule for one submitter, plus the scheduling-priority override's range (0-9999).
 
     A :class:`~batch_constructs.queue.BatchQueue` (or a queue imported with a contract that says) knows whether it is
     fair-share: the identifier is then required, and refused on any other queue. A queue imported by ARN alone cannot
-    be checked beyond the identifier's syntax.
+    be checked beyond the identifier's syntax. When the queue's fair-share identifiers are known and a literal
+    identifier matches none of them, ``submitter`` gets the ``share-unlisted`` warning (AWS gives it weight 1.0).
     """
     problems: list[str] = []
     if isinstance(queue, KnownQueue) and queue.fair_share_known:
+        queue_path = path_of(queue)
         problems += [
             p.replace("the submission", f"{what}", 1)
-            for p in _rules.share_identifier(path_of(queue), queue.fair_share, share_identifier)
+            for p in _rules.share_identifier(queue_path, queue.fair_share, share_identifier)
         ]
+        unlisted = None if problems else _rules.unlisted_share(queue_path, queue.share_identifiers, share_identifier)
+        if unlisted is not None:
+            warn(submitter, registry.SHARE_UNLISTED_WARNING, f"{what}: {unlisted}")
         if scheduling_priority_override is not None and not queue.fair_share:
             problems.append(
                 registry.SHARE_IDENTIFIER.fix(

@@ -189,9 +189,9 @@ class LambdaSubmitter(Construct):
                 registry.LAMBDA_SUBMITTER.fix("vpc_subnets or security_groups without vpc", "pass vpc= as well")
             )
         if code is None:
-            problems += share_problems(target, "the submitter", share_identifier, scheduling_priority_override)
+            problems += share_problems(self, target, "the submitter", share_identifier, scheduling_priority_override)
         elif share_identifier is not None or scheduling_priority_override is not None:
-            problems += share_problems(None, "the submitter", share_identifier, scheduling_priority_override)
+            problems += share_problems(self, None, "the submitter", share_identifier, scheduling_priority_override)
         raise_if_any(self, problems)
         assert target is not None
 

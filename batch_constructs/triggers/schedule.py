@@ -223,7 +223,9 @@ class ScheduledJob(Construct):
             target_queue, pairing = queue_problems(job, queue, "ScheduledJob")
             problems += pairing
             if target_queue is not None:
-                problems += share_problems(target_queue, "ScheduledJob", share_identifier, scheduling_priority_override)
+                problems += share_problems(
+                    self, target_queue, "ScheduledJob", share_identifier, scheduling_priority_override
+                )
             problems += job_parameter_problems(job, "parameters", parameters or {}, complete=True)
         if state_machine is None:
             if time_zone is not None:

@@ -628,7 +628,9 @@ class BatchJobStateMachine(_JobStateMachineBase):
         if depends_on is not None:
             problems += _rules.dependencies(len(depends_on))
         if target is not None:
-            problems += share_problems(target, "the state machine", share_identifier, scheduling_priority_override)
+            problems += share_problems(
+                self, target, "the state machine", share_identifier, scheduling_priority_override
+            )
             if overrides is not None:
                 problems += overrides.problems(job, target, "")
         problems += job_parameter_problems(job, "parameters", parameters, complete=True)
@@ -705,7 +707,7 @@ class BatchPipeline(_JobStateMachineBase):
             if target is not None:
                 queues.append(target)
                 problems += share_problems(
-                    target, f"steps[{index}]", step.share_identifier, step.scheduling_priority_override
+                    self, target, f"steps[{index}]", step.share_identifier, step.scheduling_priority_override
                 )
                 if step.overrides is not None:
                     problems += step.overrides.problems(step.job, target, what)

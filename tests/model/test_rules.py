@@ -380,6 +380,37 @@ def test_share_identifier() -> None:
     assert _rules.share_identifier("S/Q", True, "${Token[TOKEN.1]}") == []
 
 
+@pytest.mark.parametrize(
+    ("listed", "value", "hint"),
+    [
+        (("teamA", "teamB"), "teamA", None),  # listed exactly
+        (("ml*", "teamB"), "ml-research", None),  # a prefix entry names it
+        (("ml*",), "ml", None),  # the prefix itself
+        ((), "anything", None),  # the policy's identifiers are not known
+        (("teamA",), None, None),  # no identifier (the share-identifier rule's concern)
+        (("teamA",), "${Token[TOKEN.9]}", None),  # decided at deploy or run time
+        (("teamA", "teamB"), "teama", "did you mean 'teamA'?"),  # another case
+        (("research", "teamB"), "reserch", "did you mean 'research'?"),  # a close spelling
+        (("teamA", "teamB"), "zzz", ""),  # unlisted, nothing like it
+        (("ml*",), "m", ""),  # shorter than the prefix
+    ],
+)
+def test_unlisted_share(listed: tuple[str, ...], value: str | None, hint: str | None) -> None:
+    message = _rules.unlisted_share("S/Q", listed, value)
+    if hint is None:
+        assert message is None
+        return
+    assert message is not None
+    assert f"share_identifier={value!r} matches none of the fair-share identifiers of queue S/Q" in message
+    assert "default weight 1.0" in message and "acknowledge" in message
+    assert (hint in message) if hint else ("did you mean" not in message)
+
+
+def test_unlisted_share_lists_at_most_ten_identifiers() -> None:
+    message = _rules.unlisted_share("S/Q", [f"t{i:02}" for i in range(12)], "other")
+    assert message is not None and "'t09' ..." in message and "'t10'" not in message
+
+
 def test_fair_share_priority() -> None:
     assert _rules.fair_share_priority("S/Q", True, 0) == []
     assert _rules.fair_share_priority("S/Q", False, None) == []

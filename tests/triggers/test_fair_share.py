@@ -518,3 +518,19 @@ def test_a_state_machine_or_schedule_passing_every_required_parameter_answers_th
     BatchJobStateMachine(scratch.stack, _id(), job=open_job)
     # THEN the warning is acknowledged on the first three only
     assert [bool(_warnings(j)) for j in (step_job, machine_job, scheduled_job, open_job)] == [False, False, False, True]
+
+
+def test_an_unlisted_share_identifier_warns_on_the_submitter_with_the_likely_intent(scratch: Scratch) -> None:
+    # GIVEN the shared queue's policy names teamA and teamB
+    # WHEN a state machine passes another case of teamA, a pipeline step an unknown identifier, a schedule a listed one
+    machine = BatchJobStateMachine(scratch.stack, _id(), job=scratch.shared_job, share_identifier="teama")
+    pipeline = BatchPipeline(scratch.stack, _id(), steps=[PipelineStep(scratch.shared_job, share_identifier="teamC")])
+    listed = ScheduledJob(scratch.stack, _id(), job=scratch.shared_job, share_identifier="teamB",
+                          schedule=events.Schedule.rate(Duration.days(1)), parameters={"input": "x"})  # fmt: skip
+    # THEN the first two warn (AWS would give them weight 1.0), naming the submission, the queue and the fix
+    (warning,) = [w for w in _warnings(machine) if "share-unlisted" in w]
+    assert "the state machine: share_identifier='teama' matches none of the fair-share identifiers" in warning
+    assert "Scratch/Shared ('teamA', 'teamB')" in warning and "did you mean 'teamA'?" in warning
+    (warning,) = [w for w in _warnings(pipeline) if "share-unlisted" in w]
+    assert warning.startswith("steps[0]: share_identifier='teamC'")
+    assert not [w for w in _warnings(listed) if "share-unlisted" in w]
