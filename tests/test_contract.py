@@ -163,6 +163,10 @@ def test_a_missing_share_identifier_and_scheduling_priority_are_rejected(workloa
     with pytest.raises(BatchConfigurationError, match=r"\[share-identifier\].*fair share"):
         LambdaSubmitter(stack, "NoShare", job=job)
     LambdaSubmitter(stack, "WithShare", job=job, share_identifier="teamA")
+    # an identifier the platform's policy does not list is accepted by AWS with weight 1.0: a warning, from the contract
+    unlisted = LambdaSubmitter(stack, "Unlisted", job=job, share_identifier="team-b")
+    (warning,) = [str(m.data) for m in unlisted.node.metadata if "share-unlisted" in str(m.data)]
+    assert "did you mean 'teamB'?" in warning
 
 
 def test_a_grant_names_the_contract_queue_arn(workload: dict[str, Any]) -> None:

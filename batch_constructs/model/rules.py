@@ -558,24 +558,31 @@ def share_matches(listed: str, value: str) -> bool:
     return value == listed
 
 
+def _share_key(text: str) -> str:
+    """``text`` as a person would misremember it: case and separators ignored (``team-B`` for ``teamB``)."""
+    return "".join(char for char in text.lower() if char.isalnum())
+
+
 def unlisted_share(queue_path: str, listed: Sequence[str], value: str | None) -> str | None:
     """The ``share-unlisted`` warning: ``value`` (a submission's share identifier) matches no entry of ``listed`` (the
     queue's fair-share identifiers; empty: not known, nothing to say).
 
     AWS accepts any identifier on a fair-share queue and gives one that no entry names the default weight 1.0
-    (API_ShareAttributes), so a typo silently takes the default share. Case matters to Batch as to any string; a
-    case-insensitive or close match is offered as the likely intent.
+    (API_ShareAttributes), so a typo silently takes the default share. Case matters to Batch as to any string; an
+    entry equal but for case and separators, or else a close spelling, is offered as the likely intent.
     """
     if value is None or not listed or is_token_text(value) or any(is_token_text(entry) for entry in listed):
         return None
     if any(share_matches(entry, value) for entry in listed):
         return None
     shown = ", ".join(repr(entry) for entry in sorted(listed)[:10]) + (" ..." if len(listed) > 10 else "")
-    folded = [entry for entry in sorted(listed) if entry.rstrip("*").lower() == value.lower()]
+    folded = [entry for entry in sorted(listed) if _share_key(entry.rstrip("*")) == _share_key(value)]
     if not folded:
         import difflib  # here, not at the top: only an unlisted identifier pays for it
 
-        folded = difflib.get_close_matches(value, sorted(listed), n=1, cutoff=0.75)
+        keys = {_share_key(entry): entry for entry in sorted(listed, reverse=True)}
+        close = difflib.get_close_matches(_share_key(value), list(keys), n=1, cutoff=0.75)
+        folded = [keys[key] for key in close]
     hint = f"did you mean {folded[0]!r}? " if folded else ""
     return (
         f"share_identifier={value!r} matches none of the fair-share identifiers of queue {queue_path} ({shown}); AWS "
