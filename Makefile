@@ -13,7 +13,7 @@ BUILD_VENV := .venv-build
 BUILD_STAMP := $(BUILD_VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: env synth test lint typecheck unit bench docs wheel wheel-check integ integ-snapshots clean
+.PHONY: env synth test lint typecheck unit properties bench docs wheel wheel-check integ integ-snapshots clean
 
 env: $(PY_STAMP) $(NODE_STAMP)
 
@@ -42,6 +42,12 @@ unit: env
 	pytest
 
 test: lint typecheck unit
+
+# The property tests (Hypothesis) only, PROPERTY_SCALE times as many examples each as in `make test` (default 20,
+# about 20 times their share of the suite): a deliberate search for rare hostile inputs, e.g. nightly.
+PROPERTY_SCALE ?= 20
+properties: env
+	PROPERTY_SCALE=$(PROPERTY_SCALE) pytest -m property
 
 # BENCH_ARGS: e.g. --grid (the full 3x3 scale grid), -n 9, --skip-tests; see benchmarks/run.py --help.
 bench: env

@@ -25,11 +25,12 @@ from hypothesis import strategies as st
 from apps.fair_share_teams.job import jobs
 
 from ..aws_mock import mocked_aws_for_module, plain_upload_client, reset_backends
+from ..properties import examples
 
 BUCKET = "team-data"
 KEY = "incoming/2026-12-01/clicks.csv"
 EVENT_TYPES = ["page_view", "add_to_cart", "checkout", "search"]
-FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FAST = settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 # (row as written, the start of the reason the job must give)
 MALFORMED: list[tuple[list[str], str]] = [

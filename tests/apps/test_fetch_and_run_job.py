@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from apps.fetch_and_run.job import runner
 
 from ..aws_mock import mocked_aws
+from ..properties import examples
 
 BUCKET = "scripts-bucket"
 PREFIX = f"s3://{BUCKET}/scripts/"
@@ -202,7 +203,7 @@ URL_PIECES = st.sampled_from(["s3://", "S3://", "https://", PREFIX, BUCKET, "/",
                               "%2F", "scripts/", "hello.sh", " ", "\t", "\n", "\x00", "é", "@", ":"])  # fmt: skip
 
 
-@settings(max_examples=200, deadline=None, database=None)
+@settings(max_examples=examples(200), deadline=None, database=None)
 @given(
     url=st.lists(URL_PIECES | st.text(max_size=6), max_size=10).map("".join),
     prefix=st.sampled_from([None, PREFIX, "s3://other/"]),
@@ -220,7 +221,7 @@ def test_any_script_url_is_a_location_that_is_exactly_the_url_or_a_usage_error(u
     assert ".." not in location.key.split("/") and "" not in location.key.split("/")
 
 
-@settings(max_examples=100, deadline=None, database=None)
+@settings(max_examples=examples(100), deadline=None, database=None)
 @given(max_bytes=st.text(max_size=8), timeout=st.text(max_size=8))
 def test_any_limits_in_the_environment_are_finite_and_positive_or_a_usage_error(max_bytes: str, timeout: str) -> None:
     environ = {"FETCH_AND_RUN_MAX_BYTES": max_bytes, "FETCH_AND_RUN_TIMEOUT_SECONDS": timeout}

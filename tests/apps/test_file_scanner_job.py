@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from apps.file_scanner.job import scanner as job
 
 from ..aws_mock import mocked_aws_for_module, on_demand_table, reset_backends
+from ..properties import examples
 
 UPLOADS = "uploads-bucket"
 RESULTS = "results-bucket"
@@ -396,7 +397,7 @@ PIECES = st.sampled_from(
 )  # fmt: skip
 
 
-@settings(max_examples=100, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(100), deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     filler=st.integers(min_value=0, max_value=150),  # windows report nothing until a feed passes the longest match
     pieces=st.lists(st.one_of(PIECES, st.binary(max_size=24)), max_size=40),

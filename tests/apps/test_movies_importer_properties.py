@@ -18,7 +18,9 @@ from hypothesis import strategies as st
 
 from apps.movies_importer.job import importer
 
-FAST = settings(max_examples=80, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+from ..properties import examples
+
+FAST = settings(max_examples=examples(80), deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 COLUMNS = importer._Columns(movie_id=0, title=1, genres=2, rating=3, count=4)
 SERIALIZER = TypeSerializer()
 

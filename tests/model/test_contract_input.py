@@ -14,6 +14,8 @@ from hypothesis import strategies as st
 from batch_constructs.errors import BatchConfigurationError
 from batch_constructs.model.contract import PlatformContract
 
+from ..properties import examples
+
 #: Every key the reader looks at, so that generated documents reach every branch.
 KEYS = [
     "schemaVersion", "queues", "jobQueueArn", "platform", "environments", "fairShare", "shareIdentifiers", "name",
@@ -39,7 +41,7 @@ def _document(version: object, queues: object) -> str:
     return json.dumps({"schemaVersion": version, "queues": queues})
 
 
-@settings(max_examples=100, deadline=None, database=None)
+@settings(max_examples=examples(100), deadline=None, database=None)
 @given(
     version=st.one_of(st.just(1), SCALARS),
     queues=st.one_of(JSON, st.dictionaries(st.text(max_size=3), JSON, max_size=3)),
@@ -57,7 +59,7 @@ def test_any_document_is_read_or_refused_with_a_configuration_error(version: obj
                 assert math.isfinite(shape.vcpus) and shape.vcpus > 0 and shape.memory_mib > 0 and shape.gpus >= 0
 
 
-@settings(max_examples=200, deadline=None, database=None)
+@settings(max_examples=examples(200), deadline=None, database=None)
 @given(text=st.text(max_size=40) | st.binary(max_size=40).map(lambda b: b.decode("latin-1")))
 def test_any_text_is_read_or_refused_with_a_configuration_error(text: str) -> None:
     try:

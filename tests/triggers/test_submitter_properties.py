@@ -22,9 +22,10 @@ from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ..properties import examples
 from .test_submitter_handler import index
 
-FAST = settings(max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=examples(60), deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 ENVIRONMENT = {"JOB_QUEUE": "work", "JOB_DEFINITION": "convert", "JOB_NAME_PREFIX": "Convert"}
 
 
