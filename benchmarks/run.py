@@ -1020,52 +1020,47 @@ def _suite_report(results: Results, targets: dict[str, bool | None]) -> list[str
 NOTES: Final = """
 ## What profiling found
 
-Tools: pyinstrument (Python), `node --cpu-prof` (the jsii kernel's Node process), per-phase CPU of the process tree
-read from `/proc`, and counts of the requests Python sends to the jsii kernel. Measured on 2026-11-22 on this
-machine (load average 1-6) on the library as of commit 5efde1e, separately from the run above: these numbers are of
-the same order but not the same, and fixes made since then change them (the run above shows the current requests).
+Tools: per-phase timings inside the child process, CPU of the process tree read from `/proc`, `python -X importtime`
+and cProfile of the imports, and the requests Python sends to the jsii kernel counted by call site (and the callbacks
+Node makes into Python). Measured on 2026-12-02 on this machine at commit a5f32ff, apart from the run above: the
+numbers are of the same order, not the same.
 
-1. **Most of the floor is CloudFormation validation, not jsii.** At the first synthesis aws-cdk-lib 2.275 starts a
+1. **Most of the floor is not the library's or the L2's.** At its first synthesis aws-cdk-lib 2.275 starts a
    WebAssembly rule engine (`@aws/cloudformation-validate`) in the Node process, even for an app without stacks:
-   about 1.8 s of a 2.5 s floor (section 1 shows the floor with and without it). It is paid once per process: once
-   per `cdk synth`, once per pytest session. `CDK_VALIDATION=false` skips it, and with it the checks that
-   `@aws-cdk/core:validateAgainstDefaultRules` turns into synth errors; the project keeps it on.
-2. **In a new process the library costs 5-13% more than the L2 version** (median pair ratios across runs, wall
-   and CPU). One profile, CPU of Python and Node by phase, medians of 7 interleaved pairs: 0.5 s more in all,
-   importing +0.2 s (0.57 s against 0.37 s), building +0.01 s, synthesizing +0.3 s.
-   - Import: `batch_constructs/__init__.py` imports every module, so an app that only needs the platform also
-     loads the monitoring, Lambda-submitter and S3-trigger modules, three more aws_cdk modules (`aws_lambda`,
-     `aws_cloudwatch_actions`, `aws_sns_subscriptions`) and makes 23 module-level jsii requests (such as the seven
-     interface-endpoint constants of `network.py`).
-   - Synthesis: 0.12 s of Python runs the library's deferred checks while Node synthesizes. In
-     `_limits.check_stack`, `isinstance(c, CfnResource)` over every construct of the stack takes about 75 ms in a new
-     process (129 constructs of 77 classes for the movies importer): the first check per class walks the ABC
-     registry of CfnResource's 285 L1 subclasses; `CfnResource in type(c).__mro__` gives the same answer in
-     microseconds. `BatchQueue._final_checks` reads the queue's environments through jsii again.
-   - Building costs the same in a new process: the library's extra jsii requests (next point) are offset by
-     first-call costs that the L2 version pays during its build instead of during its imports.
-3. **The library sends 2.5 times as many jsii requests** (629 against 257 for the movies importer; each one a round
-   trip to Node), which is what a warm process (a test session) feels: 30-60% more time per build + synth
-   (0.34-0.36 s against 0.22-0.28 s per app across runs). The largest avoidable share is
-   `BatchQueue.capacities()`: each call reads the queue's environments through jsii again
-   (`job_queue.compute_environments`, each entry's environment and order, then `node.scope` and `node.path` several
-   times in `compute.capacity_of` and `queue._path_of`: about 25 requests with two environments),
-   and each job calls it three times (`ContainerJob._infer_platform`, `_check_fit`, `_fit_problems`; a fourth in
-   `stepfunctions.queue_problems` when a state machine runs the job), each queue once more at synth: about 100 of
-   the 140 requests a job definition costs at build. Memoized (an experiment, not committed): movies importer
-   629 -> 497 requests, warm build + synth 0.360 -> 0.331 s (L2: 0.276 s); 100 jobs over 20 queues 16,041 -> 6,141
-   requests and 3.95 -> 2.22 s (-44%). Next: `_validation.is_known` asks jsii (`Token.is_unresolved`) about every
-   value, plain ints included (8 requests per job).
-4. **Growth is linear**: 10-14 ms (warm, across runs) and 155 jsii requests per job definition, 2.5-2.8
-   resources and about 2.5 KB of template per job with roles shared per queue (section 3). With the default two
-   roles per job, a job adds five resources and one stack holds about 90 jobs before CloudFormation's 500-resource
-   limit.
+   most of the floor's synthesis (section 1 shows the floor with and without it, `CDK_VALIDATION=false`). Ending the
+   process (the jsii kernel stopping, Python's finalization) takes another 1.2-1.5 s after the synthesis, the same
+   for both versions. The project keeps the validation on: it is what fails a synth on CloudFormation errors.
+2. **In a new process the library costs 1-3% more CPU than the L2 version** (CPU pair ratios 1.029 and 1.014 in
+   the last two runs; the wall ratio has ranged 0.90-1.05 over four runs, more than the difference itself). What
+   the library adds is work the hand-written L2 version does not do; none of it is a re-read or a repeated
+   computation:
+   - Importing: about 0.13 s of CPU for the library's own modules once the shared aws_cdk modules are loaded
+     (about 45 modules, 14 dataclasses, the rule registry), including nine module-level jsii requests: the defaults shown
+     in signatures (`memory=Size.gibibytes(2)`, `timeout=Duration.hours(1)`, ...). Those requests also pay
+     first-call costs (jsii loads typeguard on its first checked call) that the L2 version pays during its build,
+     so part of the import phase's difference is moved, not added.
+   - Building: 304 requests against 258, plus 16 callbacks from Node into Python. The callbacks are aws-cdk-lib's
+     grants and the state machine's own statements reaching `ManagedPolicyRole.add_to_principal_policy` (so that
+     grants land in a customer-managed policy, as the NIST, HIPAA and PCI packs require): each is a round trip from
+     Node to Python and back. The L2 version passes `role.without_policy_updates()` and writes each managed policy
+     by hand, so it has none. The extra requests are the cdk-nag acknowledgements (27: `Validations.of` and
+     `acknowledge` per acknowledged construct), the synth-time stack checks (11: one `find_all`, the tags of the
+     Batch resources), construct facts read once and remembered (13, `_internal/memo.py`).
+   - Synthesizing: two deferred checks run in Python while Node synthesizes; the same time as the L2 version's
+     synthesis within the noise.
+   Each of these is a feature (compliance, synth-time checks, grants in managed policies). Taking any away to reach
+   the target would take away what the library is for.
+3. **In one warm process (a test session) the library is as fast as the L2 version** (0.96-0.99 across the last
+   two runs): the remembered construct facts, the cached queue capacities (`BatchQueue.capacities()`, invalidated
+   by `add_environment`) and `is_known` answering Python values without jsii offset the extra requests.
+4. **Growth is linear**: about 6 ms of warm CPU per added resource, 2.5-2.8 resources and 13-14 jsii requests
+   per job definition with roles shared per queue (section 3). With the default two roles per job, a job adds five
+   resources and one stack holds about 90 jobs before CloudFormation's 500-resource limit.
 
-Fixes, in the order of their effect: cache `BatchQueue.capacities()` (invalidated by `add_environment`) and
-compare environments by identity (`parent.compute_environment is environment`) rather than by `node.path` (open);
-load the submodules of `batch_constructs/__init__.py` lazily, PEP 562 `__getattr__` (open); `is_known` answering
-for Python ints and strings without jsii, and `CfnResource in type(c).__mro__` in `_limits.check_stack` (both done
-in commit 339b0e2, after this profile).
+Done since the first profile (2026-11-22, commit 5efde1e): the queue capacities cached; `batch_constructs`,
+`batch_constructs.triggers` and `batch_constructs.jobs` loaded lazily (PEP 562); `is_known` without jsii for Python
+values; `CfnResource in type(c).__mro__` in the stack checks; construct facts remembered; `zoneinfo` imported only
+for a time zone; the Step Functions timeouts as plain seconds.
 
 Not measured here: the cdk-nag packs (the example apps' tests register all five; they add to every synthesis of an
 app in the test suite), and `cdk synth` through the CLI (which starts the same Python process after its own
