@@ -1035,8 +1035,8 @@ numbers are of the same order, not the same.
    the library adds is work the hand-written L2 version does not do; none of it is a re-read or a repeated
    computation:
    - Importing: about 0.13 s of CPU for the library's own modules once the shared aws_cdk modules are loaded
-     (about 45 modules, 14 dataclasses, the rule registry), including nine module-level jsii requests: the defaults shown
-     in signatures (`memory=Size.gibibytes(2)`, `timeout=Duration.hours(1)`, ...). Those requests also pay
+     (about 45 modules, 14 dataclasses, the rule registry), including nine module-level jsii requests: the defaults
+     shown in signatures (`memory=Size.gibibytes(2)`, `timeout=Duration.hours(1)`, ...). Those requests also pay
      first-call costs (jsii loads typeguard on its first checked call) that the L2 version pays during its build,
      so part of the import phase's difference is moved, not added.
    - Building: 304 requests against 258, plus 16 callbacks from Node into Python. The callbacks are aws-cdk-lib's
