@@ -299,10 +299,13 @@ def test_multinode_needs_an_instance_type(world: World) -> None:
 
 
 def test_multinode_node_groups(world: World) -> None:
+    # six c5n.18xlarge instances of room, so that only the node groups are in question
+    roomy = EfaEnvironment(world.stack, world.id("Efa"), vpc=world.vpc, max_vcpus=6 * 72)
+    roomy_queue = BatchQueue(world.stack, world.id("EfaQueue"), environments=[roomy])
     groups = [NodeGroup(i, i) for i in range(5)]
-    world.multinode(queue=world.efa_queue, nodes=5, node_groups=groups, main_node=4)
+    world.multinode(queue=roomy_queue, nodes=5, node_groups=groups, main_node=4)
     with rejects("multinode-nodes", "6 node groups"):
-        world.multinode(queue=world.efa_queue, nodes=6, node_groups=[*groups, NodeGroup(5, 5)])
+        world.multinode(queue=roomy_queue, nodes=6, node_groups=[*groups, NodeGroup(5, 5)])
     with rejects("multinode-ranges", "leave nodes 2 without a container"):
         world.multinode(queue=world.efa_queue, nodes=4, node_groups=[NodeGroup(0, 1), NodeGroup(3, 3)])
     with rejects("multinode-main-node", "main_node=4 with 4 nodes"):
@@ -311,14 +314,26 @@ def test_multinode_node_groups(world: World) -> None:
 
 def test_multinode_max_vcpus(world: World) -> None:
     world.multinode(queue=world.efa_queue, nodes=4, vcpus=72, memory=Size.gibibytes(128))
-    with rejects("job-fits-queue", "5 nodes x 72 vCPUs", "at least 360"):
+    with rejects("job-fits-queue", "360 vCPUs of instances", "at least 360"):
         world.multinode(queue=world.efa_queue, nodes=5, vcpus=72, memory=Size.gibibytes(128))
+
+
+def test_multinode_max_vcpus_counts_whole_instances_of_every_group(world: World) -> None:
+    # GIVEN an EFA environment of c5n.18xlarge (72 vCPUs) capped at 288 vCPUs: four instances
+    # THEN five one-vCPU nodes do not fit: each node takes a whole instance (nodes are single-tenant), 5 x 72 = 360
+    with rejects("job-fits-queue", "max_vcpus=288 is less than the job's 360 vCPUs of instances", "fewer or smaller"):
+        world.multinode(queue=world.efa_queue, nodes=5, vcpus=1)
+    # AND the groups count together: two groups of two and three nodes, each within the cap alone, do not fit
+    with rejects("job-fits-queue", "360 vCPUs of instances"):
+        world.multinode(queue=world.efa_queue, nodes=5, vcpus=1, node_groups=[NodeGroup(0, 1), NodeGroup(2, 4)])
+    world.multinode(queue=world.efa_queue, nodes=4, vcpus=1, node_groups=[NodeGroup(0, 0), NodeGroup(1, 3)])
 
 
 def test_efa_job_needs_an_efa_environment(world: World) -> None:
     with rejects("efa-environment", "Validation/OnDemand is not an EfaEnvironment"):
         world.multinode(queue=world.ec2_queue, instance_type=ec2.InstanceType("m7i.48xlarge"), efa=True)
-    world.multinode(queue=world.ec2_queue, instance_type=ec2.InstanceType("m7i.48xlarge"), efa=False)
+    # two nodes take two whole instances: 2 x 64 vCPUs within the environment's default 256
+    world.multinode(queue=world.ec2_queue, instance_type=ec2.InstanceType("m7i.16xlarge"), efa=False)
 
 
 def test_efa_instance_type(world: World) -> None:

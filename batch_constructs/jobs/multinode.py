@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -235,6 +236,11 @@ class MultiNodeJob(BatchJob):
                     nodes=size if is_known(size) and size > 0 else 1,
                 )
             )
+        # Every node takes a whole instance: the job's instances, all groups together, must fit one environment.
+        instance_vcpus = _rules.multinode_instance_vcpus(
+            (r.nodes, r.instance_type, r.vcpus) for r in self.requirements if is_known(r.vcpus)
+        )
+        self.requirements = [dataclasses.replace(r, instance_vcpus=instance_vcpus) for r in self.requirements]
         if not any("multinode-environment" in x for x in p):
             self._check_fit()
         raise_if_any(self, p)

@@ -243,6 +243,10 @@ class JobRequirements:
     instance_type: str | None = None  # multi-node jobs name one
     multinode: bool = False
     nodes: int = 1
+    #: Multi-node: the vCPUs of all the job's instances, every node group's (None: ``vcpus`` x ``nodes``). Each node
+    #: takes a whole instance (nodes are single-tenant: AWS Batch User Guide, "Multi-node parallel jobs"), so it is
+    #: the instances' vCPUs, not the containers', that count against an environment's max vCPUs.
+    instance_vcpus: float | None = None
 
     def describe(self) -> str:
         text = f"{self.platform}, {self.vcpus:g} vCPUs, {self.memory_mib} MiB"
@@ -302,14 +306,30 @@ def fit_problem(job: JobRequirements, env: EnvironmentCapacity) -> tuple[str, st
             + f" (largest: {biggest.name}: {biggest.vcpus:g} vCPUs, {biggest.memory_mib} MiB, {biggest.gpus} GPUs)",
             _bigger_remedy(job, env, shapes),
         )
-    needed = job.vcpus * job.nodes
-    if env.max_vcpus is not None and needed > env.max_vcpus:
+    if job.multinode and job.instance_vcpus is not None:
+        needed = job.instance_vcpus
+        what = f"{needed:g} vCPUs of instances (one instance per node: multi-node nodes are single-tenant)"
+    else:
+        needed = job.vcpus * job.nodes
         what = f"{job.nodes} nodes x {job.vcpus:g} vCPUs" if job.multinode else f"{job.vcpus:g} vCPUs"
+    if env.max_vcpus is not None and needed > env.max_vcpus:
         return (
             f"max_vcpus={env.max_vcpus:g} is less than the job's {what}",
-            f"raise the environment's max_vcpus to at least {needed:g}",
+            f"raise the environment's max_vcpus to at least {needed:g}"
+            + (", or run fewer or smaller nodes" if job.multinode else ""),
         )
     return None
+
+
+def multinode_instance_vcpus(groups: Iterable[tuple[int, str | None, float]]) -> float:
+    """The vCPUs of all the instances of a multi-node job, from its node groups as ``(nodes, instance type, vCPUs the
+    container asks)``: each node takes a whole instance of its type; for a type the library does not know, the
+    container's vCPUs (a lower bound) count instead."""
+    total = 0.0
+    for nodes, instance_type, vcpus in groups:
+        shape = shape_of(instance_type) if instance_type else None
+        total += nodes * (shape.vcpus if shape is not None else vcpus)
+    return total
 
 
 def _a(word: str) -> str:

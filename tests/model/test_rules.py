@@ -250,6 +250,25 @@ def test_multinode_max_vcpus_counts_every_node() -> None:
     assert found and "4 nodes x 72 vCPUs" in found[0]
 
 
+def test_multinode_max_vcpus_counts_whole_instances() -> None:
+    """Nodes are single-tenant (one container per instance): 8 one-vCPU nodes on c5n.18xlarge take 8 x 72 vCPUs."""
+    groups = [(8, "c5n.18xlarge", 1.0)]
+    total = _rules.multinode_instance_vcpus(groups)
+    assert total == 576
+    job = JobRequirements("EC2", 1, 2048, instance_type="c5n.18xlarge", multinode=True, nodes=8, instance_vcpus=total)
+    found = _rules.fit_problem(job, ec2("c5n.18xlarge", max_vcpus=512))
+    assert found and "max_vcpus=512 is less than the job's 576 vCPUs of instances (one instance per node" in found[0]
+    assert "at least 576, or run fewer or smaller nodes" in found[1]
+    assert _rules.fit_problem(job, ec2("c5n.18xlarge", max_vcpus=576)) is None
+
+
+def test_multinode_instance_vcpus_add_every_group() -> None:
+    # a small main node and GPU workers: each group's nodes take instances of its own type
+    assert _rules.multinode_instance_vcpus([(1, "m5.large", 1.0), (3, "p4d.24xlarge", 90.0)]) == 2 + 3 * 96
+    # an instance type the library does not know counts the container's vCPUs (a lower bound)
+    assert _rules.multinode_instance_vcpus([(2, "zz9.huge", 7.0), (1, None, 3.0)]) == 17
+
+
 def test_multinode_instance_type_must_be_launched() -> None:
     job = JobRequirements("EC2", 4, 2048, instance_type="c5n.18xlarge", multinode=True, nodes=2)
     found = _rules.fit_problem(job, ec2("m7i"))
