@@ -548,7 +548,8 @@ def share_identifier(queue_path: str, fair_share: bool, value: str | None) -> li
             registry.SHARE_IDENTIFIER.fix(
                 f"queue {queue_path} schedules by fair share and the submission passes no share_identifier; "
                 "SubmitJob fails",
-                "pass share_identifier= (one of the queue's fair_share identifiers, or any id for the default weight)",
+                "pass share_identifier= (one of the queue's fair_share identifiers; another id gets the default "
+                "weight, and the share-unlisted warning to acknowledge)",
             )
         ]
     if not fair_share and value is not None:

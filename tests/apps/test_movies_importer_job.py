@@ -354,6 +354,9 @@ def test_invalid_options_are_usage_errors(capsys: pytest.CaptureFixture[str]) ->
     assert importer.main(["--no-such-option"], ENV) == importer.EXIT_USAGE
     assert importer.main(["--max-malformed-percent", "150"], ENV) == importer.EXIT_FATAL
     assert importer.main(["--progress-every", "zero"], ENV) == importer.EXIT_FATAL
+    # only ASCII numbers: int() and float() would read these as 10 and 3
+    assert importer.main(["--progress-every", "1_0"], ENV) == importer.EXIT_FATAL
+    assert importer.main([], {**ENV, "MAX_MALFORMED_PERCENT": "\u0663"}) == importer.EXIT_FATAL
 
 
 # ------------------------------------------------------------------------------- hostile and unlucky input (issue 16)

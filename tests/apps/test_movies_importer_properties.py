@@ -92,7 +92,7 @@ genres = st.lists(st.from_regex(r"[A-Za-z][A-Za-z -]{0,15}[A-Za-z]", fullmatch=T
 valid_rows = st.tuples(st.integers(1, 10**38 - 1), titles, genres, ratings)
 
 
-@settings(FAST, max_examples=30)  # whole files: fewer, larger examples
+@settings(FAST, max_examples=examples(30))  # whole files: fewer, larger examples
 @given(rows=st.lists(valid_rows, max_size=15), junk=st.lists(any_rows, max_size=8), seed=st.randoms())
 def test_every_row_is_written_or_rejected_and_no_valid_row_is_lost(
     rows: list[tuple[int, str, list[str], Decimal]], junk: list[list[str]], seed: Any

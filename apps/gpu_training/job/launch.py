@@ -100,7 +100,7 @@ def _int(env: Mapping[str, str], name: str, *, low: int, high: int | None = None
     if raw is None or raw.strip() == "":
         raise LaunchError(f"{name} is not set. AWS Batch sets it on every node of a multi-node parallel job.")
     # ASCII digits only: int() also reads "1_0" as 10 and other scripts' digits ("٣" as 3)
-    if not re.fullmatch(r"-?[0-9]+", raw.strip()):
+    if not re.fullmatch(r"[+-]?[0-9]+", raw.strip()):
         raise LaunchError(f"{name}={raw!r} is not an integer.")
     value = int(raw.strip())
     if value < low or (high is not None and value > high):

@@ -237,14 +237,19 @@ def load_settings(argv: Sequence[str], environ: Mapping[str, str]) -> Settings:
     )
 
 
+#: Numbers as the settings accept them: ASCII digits and a sign; for a float also a fraction and an exponent.
+_INTEGER = re.compile(r"\s*[+-]?[0-9]+\s*")
+_DECIMAL = re.compile(r"\s*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*")
+
+
 def _number(arg: str | None, env: str | None, default: float, kind: type[int] | type[float]) -> float:
     raw = _given(arg) or _given(env)
     if raw is None:
         return default
-    try:
-        value = kind(raw)
-    except ValueError:
-        raise ImporterError(f"{raw!r} is not a valid {kind.__name__}.") from None
+    # ASCII digits only: int() and float() also read "1_0" and other scripts' digits ("٣" as 3)
+    if not (_INTEGER if kind is int else _DECIMAL).fullmatch(raw):
+        raise ImporterError(f"{raw!r} is not a valid {kind.__name__}.")
+    value = kind(raw)
     if not math.isfinite(value):
         raise ImporterError(f"{raw!r} is not a finite number.")
     return value
