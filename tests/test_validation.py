@@ -27,6 +27,7 @@ from aws_cdk.assertions import Match, Template
 
 from batch_constructs import (
     BatchConfigurationError,
+    BatchJobStateMachine,
     BatchNetwork,
     BatchQueue,
     ContainerJob,
@@ -648,6 +649,7 @@ WARNING_CASES = {
     "memory-headroom": "Warn/Headroom",
     "tags-replace": "Warn/Tagged/Resource/Resource",
     "required-parameters": "Warn/Params",
+    "share-unlisted": "Warn/Unlisted",
     "stack-resources": "Warn",
 }
 
@@ -674,6 +676,10 @@ def build_warnings(stack: cdk.Stack, acknowledge: bool) -> None:
     headroom = ContainerJob(stack, "Headroom", image=IMAGE, queue=small_queue, vcpus=2, memory=Size.mebibytes(8000))
     params = ContainerJob(stack, "Params", image=IMAGE, queue=fargate_queue, command=["run", "Ref::input"])
     BatchQueue(stack, "Al2Queue", environments=[al2])
+    shared = BatchQueue(stack, "SharedQueue", environments=[FargateEnvironment(stack, "Shared", vpc=vpc)],
+                        fair_share={"teamA": 1})  # fmt: skip
+    fair_job = ContainerJob(stack, "FairJob", image=IMAGE, queue=shared, command=["run"], scheduling_priority=1)
+    unlisted = BatchJobStateMachine(stack, "Unlisted", job=fair_job, share_identifier="teamB")
     if acknowledge:
         for construct, warning in [
             (named, "physical-name"),
@@ -684,6 +690,7 @@ def build_warnings(stack: cdk.Stack, acknowledge: bool) -> None:
             (headroom, "memory-headroom"),
             (tagged, "tags-replace"),
             (params, "required-parameters"),
+            (unlisted, "share-unlisted"),
             (stack, "stack-resources"),
         ]:
             Annotations.of(construct).acknowledge_warning(f"batch-constructs:{warning}", "reviewed")

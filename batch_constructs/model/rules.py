@@ -597,14 +597,26 @@ def unlisted_share(queue_path: str, listed: Sequence[str], value: str | None) ->
     if any(share_matches(entry, value) for entry in listed):
         return None
     shown = ", ".join(repr(entry) for entry in sorted(listed)[:10]) + (" ..." if len(listed) > 10 else "")
-    folded = [entry for entry in sorted(listed) if _share_key(entry.rstrip("*")) == _share_key(value)]
+    key = _share_key(value)
+    # a prefix entry ("ml*") names what an identifier starts with: "ML-research" is likely meant to be "ml-research"
+    folded = [
+        entry
+        for entry in sorted(listed)
+        if _share_key(entry) == key or (entry.endswith("*") and key.startswith(_share_key(entry)))
+    ]
     if not folded:
         import difflib  # here, not at the top: only an unlisted identifier pays for it
 
         keys = {_share_key(entry): entry for entry in sorted(listed, reverse=True)}
-        close = difflib.get_close_matches(_share_key(value), list(keys), n=1, cutoff=0.75)
-        folded = [keys[key] for key in close]
-    hint = f"did you mean {folded[0]!r}? " if folded else ""
+        close = difflib.get_close_matches(key, list(keys), n=1, cutoff=0.75)
+        folded = [keys[match] for match in close]
+    likely = folded[0] if folded else None
+    if likely is None:
+        hint = ""
+    elif likely.endswith("*"):
+        hint = f"did you mean an identifier starting with {likely[:-1]!r} (the policy's {likely!r})? "
+    else:
+        hint = f"did you mean {likely!r}? "
     return (
         f"share_identifier={value!r} matches none of the fair-share identifiers of queue {queue_path} ({shown}); AWS "
         f"Batch accepts it and schedules it with the default weight 1.0. Fix: {hint}use one of them, or add it to the "

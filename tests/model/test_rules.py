@@ -410,7 +410,8 @@ def test_share_identifier() -> None:
         (("teamA",), "${Token[TOKEN.9]}", None),  # decided at deploy or run time
         (("teamA", "teamB"), "teama", "did you mean 'teamA'?"),  # another case
         (("teamA", "teamB"), "team-b", "did you mean 'teamB'?"),  # a separator
-        (("ml*", "teamB"), "ML", "did you mean 'ml*'?"),  # the prefix in another case
+        (("ml*", "teamB"), "ML", "starting with 'ml' (the policy's 'ml*')?"),  # the prefix in another case
+        (("ml*", "teamB"), "ML-research", "starting with 'ml' (the policy's 'ml*')?"),  # an identifier under it
         (("research", "teamB"), "reserch", "did you mean 'research'?"),  # a close spelling
         (("teamA", "teamB"), "zzz", ""),  # unlisted, nothing like it
         (("ml*",), "m", ""),  # shorter than the prefix
