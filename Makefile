@@ -47,7 +47,7 @@ test: lint typecheck unit
 # about 20 times their share of the suite): a deliberate search for rare hostile inputs, e.g. nightly.
 PROPERTY_SCALE ?= 20
 properties: env
-	PROPERTY_SCALE=$(PROPERTY_SCALE) pytest -m property
+	PROPERTY_SCALE=$(PROPERTY_SCALE) pytest -m hypothesis
 
 # BENCH_ARGS: e.g. --grid (the full 3x3 scale grid), -n 9, --skip-tests; see benchmarks/run.py --help.
 bench: env

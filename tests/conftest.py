@@ -46,13 +46,6 @@ def pytest_configure(config: pytest.Config) -> None:
         _end_worker_quickly(config)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every Hypothesis test ``property`` (``make properties`` runs only those, with more examples each)."""
-    for item in items:
-        if getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
-            item.add_marker(pytest.mark.property)
-
-
 def _end_worker_quickly(config: pytest.Config) -> None:
     """Spare each pytest-xdist worker the full garbage collections of its heap at the end (2-3 s of the run's tail).
 

@@ -1,6 +1,9 @@
-"""``PROPERTY_SCALE``: how many times its own example count each property test runs (``make properties``)."""
+"""``PROPERTY_SCALE``: how many times its own example count each property test runs (``make properties``, which
+selects the Hypothesis tests by the ``hypothesis`` mark Hypothesis's pytest plugin gives them)."""
 
 from __future__ import annotations
+
+import os
 
 import pytest
 from hypothesis import given, settings
@@ -28,17 +31,22 @@ def test_anything_else_is_an_error_naming_the_variable(monkeypatch: pytest.Monke
         examples(60)
 
 
-@settings(max_examples=examples(20), deadline=None, database=None)
-@given(count=st.integers(0, 10_000))
-def test_examples_scale_any_count(count: int) -> None:
-    assert examples(count) == count * scale()
-
-
-def test_every_property_test_is_marked_and_only_those(request: pytest.FixtureRequest) -> None:
-    """conftest marks each Hypothesis test ``property`` (the one above included); ``make properties`` selects them by
-    that mark."""
-    items = {item.nodeid: item for item in request.session.items}
-    assert items[f"{__name__.replace('.', '/')}.py::test_examples_scale_any_count"].get_closest_marker("property")
-    for item in items.values():
-        is_property = bool(getattr(getattr(item, "obj", None), "is_hypothesis_test", False))
-        assert bool(item.get_closest_marker("property")) == is_property, item.nodeid
+@settings(max_examples=examples(100), deadline=None, database=None)
+@given(text=st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=6))  # environ-safe
+def test_any_text_is_a_positive_scale_or_an_error_naming_the_variable(text: str) -> None:
+    """Whatever the variable holds, the scale is a positive integer written in ASCII digits, or one when blank."""
+    saved = os.environ.get(SCALE_VARIABLE)
+    os.environ[SCALE_VARIABLE] = text
+    try:
+        try:
+            value = scale()
+        except ValueError as error:
+            assert str(error).startswith(f"{SCALE_VARIABLE}={text.strip()!r}: use a positive integer")
+            return
+        assert value >= 1
+        assert value == 1 if not text.strip() else str(value) == text.strip().lstrip("0")
+    finally:
+        if saved is None:
+            del os.environ[SCALE_VARIABLE]
+        else:
+            os.environ[SCALE_VARIABLE] = saved
