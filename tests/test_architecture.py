@@ -189,9 +189,51 @@ def test_a_lazy_package_resolves_every_public_name(package: str) -> None:
         module.NoSuchThing  # noqa: B018
 
 
+def lazy_exports_of(package: pathlib.Path) -> dict[str, str]:
+    """A lazy package's ``_EXPORTS`` (public name -> module, relative), read from its ``__init__``; {} for others."""
+    for node in ast.parse(package.read_text()).body:
+        if isinstance(node, ast.AnnAssign | ast.Assign):
+            targets = [node.target] if isinstance(node, ast.AnnAssign) else node.targets
+            if any(isinstance(t, ast.Name) and t.id == "_EXPORTS" for t in targets) and node.value is not None:
+                exports: dict[str, str] = ast.literal_eval(node.value)
+                return exports
+    return {}
+
+
+def resolve_relative(package: str, relative: str) -> str:
+    """``..types`` from ``batch_constructs.jobs`` -> ``batch_constructs.types``."""
+    level = len(relative) - len(relative.lstrip("."))
+    base = package.split(".")
+    base = base[: len(base) - (level - 1)]
+    rest = relative.lstrip(".")
+    return ".".join(base + ([rest] if rest else []))
+
+
+def names_imported_from(path: pathlib.Path) -> list[tuple[str, str]]:
+    """``(module, name)`` of each ``from module import name`` that runs on import (``TYPE_CHECKING`` blocks excluded),
+    relative modules resolved."""
+    tree = ast.parse(path.read_text())
+    here = module_name(path)
+    package = here if path.name == "__init__.py" else here.rsplit(".", 1)[0]
+    skipped = {
+        id(child)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"
+        for statement in node.body
+        for child in ast.walk(statement)
+    }
+    found: list[tuple[str, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and id(node) not in skipped:
+            target = resolve_relative(package, "." * node.level + (node.module or "")) if node.level else node.module
+            found += [(target or "", alias.name) for alias in node.names]
+    return found
+
+
 def import_closure(module: str) -> set[str]:
     """The package modules that importing ``module`` runs, directly or not, read from the source (imports inside
-    functions count: an over-estimate; ``TYPE_CHECKING`` blocks do not), each package's ``__init__`` included."""
+    functions count; ``TYPE_CHECKING`` blocks do not), each package's ``__init__`` included. A name imported from a
+    lazy package (``from ..jobs import MultiNodeJob``) counts the module its ``_EXPORTS`` loads it from."""
     paths = {module_name(p): p for p in package_modules()}
     seen: set[str] = set()
     pending = [module]
@@ -205,6 +247,11 @@ def import_closure(module: str) -> set[str]:
                 seen.add(candidate)
                 imported = imports_of(paths[candidate], at_run_time=True)
                 pending += [m for m in imported if m.startswith("batch_constructs")]
+                for source, imported_name in names_imported_from(paths[candidate]):
+                    if source in paths and paths[source].name == "__init__.py":
+                        lazy = lazy_exports_of(paths[source]).get(imported_name)
+                        if lazy is not None:
+                            pending.append(resolve_relative(source, lazy))
     return seen
 
 
@@ -214,6 +261,15 @@ def test_a_container_job_loads_no_other_job_kind() -> None:
     closure = import_closure("batch_constructs.jobs.container")
     assert "batch_constructs.jobs" in closure
     assert not closure & {"batch_constructs.jobs.multicontainer", "batch_constructs.jobs.multinode"}, sorted(closure)
+
+
+def test_the_import_closure_follows_a_lazy_package_to_the_module_it_loads() -> None:
+    """The test above must see ``from ..jobs import MultiNodeJob`` load ``jobs.multinode``, through ``_EXPORTS``."""
+    # the triggers' common module imports BatchJob and ImportedJob from the lazy jobs package
+    closure = import_closure("batch_constructs.triggers._common")
+    assert {"batch_constructs.jobs.base", "batch_constructs.jobs.imported"} <= closure
+    assert resolve_relative("batch_constructs.jobs", "..types") == "batch_constructs.types"
+    assert lazy_exports_of(PACKAGE / "jobs" / "__init__.py")["MultiNodeJob"] == ".multinode"
 
 
 def test_every_public_module_sets_all() -> None:
