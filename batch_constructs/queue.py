@@ -255,7 +255,7 @@ class BatchQueue(KnownQueue):
             )
         # An empty list is allowed here (environments may follow with add_environment); the synth-time check below
         # then insists on 1-3.
-        problems += _rules.queue_environments(self._capacities(environments), allow_empty=True)
+        problems += _rules.queue_environments(self._capacities(environments), allow_empty=True, count=len(environments))
         raise_if_any(self, problems)
 
         self.scheduling_policy: batch.ISchedulingPolicy | None = scheduling_policy
@@ -285,7 +285,7 @@ class BatchQueue(KnownQueue):
     def _final_checks(self) -> list[str]:
         """At synth, after every ``add_environment`` (and any ``job_queue.add_compute_environment``)."""
         entries = [(self._path_of(environment), order) for environment, order in self._tracked().entries]
-        return _rules.queue_order(entries) + _rules.queue_environments(self.capacities())
+        return _rules.queue_order(entries) + _rules.queue_environments(self.capacities(), count=len(entries))
 
     def _tracked(self) -> _TrackedJobQueue:
         assert isinstance(self.job_queue, _TrackedJobQueue)
@@ -352,7 +352,8 @@ class BatchQueue(KnownQueue):
 
     def add_environment(self, environment: Environment) -> None:
         """Append an environment (tried after the existing ones); the queue's composition rules are checked again."""
-        raise_if_any(self, _rules.queue_environments(self._capacities([*self.environments, environment])))
+        after = [*self.environments, environment]
+        raise_if_any(self, _rules.queue_environments(self._capacities(after), count=len(after)))
         self._attach(environment)
 
     def _attach(self, environment: Environment) -> None:

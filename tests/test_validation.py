@@ -444,6 +444,28 @@ def test_queue_environment_count(world: World) -> None:
         queue.add_environment(envs[3])
 
 
+def test_queue_environment_count_includes_imported_environments(world: World) -> None:
+    """AWS counts every environment of a queue, also those the library cannot see into (imported by ARN)."""
+    imported = batch.FargateComputeEnvironment.from_fargate_compute_environment_arn(
+        world.stack, world.id("Imported"), "arn:aws:batch:us-east-1:123456789012:compute-environment/shared"
+    )
+    envs = [FargateEnvironment(world.stack, world.id("Env"), vpc=world.vpc) for _ in range(3)]
+    with rejects("queue-environments", "4 compute environments; a queue takes 1-3"):
+        BatchQueue(world.stack, world.id("Queue"), environments=[*envs, imported])
+    queue = BatchQueue(world.stack, world.id("Queue"), environments=envs)
+    with rejects("queue-environments", "4 compute environments"):
+        queue.add_environment(imported)
+
+
+def test_a_queue_of_imported_environments_only_is_not_empty() -> None:
+    stack = cdk.Stack(new_app(), "ImportedOnly")
+    imported = batch.FargateComputeEnvironment.from_fargate_compute_environment_arn(
+        stack, "Imported", "arn:aws:batch:us-east-1:123456789012:compute-environment/shared"
+    )
+    BatchQueue(stack, "Queue", environments=[imported])
+    Template.from_stack(stack)  # synthesizes: one environment, whose capacity is unknown (no fit checks)
+
+
 def test_queue_mixing(world: World) -> None:
     fargate = world.fargate_queue.environments[0]
     ec2_env = world.ec2_queue.environments[0]

@@ -408,14 +408,21 @@ def memory_headroom(job: JobRequirements, envs: Sequence[tuple[str, EnvironmentC
 # ----------------------------------------------------------------------------------------------------------- queues
 
 
-def queue_environments(envs: Sequence[tuple[str, EnvironmentCapacity]], *, allow_empty: bool = False) -> list[str]:
-    """1-3 environments (0 while more may be added), all Fargate or all EC2, one CPU architecture."""
+def queue_environments(
+    envs: Sequence[tuple[str, EnvironmentCapacity]], *, allow_empty: bool = False, count: int | None = None
+) -> list[str]:
+    """1-3 environments (0 while more may be added), all Fargate or all EC2, one CPU architecture.
+
+    ``envs`` are the environments whose capacity is known (the platform and architecture checks need it); ``count``
+    is how many the queue has in all, imported ones included (default: ``len(envs)``): AWS counts every one.
+    """
     problems = []
-    if len(envs) > QUEUE_ENVIRONMENTS_MAX or (not envs and not allow_empty):
+    total = len(envs) if count is None else count
+    if total > QUEUE_ENVIRONMENTS_MAX or (not total and not allow_empty):
         problems.append(
             registry.QUEUE_ENVIRONMENTS.fix(
-                f"{len(envs)} compute environments; a queue takes 1-{QUEUE_ENVIRONMENTS_MAX}",
-                "split the environments over several queues" if envs else "pass at least one environment",
+                f"{total} compute environments; a queue takes 1-{QUEUE_ENVIRONMENTS_MAX}",
+                "split the environments over several queues" if total else "pass at least one environment",
             )
         )
     platforms = {env.platform for _, env in envs}
