@@ -248,6 +248,18 @@ class _LockedLaunchTemplate:
                         "drop those metadata options from the launch template (the library sets them)",
                     )
                 )
+            if data.get("networkInterfaces"):
+                # AWS Batch refuses a compute environment with security groups whose launch template has network
+                # interfaces ("Either compute environment Security Groups or Network Interfaces in Launch template
+                # are exclusively allowed", aws-cdk#21577); every Ec2Environment has security groups.
+                problems.append(
+                    registry.LAUNCH_TEMPLATE_MERGE.fix(
+                        "launch_template has network interfaces (NetworkInterfaces, also written by "
+                        "associate_public_ip_address); AWS Batch refuses them beside the environment's security groups",
+                        "drop them from the launch template (instances get the environment's subnets and "
+                        "security_groups); for EFA interfaces use EfaEnvironment",
+                    )
+                )
             if user_data is not None and data.get("userData") is not None:
                 problems.append(
                     registry.LAUNCH_TEMPLATE_MERGE.fix(

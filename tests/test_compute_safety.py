@@ -179,6 +179,15 @@ def test_a_conflicting_user_launch_template_is_an_error(scratch: NetworkScratch)
         Ec2Environment(stack, scratch.id("Env"), network=network, launch_template=lt)
 
 
+def test_a_launch_template_with_network_interfaces_is_an_error(scratch: NetworkScratch) -> None:
+    """AWS Batch refuses security groups on the environment beside network interfaces in its template (aws-cdk#21577);
+    ``associate_public_ip_address`` is one way a template gets them."""
+    stack, network = scratch.stack, scratch.network
+    lt = ec2.LaunchTemplate(stack, scratch.id("Lt"), associate_public_ip_address=False)
+    with pytest.raises(BatchConfigurationError, match=r"\[launch-template-merge\] launch_template has network interf"):
+        Ec2Environment(stack, scratch.id("Env"), network=network, launch_template=lt)
+
+
 def test_user_data_in_both_places_is_an_error(scratch: NetworkScratch) -> None:
     stack, network = scratch.stack, scratch.network
     lt = ec2.LaunchTemplate(stack, scratch.id("Lt"), user_data=ec2.UserData.for_linux())

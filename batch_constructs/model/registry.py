@@ -169,12 +169,14 @@ LAUNCH_TEMPLATE_MERGE: Final = _rule(
     summary="a supplied launch template or user data can be merged with the library's locked-down instance metadata",
     checks=(
         "a supplied launch template keeps IMDSv2 required and hop limit 1; user data goes either in `user_data` or in "
-        "the template, not both; an imported template cannot take `user_data`"
+        "the template, not both; an imported template cannot take `user_data`; the template has no network "
+        "interfaces (the environment has security groups)"
     ),
-    limit="HttpTokens required, HttpPutResponseHopLimit 1, one source of user data",
+    limit="HttpTokens required, HttpPutResponseHopLimit 1, one source of user data, no NetworkInterfaces",
     source=(
         "EC2 User Guide: Configure the instance metadata options (IMDSv2, hop limit); AWS Batch User Guide: Use "
-        "Amazon EC2 launch templates (user data in MIME multi-part format)"
+        "Amazon EC2 launch templates (user data in MIME multi-part format); aws-cdk#21577 (Batch: 'Either compute "
+        "environment Security Groups or Network Interfaces in Launch template are exclusively allowed')"
     ),
 )
 UPDATE_TIMEOUT: Final = _rule(
