@@ -34,7 +34,7 @@ from ._internal import defaults as _defaults
 from ._internal import launch_template as _lt
 from ._internal.compliance import acknowledge_in_packs
 from ._internal.limits import register_stack_checks
-from ._internal.memo import seconds_of
+from ._internal.memo import path_of, seconds_of
 from ._internal.types_check import OneOf, SeqOf, check_types
 from ._internal.validation import is_known, raise_if_any, warn
 from .model import registry
@@ -105,8 +105,20 @@ class BatchEnvironment(Construct):
         vpc: ec2.IVpc | None,
         vpc_subnets: ec2.SubnetSelection | None,
         security_groups: Sequence[ec2.ISecurityGroup] | None,
+        *,
+        ec2_instances: bool = False,
     ) -> tuple[ec2.IVpc, ec2.SubnetSelection | None, list[ec2.ISecurityGroup] | None, list[str]]:
         problems: list[str] = []
+        if ec2_instances and network is not None and network.ec2_endpoints_missing:
+            problems.append(
+                registry.NETWORK_EGRESS.fix(
+                    f"network {path_of(network)} has no NAT and no interface endpoint for "
+                    f"{', '.join(network.ec2_endpoints_missing)}: the ECS agent of the environment's EC2 instances "
+                    "cannot register, so the environment never runs a job (they stay RUNNABLE)",
+                    "add those endpoints to the network's interface_endpoints (BATCH_INTERFACE_ENDPOINTS has them), "
+                    "or give it a NAT gateway",
+                )
+            )
         if (network is None) == (vpc is None):
             problems.append(
                 registry.ENVIRONMENT_NETWORK.fix(
@@ -523,7 +535,9 @@ class Ec2Environment(BatchEnvironment):
             ],
         )
         super().__init__(scope, construct_id)
-        vpc_, subnets, groups, problems = self._placement(self, network, vpc, vpc_subnets, security_groups)
+        vpc_, subnets, groups, problems = self._placement(
+            self, network, vpc, vpc_subnets, security_groups, ec2_instances=True
+        )
         self._common_warnings(self, compute_environment_name, service_role, problems)
         classes = (
             tuple(instance_classes)
@@ -858,7 +872,7 @@ class EfaEnvironment(BatchEnvironment):
         super().__init__(scope, construct_id)
         itype = instance_type or ec2.InstanceType("c5n.18xlarge")
         type_name = itype.to_string()
-        vpc_, subnets, _, problems = self._placement(self, network, vpc, vpc_subnets, None)
+        vpc_, subnets, _, problems = self._placement(self, network, vpc, vpc_subnets, None, ec2_instances=True)
         problems += _rules.efa_instance_type(type_name)
         interfaces = efa_interfaces if efa_interfaces is not None else _efa_interfaces_of(type_name)
         if is_known(interfaces):

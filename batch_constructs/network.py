@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Final
 
 from aws_cdk import ArnFormat, CfnResource, Token
 from aws_cdk import aws_ec2 as ec2
@@ -23,6 +24,53 @@ __all__ = ["BATCH_INTERFACE_ENDPOINTS", "BatchNetwork"]
 #: image pulls (ECR API and Docker registry; layers come through the S3 gateway endpoint), logs and secrets.
 #: (Built on first use, see :func:`__getattr__`.)
 BATCH_INTERFACE_ENDPOINTS: tuple[ec2.InterfaceVpcEndpointAwsService, ...]
+
+
+#: Interface endpoints every job needs in subnets without a NAT: image pulls (ECR API and Docker registry; the layers
+#: come through the S3 gateway endpoint) and CloudWatch Logs (AWS Batch User Guide, "VPC endpoints"; Amazon ECS
+#: Developer Guide, "Amazon ECS interface VPC endpoints").
+JOB_ENDPOINTS: Final = ("ecr.api", "ecr.dkr", "logs")
+#: Interface endpoints the ECS agent of an EC2 instance needs without a NAT, to register and report (Fargate does not).
+EC2_ENDPOINTS: Final = ("ecs", "ecs-agent", "ecs-telemetry")
+
+
+def _short_names(services: Sequence[ec2.IInterfaceVpcEndpointService]) -> set[str]:
+    """``ecr.api``, ``logs``, ... of the AWS services among ``services`` (one jsii read each)."""
+    return {name for s in services if (name := getattr(s, "short_name", None)) is not None}
+
+
+def _egress_problems(
+    interface_endpoints: Sequence[ec2.IInterfaceVpcEndpointService], gateway_endpoints: bool | None
+) -> list[str]:
+    """``network-egress`` for a new VPC without NAT: the endpoints every job needs (EC2's ECS endpoints are checked
+    where an EC2 environment is placed, see :attr:`BatchNetwork.ec2_endpoints_missing`)."""
+    if not interface_endpoints:
+        return [
+            registry.NETWORK_EGRESS.fix(
+                "nat_gateways=0 and no interface_endpoints: jobs in isolated subnets cannot pull images, reach "
+                "ECS or write logs, so they stay in RUNNABLE or STARTING",
+                "pass interface_endpoints=BATCH_INTERFACE_ENDPOINTS, or nat_gateways=1",
+            )
+        ]
+    problems = []
+    missing = [name for name in JOB_ENDPOINTS if name not in _short_names(interface_endpoints)]
+    if missing:
+        problems.append(
+            registry.NETWORK_EGRESS.fix(
+                f"nat_gateways=0 and interface_endpoints without {', '.join(missing)}: jobs cannot pull their images "
+                "or write their logs, so they fail or stay in STARTING",
+                "pass interface_endpoints=BATCH_INTERFACE_ENDPOINTS (or add the missing ones), or nat_gateways=1",
+            )
+        )
+    if gateway_endpoints is False:
+        problems.append(
+            registry.NETWORK_EGRESS.fix(
+                "nat_gateways=0 and gateway_endpoints=False: ECR serves image layers from S3, which the subnets then "
+                "cannot reach, so image pulls fail",
+                "keep the S3 gateway endpoint (gateway_endpoints=True, the default for a new VPC), or nat_gateways=1",
+            )
+        )
+    return problems
 
 
 def _batch_interface_endpoints() -> tuple[ec2.InterfaceVpcEndpointAwsService, ...]:
@@ -128,14 +176,13 @@ class BatchNetwork(Construct):
                         f"1 for cost, {azs} for AZ resilience, 0 with interface_endpoints=BATCH_INTERFACE_ENDPOINTS",
                     )
                 )
-            if nats == 0 and not interface_endpoints:
-                problems.append(
-                    registry.NETWORK_EGRESS.fix(
-                        "nat_gateways=0 and no interface_endpoints: jobs in isolated subnets cannot pull images, reach "
-                        "ECS or write logs, so they stay in RUNNABLE or STARTING",
-                        "pass interface_endpoints=BATCH_INTERFACE_ENDPOINTS, or nat_gateways=1",
-                    )
-                )
+            if nats == 0:
+                problems += _egress_problems(interface_endpoints, gateway_endpoints)
+        #: The ECS interface endpoints an EC2 environment in this network would lack (its instances reach ECS through
+        #: nothing else without a NAT); empty where there is a NAT or the VPC is the user's.
+        self.ec2_endpoints_missing: tuple[str, ...] = (
+            tuple(sorted(set(EC2_ENDPOINTS) - _short_names(interface_endpoints))) if vpc is None and nats == 0 else ()
+        )
         raise_if_any(self, problems)
         if vpc is None and azs > 2 and Token.is_unresolved(stack_of(self).region):
             warn(

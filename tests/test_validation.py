@@ -26,6 +26,7 @@ from aws_cdk.assertions import Annotations as AnnotationsAssert
 from aws_cdk.assertions import Match, Template
 
 from batch_constructs import (
+    BATCH_INTERFACE_ENDPOINTS,
     BatchConfigurationError,
     BatchJobStateMachine,
     BatchNetwork,
@@ -528,6 +529,31 @@ def test_network_rules() -> None:
         BatchNetwork(stack, "C", nat_gateways=0)
     with rejects("network-existing-vpc", "max_azs"):
         BatchNetwork(stack, "D", vpc=existing_vpc(stack), max_azs=2)
+
+
+def test_a_network_without_nat_needs_the_endpoints_of_image_pulls_logs_and_for_ec2_ecs() -> None:
+    stack = cdk.Stack(new_app(), "Isolated")
+    aws = ec2.InterfaceVpcEndpointAwsService
+    # GIVEN no NAT: ECR (API and registry), Logs and the S3 gateway (image layers) are what every job needs
+    with rejects("network-egress", "interface_endpoints without logs: jobs cannot pull their images or write"):
+        BatchNetwork(stack, "NoLogs", nat_gateways=0, interface_endpoints=[aws.ECR, aws.ECR_DOCKER])
+    with rejects("network-egress", "gateway_endpoints=False: ECR serves image layers from S3"):
+        BatchNetwork(
+            stack, "NoS3", nat_gateways=0, interface_endpoints=BATCH_INTERFACE_ENDPOINTS, gateway_endpoints=False
+        )
+    # WHEN a network has just those: Fargate jobs can run there, EC2 instances cannot register with ECS
+    fargate_only = BatchNetwork(stack, "FargateOnly", nat_gateways=0,
+                                interface_endpoints=[aws.ECR, aws.ECR_DOCKER, aws.CLOUDWATCH_LOGS])  # fmt: skip
+    assert fargate_only.ec2_endpoints_missing == ("ecs", "ecs-agent", "ecs-telemetry")
+    FargateEnvironment(stack, "Fargate", network=fargate_only)
+    with rejects("network-egress", "Isolated/FargateOnly has no NAT and no interface endpoint for ecs, ecs-agent, ecs"):
+        Ec2Environment(stack, "Ec2", network=fargate_only)
+    with rejects("network-egress", "ecs-agent"):
+        EfaEnvironment(stack, "Efa", network=fargate_only)
+    # THEN with every endpoint (or a NAT) EC2 environments are fine
+    full = BatchNetwork(stack, "Full", nat_gateways=0, interface_endpoints=BATCH_INTERFACE_ENDPOINTS)
+    assert full.ec2_endpoints_missing == () and BatchNetwork(stack, "Nat").ec2_endpoints_missing == ()
+    Ec2Environment(stack, "Ec2Full", network=full)
 
 
 # ------------------------------------------------------------------------------------------------------------- tokens

@@ -97,9 +97,12 @@ NETWORK_NAT: Final = _rule(
 NETWORK_EGRESS: Final = _rule(
     "network-egress",
     summary="isolated subnets need interface endpoints for ECR, ECS and CloudWatch Logs",
-    checks="isolated subnets have interface endpoints for ECR, ECS, Logs",
+    checks=(
+        "a new VPC without NAT has the interface endpoints ecr.api, ecr.dkr and logs and the S3 gateway endpoint; "
+        "an EC2 environment placed in it also ecs, ecs-agent and ecs-telemetry"
+    ),
     limit="endpoints when `nat_gateways=0`",
-    source="Batch User Guide: VPC endpoints",
+    source="Batch User Guide: VPC endpoints; ECS Developer Guide: Amazon ECS interface VPC endpoints",
 )
 ENVIRONMENT_NETWORK: Final = _rule(
     "environment-network",
