@@ -87,6 +87,8 @@ class BatchJob(Construct):
         parameters: Mapping[str, str] | None,
     ) -> None:
         p = self.problems
+        #: The definition's scheduling priority (None: none; a fair-share queue then needs an override at submit).
+        self.scheduling_priority: int | None = scheduling_priority
         p += retry.problems()
         if timeout is not None and is_known(seconds_of(timeout)):
             p += _rules.timeout(seconds_of(timeout))

@@ -234,6 +234,7 @@ def share_problems(
     what: str,
     share_identifier: str | None,
     scheduling_priority_override: int | None,
+    job: AnyJob | None = None,
 ) -> list[str]:
     """The ``share-identifier`` rule for one submitter, plus the scheduling-priority override's range (0-9999).
 
@@ -241,6 +242,9 @@ def share_problems(
     fair-share: the identifier is then required, and refused on any other queue. A queue imported by ARN alone cannot
     be checked beyond the identifier's syntax. When the queue's fair-share identifiers are known and a literal
     identifier matches none of them, ``submitter`` gets the ``share-unlisted`` warning (AWS gives it weight 1.0).
+    With ``job`` (a submitter whose every submission is known here, unlike the Lambda's per-request overrides), a job
+    of another queue without a scheduling priority needs ``scheduling_priority_override`` on a fair-share queue
+    (``fair-share-priority``; a job's own queue was checked when the job was created).
     """
     problems: list[str] = []
     if isinstance(queue, KnownQueue) and queue.fair_share_known:
@@ -249,6 +253,21 @@ def share_problems(
             p.replace("the submission", f"{what}", 1)
             for p in _rules.share_identifier(queue_path, queue.fair_share, share_identifier)
         ]
+        if (
+            queue.fair_share
+            and isinstance(job, BatchJob)
+            and job.queue is not queue
+            and job.scheduling_priority is None
+            and scheduling_priority_override is None
+        ):
+            # The job's own queue was checked when it was created (fair-share-priority); this is another queue.
+            problems.append(
+                registry.FAIR_SHARE_PRIORITY.fix(
+                    f"{what}: job {path_of(job)} has no scheduling_priority and the submission passes no "
+                    f"scheduling_priority_override, on fair-share queue {queue_path}; SubmitJob fails",
+                    "set scheduling_priority on the job, or pass scheduling_priority_override= here (0-9999)",
+                )
+            )
         unlisted = None if problems else _rules.unlisted_share(queue_path, queue.share_identifiers, share_identifier)
         if unlisted is not None:
             warn(submitter, registry.SHARE_UNLISTED_WARNING, f"{what}: {unlisted}")

@@ -273,7 +273,7 @@ class S3FanOut(_JobStateMachineBase):
         supplied = {**(parameters or {}), **{v: "" for v in names.values()}}
         problems += job_parameter_problems(job, "S3FanOut", supplied, complete=True)
         if target is not None:
-            problems += share_problems(self, target, "S3FanOut", share_identifier, scheduling_priority_override)
+            problems += share_problems(self, target, "S3FanOut", share_identifier, scheduling_priority_override, job)
             if overrides is not None:
                 problems += overrides.problems(job, target, "")
         raise_if_any(self, problems)

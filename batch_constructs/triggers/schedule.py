@@ -224,7 +224,7 @@ class ScheduledJob(Construct):
             problems += pairing
             if target_queue is not None:
                 problems += share_problems(
-                    self, target_queue, "ScheduledJob", share_identifier, scheduling_priority_override
+                    self, target_queue, "ScheduledJob", share_identifier, scheduling_priority_override, job
                 )
             problems += job_parameter_problems(job, "parameters", parameters or {}, complete=True)
         if state_machine is None:

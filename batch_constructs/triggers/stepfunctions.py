@@ -629,7 +629,7 @@ class BatchJobStateMachine(_JobStateMachineBase):
             problems += _rules.dependencies(len(depends_on))
         if target is not None:
             problems += share_problems(
-                self, target, "the state machine", share_identifier, scheduling_priority_override
+                self, target, "the state machine", share_identifier, scheduling_priority_override, job
             )
             if overrides is not None:
                 problems += overrides.problems(job, target, "")
@@ -707,7 +707,7 @@ class BatchPipeline(_JobStateMachineBase):
             if target is not None:
                 queues.append(target)
                 problems += share_problems(
-                    self, target, f"steps[{index}]", step.share_identifier, step.scheduling_priority_override
+                    self, target, f"steps[{index}]", step.share_identifier, step.scheduling_priority_override, step.job
                 )
                 if step.overrides is not None:
                     problems += step.overrides.problems(step.job, target, what)

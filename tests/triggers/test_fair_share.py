@@ -534,3 +534,21 @@ def test_an_unlisted_share_identifier_warns_on_the_submitter_with_the_likely_int
     (warning,) = [w for w in _warnings(pipeline) if "share-unlisted" in w]
     assert warning.startswith("steps[0]: share_identifier='teamC'")
     assert not [w for w in _warnings(listed) if "share-unlisted" in w]
+
+
+def test_a_job_of_another_queue_needs_a_priority_on_a_fair_share_queue(scratch: Scratch) -> None:
+    # GIVEN a job of the plain queue, without a scheduling priority (its own queue needs none)
+    job = ContainerJob(scratch.stack, _id(), image=IMAGE, queue=scratch.plain, command=["run"])
+    # WHEN a state machine, a pipeline step or a schedule submits it to the fair-share queue without an override
+    # THEN SubmitJob would fail: refused at synth, naming the job, the queue and the two fixes
+    with pytest.raises(BatchConfigurationError, match=r"\[fair-share-priority\] the state machine: job .* has no"):
+        BatchJobStateMachine(scratch.stack, _id(), job=job, queue=scratch.shared, share_identifier="teamA")
+    with pytest.raises(BatchConfigurationError, match=r"\[fair-share-priority\] steps\[0\]: .*or pass scheduling_prio"):
+        BatchPipeline(scratch.stack, _id(), steps=[PipelineStep(job, queue=scratch.shared, share_identifier="teamA")])
+    with pytest.raises(BatchConfigurationError, match=r"\[fair-share-priority\] ScheduledJob: job"):
+        ScheduledJob(scratch.stack, _id(), job=job, queue=scratch.shared, share_identifier="teamA",
+                     schedule=events.Schedule.rate(Duration.days(1)))  # fmt: skip
+    # AND an override answers it
+    BatchJobStateMachine(
+        scratch.stack, _id(), job=job, queue=scratch.shared, share_identifier="teamA", scheduling_priority_override=5
+    )
