@@ -360,6 +360,17 @@ class BatchQueue(KnownQueue):
         l2 = environment.compute_environment if isinstance(environment, BatchEnvironment) else environment
         if isinstance(environment, BatchEnvironment):
             self._owners[id(l2)] = environment
+        elif isinstance(environment, batch.FargateComputeEnvironment) and not isinstance(
+            environment.node.scope, BatchEnvironment
+        ):
+            warn(
+                environment,
+                registry.FARGATE_UPDATE_POLICY_WARNING,
+                "an aws-cdk-lib FargateComputeEnvironment: it carries UpdatePolicy and ReplaceComputeEnvironment, "
+                "which AWS Batch refuses to update on Fargate, so a later change of its max vCPUs fails to deploy "
+                "(aws-cdk#27054). Fix: use batch_constructs.FargateEnvironment (it leaves them out), or delete them "
+                "with add_property_deletion_override on its CfnComputeEnvironment",
+            )
         self.job_queue.add_compute_environment(l2, len(self.environments) + 1)
         self.environments.append(environment)
 

@@ -698,6 +698,7 @@ WARNING_CASES = {
     "tags-replace": "Warn/Tagged/Resource/Resource",
     "required-parameters": "Warn/Params",
     "share-unlisted": "Warn/Unlisted",
+    "fargate-update-policy": "Warn/RawFargate",
     "stack-resources": "Warn",
 }
 
@@ -728,6 +729,8 @@ def build_warnings(stack: cdk.Stack, acknowledge: bool) -> None:
                         fair_share={"teamA": 1})  # fmt: skip
     fair_job = ContainerJob(stack, "FairJob", image=IMAGE, queue=shared, command=["run"], scheduling_priority=1)
     unlisted = BatchJobStateMachine(stack, "Unlisted", job=fair_job, share_identifier="teamB")
+    raw_fargate = batch.FargateComputeEnvironment(stack, "RawFargate", vpc=vpc)  # the aws-cdk-lib L2 itself
+    BatchQueue(stack, "RawQueue", environments=[raw_fargate])
     if acknowledge:
         for construct, warning in [
             (named, "physical-name"),
@@ -739,6 +742,7 @@ def build_warnings(stack: cdk.Stack, acknowledge: bool) -> None:
             (tagged, "tags-replace"),
             (params, "required-parameters"),
             (unlisted, "share-unlisted"),
+            (raw_fargate, "fargate-update-policy"),
             (stack, "stack-resources"),
         ]:
             Annotations.of(construct).acknowledge_warning(f"batch-constructs:{warning}", "reviewed")

@@ -722,6 +722,15 @@ SHARE_UNLISTED_WARNING: Final = _warning(
         "takes the default share"
     ),
 )
+FARGATE_UPDATE_POLICY_WARNING: Final = _warning(
+    "fargate-update-policy",
+    summary="an aws-cdk-lib FargateComputeEnvironment carries update settings that make its later updates fail",
+    when="a `batch.FargateComputeEnvironment` of aws-cdk-lib (not a `FargateEnvironment`) behind a `BatchQueue`",
+    why=(
+        "the L2 writes UpdatePolicy and ReplaceComputeEnvironment, which AWS Batch refuses to update on a Fargate "
+        "environment, so changing e.g. its max vCPUs later fails (aws-cdk#27054); `FargateEnvironment` leaves them out"
+    ),
+)
 MEMORY_HEADROOM_WARNING: Final = _warning(
     "memory-headroom",
     summary="job memory above 95% of every fitting instance's nominal memory may never be placed",
