@@ -291,7 +291,10 @@ class _LockedLaunchTemplate:
                 scope,
                 registry.LAUNCH_TEMPLATE_UNVERIFIED_WARNING,
                 "an imported launch_template: the library cannot check or set its instance metadata options. Make "
-                "sure it requires IMDSv2 (HttpTokens required) with HttpPutResponseHopLimit 1.",
+                "sure it requires IMDSv2 (HttpTokens required) with HttpPutResponseHopLimit 1. Import it with a "
+                "version number (from_launch_template_attributes(version_number=...)) and change that number to roll "
+                "a new version out: AWS Batch reads the template only when the environment is created or updated "
+                "(aws-cdk#28137).",
             )
         return problems
 

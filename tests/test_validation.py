@@ -699,6 +699,7 @@ WARNING_CASES = {
     "required-parameters": "Warn/Params",
     "share-unlisted": "Warn/Unlisted",
     "fargate-update-policy": "Warn/RawFargate",
+    "launch-template-unverified": "Warn/ImportedLt",
     "stack-resources": "Warn",
 }
 
@@ -731,6 +732,8 @@ def build_warnings(stack: cdk.Stack, acknowledge: bool) -> None:
     unlisted = BatchJobStateMachine(stack, "Unlisted", job=fair_job, share_identifier="teamB")
     raw_fargate = batch.FargateComputeEnvironment(stack, "RawFargate", vpc=vpc)  # the aws-cdk-lib L2 itself
     BatchQueue(stack, "RawQueue", environments=[raw_fargate])
+    template = ec2.LaunchTemplate.from_launch_template_attributes(stack, "Lt", launch_template_id="lt-0123456789abcdef")
+    imported_lt = Ec2Environment(stack, "ImportedLt", vpc=vpc, launch_template=template)
     if acknowledge:
         for construct, warning in [
             (named, "physical-name"),
@@ -743,6 +746,7 @@ def build_warnings(stack: cdk.Stack, acknowledge: bool) -> None:
             (params, "required-parameters"),
             (unlisted, "share-unlisted"),
             (raw_fargate, "fargate-update-policy"),
+            (imported_lt, "launch-template-unverified"),
             (stack, "stack-resources"),
         ]:
             Annotations.of(construct).acknowledge_warning(f"batch-constructs:{warning}", "reviewed")
@@ -789,3 +793,13 @@ def test_cdk_warns_about_template_size_itself() -> None:
     AnnotationsAssert.from_stack(stack).has_warning(
         "/Big", Match.string_like_regexp("Template size is approaching limit.*")
     )
+
+
+def test_an_imported_launch_template_warning_names_imds_and_the_version(
+    warning_stacks: tuple[cdk.Stack, cdk.Stack],
+) -> None:
+    warned, _ = warning_stacks
+    found = AnnotationsAssert.from_stack(warned).find_warning("/Warn/ImportedLt", Match.string_like_regexp(".*"))
+    (text,) = [str(m.entry.data) for m in found if "launch-template-unverified" in str(m.entry.data)]
+    assert "IMDSv2 (HttpTokens required) with HttpPutResponseHopLimit 1" in text
+    assert "version_number=" in text and "aws-cdk#28137" in text

@@ -694,11 +694,12 @@ BEST_FIT_WARNING: Final = _warning(
 )
 LAUNCH_TEMPLATE_UNVERIFIED_WARNING: Final = _warning(
     "launch-template-unverified",
-    summary="an imported launch template's instance metadata settings cannot be checked",
+    summary="an imported launch template's instance metadata settings and version cannot be checked",
     when="`launch_template=` is an imported template (not an `ec2.LaunchTemplate` of the app)",
     why=(
         "the library cannot see or lock down its metadata options; without IMDSv2 and hop limit 1 a job container "
-        "can read the instance role's credentials"
+        "can read the instance role's credentials. Nor can it pin the version: a new template version reaches the "
+        "environment only through an update of it (aws-cdk#28137)"
     ),
 )
 AL2_IMAGE_WARNING: Final = _warning(
