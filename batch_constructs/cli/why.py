@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 from batch_constructs.model import capacity
+from batch_constructs.model.rules import share_matches
 
 from .status import describe_environments
 from .watch import describe
@@ -496,7 +497,7 @@ def check_fair_share(facts: Facts) -> list[Cause]:
     fairshare = facts.policy.get("fairsharePolicy", {}) if facts.policy else {}
     distribution = fairshare.get("shareDistribution", [])
     names = [d["shareIdentifier"] for d in distribution]
-    listed = any(share == n or (n.endswith("*") and share.startswith(n[:-1])) for n in names)
+    listed = any(share_matches(n, share) for n in names)
     if names and not listed:
         return [
             Cause(
