@@ -40,10 +40,11 @@ def _short_names(services: Sequence[ec2.IInterfaceVpcEndpointService]) -> set[st
 
 
 def _egress_problems(
-    interface_endpoints: Sequence[ec2.IInterfaceVpcEndpointService], gateway_endpoints: bool | None
+    interface_endpoints: Sequence[ec2.IInterfaceVpcEndpointService], names: set[str], gateway_endpoints: bool | None
 ) -> list[str]:
-    """``network-egress`` for a new VPC without NAT: the endpoints every job needs (EC2's ECS endpoints are checked
-    where an EC2 environment is placed, see :attr:`BatchNetwork.ec2_endpoints_missing`)."""
+    """``network-egress`` for a new VPC without NAT, whose interface endpoints' services are ``names``: the endpoints
+    every job needs (EC2's ECS endpoints are checked where an EC2 environment is placed, see
+    :attr:`BatchNetwork.ec2_endpoints_missing`)."""
     if not interface_endpoints:
         return [
             registry.NETWORK_EGRESS.fix(
@@ -53,7 +54,7 @@ def _egress_problems(
             )
         ]
     problems = []
-    missing = [name for name in JOB_ENDPOINTS if name not in _short_names(interface_endpoints)]
+    missing = [name for name in JOB_ENDPOINTS if name not in names]
     if missing:
         problems.append(
             registry.NETWORK_EGRESS.fix(
@@ -176,13 +177,13 @@ class BatchNetwork(Construct):
                         f"1 for cost, {azs} for AZ resilience, 0 with interface_endpoints=BATCH_INTERFACE_ENDPOINTS",
                     )
                 )
-            if nats == 0:
-                problems += _egress_problems(interface_endpoints, gateway_endpoints)
         #: The ECS interface endpoints an EC2 environment in this network would lack (its instances reach ECS through
         #: nothing else without a NAT); empty where there is a NAT or the VPC is the user's.
-        self.ec2_endpoints_missing: tuple[str, ...] = (
-            tuple(sorted(set(EC2_ENDPOINTS) - _short_names(interface_endpoints))) if vpc is None and nats == 0 else ()
-        )
+        self.ec2_endpoints_missing: tuple[str, ...] = ()
+        if vpc is None and nats == 0:
+            names = _short_names(interface_endpoints)
+            problems += _egress_problems(interface_endpoints, names, gateway_endpoints)
+            self.ec2_endpoints_missing = tuple(sorted(set(EC2_ENDPOINTS) - names))
         raise_if_any(self, problems)
         if vpc is None and azs > 2 and Token.is_unresolved(stack_of(self).region):
             warn(
