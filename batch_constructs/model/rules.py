@@ -631,9 +631,29 @@ def unlisted_share(queue_path: str, listed: Sequence[str], value: str | None) ->
     )
 
 
-def fair_share_priority(queue_path: str, fair_share: bool, scheduling_priority: float | None) -> list[str]:
-    if not fair_share or scheduling_priority is not None:
+def fair_share_priority(
+    queue_path: str,
+    fair_share: bool,
+    scheduling_priority: float | None,
+    *,
+    submission: str | None = None,
+    override: float | None = None,
+) -> list[str]:
+    """A fair-share queue needs a scheduling priority on the job definition, or at submit.
+
+    ``submission`` (e.g. ``"the state machine: job Stack/Job"``): the rule for a submitter of the job to ``queue_path``,
+    which may instead pass ``override`` (``schedulingPriorityOverride``); without it, the rule for the job's own queue.
+    """
+    if not fair_share or scheduling_priority is not None or override is not None:
         return []
+    if submission is not None:
+        return [
+            registry.FAIR_SHARE_PRIORITY.fix(
+                f"{submission} has no scheduling_priority and the submission passes no scheduling_priority_override, "
+                f"on fair-share queue {queue_path}; SubmitJob fails",
+                "set scheduling_priority on the job, or pass scheduling_priority_override= here (0-9999)",
+            )
+        ]
     return [
         registry.FAIR_SHARE_PRIORITY.fix(
             f"queue {queue_path} uses fair share and the job has no scheduling_priority",

@@ -253,20 +253,14 @@ def share_problems(
             p.replace("the submission", f"{what}", 1)
             for p in _rules.share_identifier(queue_path, queue.fair_share, share_identifier)
         ]
-        if (
-            queue.fair_share
-            and isinstance(job, BatchJob)
-            and job.queue is not queue
-            and job.scheduling_priority is None
-            and scheduling_priority_override is None
-        ):
+        if isinstance(job, BatchJob) and job.queue is not queue:
             # The job's own queue was checked when it was created (fair-share-priority); this is another queue.
-            problems.append(
-                registry.FAIR_SHARE_PRIORITY.fix(
-                    f"{what}: job {path_of(job)} has no scheduling_priority and the submission passes no "
-                    f"scheduling_priority_override, on fair-share queue {queue_path}; SubmitJob fails",
-                    "set scheduling_priority on the job, or pass scheduling_priority_override= here (0-9999)",
-                )
+            problems += _rules.fair_share_priority(
+                queue_path,
+                queue.fair_share,
+                job.scheduling_priority,
+                submission=f"{what}: job {path_of(job)}",
+                override=scheduling_priority_override,
             )
         unlisted = None if problems else _rules.unlisted_share(queue_path, queue.share_identifiers, share_identifier)
         if unlisted is not None:

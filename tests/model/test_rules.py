@@ -437,6 +437,10 @@ def test_fair_share_priority() -> None:
     assert _rules.fair_share_priority("S/Q", True, 0) == []
     assert _rules.fair_share_priority("S/Q", False, None) == []
     assert ids(_rules.fair_share_priority("S/Q", True, None)) == ["fair-share-priority"]
+    # a submitter of the job to that queue may pass the priority at submit instead
+    submitted = _rules.fair_share_priority("S/Q", True, None, submission="the state machine: job S/J")
+    assert submitted and "the state machine: job S/J has no scheduling_priority" in submitted[0]
+    assert _rules.fair_share_priority("S/Q", True, None, submission="the state machine: job S/J", override=5) == []
 
 
 @pytest.mark.parametrize(("value", "ok"), [(0, True), (9999, True), (-1, False), (10000, False)])
