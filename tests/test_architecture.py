@@ -75,26 +75,44 @@ def module_name(path: pathlib.Path) -> str:
     return ".".join(parts)
 
 
-def imports_of(path: pathlib.Path, at_run_time: bool = False) -> set[str]:
-    """Every module ``path`` imports, relative imports resolved (``TYPE_CHECKING`` blocks included: they are edges too,
-    except in the facade, whose ``TYPE_CHECKING`` block only names what ``__getattr__`` loads; ``at_run_time``: without
-    them)."""
+def parse(path: pathlib.Path, at_run_time: bool = False) -> ast.Module:
+    """``path``'s syntax tree; ``at_run_time``: with the bodies of ``if TYPE_CHECKING:`` blocks removed."""
     tree = ast.parse(path.read_text())
     if at_run_time:
         for node in ast.walk(tree):
             if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
                 node.body = []
+    return tree
+
+
+def package_of(path: pathlib.Path) -> str:
+    """The package relative imports in ``path`` start from."""
     here = module_name(path)
-    package = here if path.name == "__init__.py" else here.rsplit(".", 1)[0]
+    return here if path.name == "__init__.py" else here.rsplit(".", 1)[0]
+
+
+def resolve_relative(package: str, relative: str) -> str:
+    """``..types`` from ``batch_constructs.jobs`` -> ``batch_constructs.types``."""
+    level = len(relative) - len(relative.lstrip("."))
+    base = package.split(".")
+    base = base[: len(base) - (level - 1)]
+    rest = relative.lstrip(".")
+    return ".".join(base + ([rest] if rest else []))
+
+
+def imports_of(path: pathlib.Path, at_run_time: bool = False) -> set[str]:
+    """Every module ``path`` imports, relative imports resolved (``TYPE_CHECKING`` blocks included: they are edges too,
+    except in the facade, whose ``TYPE_CHECKING`` block only names what ``__getattr__`` loads; ``at_run_time``: without
+    them)."""
+    tree = parse(path, at_run_time)
+    package = package_of(path)
     found: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             found |= {a.name for a in node.names}
         elif isinstance(node, ast.ImportFrom):
             if node.level:
-                base = package.split(".")
-                base = base[: len(base) - (node.level - 1)]
-                target = ".".join(base + ([node.module] if node.module else []))
+                target = resolve_relative(package, "." * node.level + (node.module or ""))
                 # "from . import x" imports the submodule x
                 found |= {f"{target}.{a.name}" for a in node.names} if not node.module else {target}
             elif node.module:
@@ -200,31 +218,13 @@ def lazy_exports_of(package: pathlib.Path) -> dict[str, str]:
     return {}
 
 
-def resolve_relative(package: str, relative: str) -> str:
-    """``..types`` from ``batch_constructs.jobs`` -> ``batch_constructs.types``."""
-    level = len(relative) - len(relative.lstrip("."))
-    base = package.split(".")
-    base = base[: len(base) - (level - 1)]
-    rest = relative.lstrip(".")
-    return ".".join(base + ([rest] if rest else []))
-
-
 def names_imported_from(path: pathlib.Path) -> list[tuple[str, str]]:
     """``(module, name)`` of each ``from module import name`` that runs on import (``TYPE_CHECKING`` blocks excluded),
     relative modules resolved."""
-    tree = ast.parse(path.read_text())
-    here = module_name(path)
-    package = here if path.name == "__init__.py" else here.rsplit(".", 1)[0]
-    skipped = {
-        id(child)
-        for node in ast.walk(tree)
-        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"
-        for statement in node.body
-        for child in ast.walk(statement)
-    }
+    package = package_of(path)
     found: list[tuple[str, str]] = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and id(node) not in skipped:
+    for node in ast.walk(parse(path, at_run_time=True)):
+        if isinstance(node, ast.ImportFrom):
             target = resolve_relative(package, "." * node.level + (node.module or "")) if node.level else node.module
             found += [(target or "", alias.name) for alias in node.names]
     return found
