@@ -4,7 +4,8 @@ It builds the same resources as ``apps/movies_importer`` (same VPC shape, flow l
 and Fargate environments, queue with time-limit actions, job definition, roles with customer-managed policies, log
 groups, buckets, table, state machine, schedule, topic and dead-letter queue) with the same properties, under the same
 construct ids (plain ``Construct`` scopes where the library has a construct), so the two templates have the same
-logical ids and can be compared resource by resource (``benchmarks/run.py`` checks the counts by type).
+logical ids and can be compared resource by resource (``benchmarks/run.py`` stops unless every resource is the same,
+properties included, so that a library change the baseline does not follow is noticed, not measured).
 
 What the library does for the user is written out here by hand, as a careful L2 user would: exact IAM statements in
 customer-managed policies (the roles are passed to the L2 as ``without_policy_updates()`` so that no inline policy
@@ -44,6 +45,7 @@ from constructs import Construct, IConstruct
 JOB_DIR: Final = pathlib.Path(__file__).resolve().parents[1] / "apps" / "movies_importer" / "job"
 UPLOAD_PREFIX: Final = "uploads/"
 DAILY_FILE: Final = f"{UPLOAD_PREFIX}movies.zip"
+REJECTS_PREFIX: Final = "rejects/"
 STACK_NAME: Final = "MoviesImporter"
 
 _RETENTION: Final = logs.RetentionDays.ONE_YEAR
@@ -65,6 +67,14 @@ def _acknowledge_in_packs(
 ) -> None:
     for pack in packs:
         _acknowledge(construct, f"{pack}::{pack}-{rule}", reason)
+
+
+def _ecs_tasks() -> iam.ServicePrincipal:
+    return iam.ServicePrincipal(_ECS_TASKS, conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}})
+
+
+def _via(service: str) -> dict[str, Any]:
+    return {"StringEquals": {"kms:ViaService": f"{service}.{Aws.REGION}.amazonaws.com"}}
 
 
 def _cfn(construct: Construct) -> cdk.CfnResource:
@@ -158,7 +168,8 @@ class MoviesImporterL2Stack(cdk.Stack):
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True
             ),
-            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+            encryption_key=self.key,
             removal_policy=RemovalPolicy.RETAIN,
         )
 
@@ -188,7 +199,21 @@ class MoviesImporterL2Stack(cdk.Stack):
                 handler.remove_resource_dependency(role)
 
         flow_logs = self._log_group(network, "FlowLogs")
-        flow_role = iam.Role(network, "FlowLogsRole", assumed_by=iam.ServicePrincipal("vpc-flow-logs.amazonaws.com"))
+        flow_role = iam.Role(
+            network,
+            "FlowLogsRole",
+            assumed_by=iam.ServicePrincipal(
+                "vpc-flow-logs.amazonaws.com",
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
+                    "ArnLike": {
+                        "aws:SourceArn": Stack.of(self).format_arn(
+                            service="ec2", resource="vpc-flow-log", resource_name="*"
+                        )
+                    },
+                },
+            ),
+        )
         iam.ManagedPolicy(
             flow_role,
             "Policy",
@@ -264,13 +289,13 @@ class MoviesImporterL2Stack(cdk.Stack):
         job_role = iam.Role(
             job,
             "JobRole",
-            assumed_by=iam.ServicePrincipal(_ECS_TASKS),
+            assumed_by=_ecs_tasks(),
             description="Batch job role: what the job's code may access",
         )
         execution_role = iam.Role(
             job,
             "ExecutionRole",
-            assumed_by=iam.ServicePrincipal(_ECS_TASKS),
+            assumed_by=_ecs_tasks(),
             description="Batch execution role: image pull, own log group, own secrets",
         )
         self.job_logs = self._log_group(job, "LogGroup")
@@ -323,6 +348,7 @@ class MoviesImporterL2Stack(cdk.Stack):
             ],
             timeout=Duration.hours(1),
             propagate_tags=True,
+            skip_deregister_on_update=True,
         )
         iam.ManagedPolicy(
             job_role,
@@ -333,8 +359,18 @@ class MoviesImporterL2Stack(cdk.Stack):
                     actions=["s3:GetObject"], resources=[self.uploads.arn_for_objects(f"{UPLOAD_PREFIX}*")]
                 ),
                 iam.PolicyStatement(actions=["s3:ListBucket"], resources=[self.uploads.bucket_arn]),
-                iam.PolicyStatement(actions=["kms:Decrypt"], resources=[self.key.key_arn]),
+                iam.PolicyStatement(
+                    actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[self.key.key_arn], conditions=_via("s3")
+                ),
+                iam.PolicyStatement(
+                    actions=["s3:PutObject"], resources=[self.uploads.arn_for_objects(f"{REJECTS_PREFIX}*")]
+                ),
                 iam.PolicyStatement(actions=["dynamodb:BatchWriteItem"], resources=[self.table.table_arn]),
+                iam.PolicyStatement(
+                    actions=["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"],
+                    resources=[self.key.key_arn],
+                    conditions=_via("dynamodb"),
+                ),
             ],
         )
         self.job_role, self.execution_role = job_role, execution_role
@@ -365,7 +401,9 @@ class MoviesImporterL2Stack(cdk.Stack):
             "Policy",
             roles=[role],
             statements=[
-                iam.PolicyStatement(actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[self.key.key_arn]),
+                iam.PolicyStatement(
+                    actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[self.key.key_arn], conditions=_via("sns")
+                ),
                 iam.PolicyStatement(
                     actions=["batch:SubmitJob"],
                     resources=[self.queue.job_queue_arn, self.job_definition_revisions],
@@ -507,6 +545,7 @@ class MoviesImporterL2Stack(cdk.Stack):
             encryption_master_key=self.key,
             enforce_ssl=True,
             retention_period=Duration.days(14),
+            removal_policy=RemovalPolicy.RETAIN,
         )
         rule = events.Rule(
             scope,
@@ -538,11 +577,12 @@ class MoviesImporterL2Stack(cdk.Stack):
         """The acknowledgements ``apps/movies_importer/stack.py`` itself places (same findings, same constructs)."""
         job_policy = self.job_role.node.find_child("Policy")
         uploads = _cfn(self.uploads)
-        _acknowledge(
-            job_policy,
-            f"AwsSolutions::AwsSolutions-IAM5[Resource::<{self.get_logical_id(uploads)}.Arn>/{UPLOAD_PREFIX}*]",
-            "s3:GetObject on the uploads/ prefix of the one uploads bucket: the object key is known only at run time.",
-        )
+        for prefix, action in ((UPLOAD_PREFIX, "s3:GetObject"), (REJECTS_PREFIX, "s3:PutObject")):
+            _acknowledge(
+                job_policy,
+                f"AwsSolutions::AwsSolutions-IAM5[Resource::<{self.get_logical_id(uploads)}.Arn>/{prefix}*]",
+                f"{action} on the {prefix} prefix of the one uploads bucket: the object key is known only at run time.",
+            )
         _acknowledge(
             self.execution_role.node.find_child("Policy"),
             "AwsSolutions::AwsSolutions-IAM5[Resource::*]",

@@ -513,8 +513,21 @@ class Results:
     load_at_end: str = ""
 
 
+def differing_sections(library: dict[str, Any], l2: dict[str, Any]) -> list[str]:
+    """Top-level template sections other than ``Resources`` (``Outputs``, ``Parameters``, ``Rules``...) that differ."""
+    return sorted(
+        section
+        for section in set(library) | set(l2)
+        if section != "Resources" and _normalize(library.get(section)) != _normalize(l2.get(section))
+    )
+
+
 def check_resource_sets(results: Results) -> None:
-    """The movies templates must hold the same resources, by type; stop loudly otherwise."""
+    """The two movies templates must be the same, resource by resource and section by section; stop loudly otherwise.
+
+    A baseline that builds less than the library (a grant, a condition, a retention policy the library gained later)
+    would make the comparison one of unequal work, so any difference stops the run instead of being measured.
+    """
     library = load_template(results.library[0], MOVIES_STACK)
     l2 = load_template(results.l2[0], MOVIES_STACK)
     results.library_counts, results.l2_counts = counts_by_type(library), counts_by_type(l2)
@@ -524,6 +537,20 @@ def check_resource_sets(results: Results) -> None:
         raise BenchmarkError(
             "RESOURCE SETS DIFFER: benchmarks/movies_l2.py no longer builds the same resources as "
             f"apps/movies_importer, so the comparison would be meaningless. Update movies_l2.py.\n{table}"
+        )
+    sections = differing_sections(library, l2)
+    if results.differing or sections:
+        raise BenchmarkError(
+            "TEMPLATES DIFFER: benchmarks/movies_l2.py no longer builds the same template as apps/movies_importer, "
+            "so the comparison would be one of unequal work. Update movies_l2.py to match: "
+            + "; ".join(
+                part
+                for part in (
+                    f"resources {', '.join(results.differing)}" if results.differing else "",
+                    f"sections {', '.join(sections)}" if sections else "",
+                )
+                if part
+            )
         )
 
 
@@ -678,10 +705,9 @@ def report(results: Results) -> tuple[str, dict[str, bool | None]]:
         f"| peak memory (largest process) | {median([r.max_rss_mb for r in results.library]):.0f} MB | "
         f"{median([r.max_rss_mb for r in results.l2]):.0f} MB | |",
         "",
-        "Same resources, checked on every run (the script stops if the counts by type differ): "
-        f"{len(results.differing)} of {sum(results.library_counts.values())} resources differ in their properties"
-        + (f" ({', '.join(results.differing[:8])})" if results.differing else "")
-        + " (JSON inside state machine definitions compared by content, not key order).",
+        "The same template, checked on every run: the script stops unless the two templates are identical, "
+        f"all {sum(results.library_counts.values())} resources with their properties and every other section "
+        "(JSON inside state machine definitions compared by content, not key order).",
         "",
         *count_table(results.library_counts, results.l2_counts),
         "",

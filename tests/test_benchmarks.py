@@ -50,7 +50,8 @@ def test_quick_benchmark_runs_and_prints_the_report(
     # WHEN the quick mode runs (1 repetition, the smallest scale point, no test suite)
     status = bench.main(["--quick", "--output", str(output)])
     stdout = capsys.readouterr().out
-    # THEN it succeeds, prints every section and the same resource counts for both versions, and writes the report
+    # THEN it succeeds (the two movies templates are identical, or the run stops), prints every section and the same
+    # resource counts for both versions, and writes the report
     assert status == 0
     for heading in ("## Machine", "## 1. Floor", "## 2. Movies importer", "## 3. Scale", "## 4. Test suite"):
         assert heading in stdout
@@ -187,6 +188,19 @@ def test_a_different_resource_set_stops_the_benchmark(tmp_path: pathlib.Path) ->
     results.l2 = [_run(tmp_path, "l2", 3.0, template=_template({"A": "AWS::SQS::Queue"}))]
     # THEN the check fails loudly, with both counts
     with pytest.raises(bench.BenchmarkError, match=r"RESOURCE SETS DIFFER(.|\n)*\| X::Y \*\*differs\*\* \| 1 \| 0 \|"):
+        bench.check_resource_sets(results)
+
+
+def test_a_resource_or_section_that_differs_stops_the_benchmark(tmp_path: pathlib.Path) -> None:
+    # GIVEN the same resource types, but an L2 queue without the library's property and an output the library lacks
+    library = _template({"A": "AWS::SQS::Queue"})
+    library["Resources"]["A"]["Properties"] = {"KmsMasterKeyId": "alias/x"}
+    l2 = _template({"A": "AWS::SQS::Queue"}) | {"Outputs": {"Extra": {"Value": "1"}}}
+    results = bench.Results(repetitions=1, quick=True, grid=False, machine={})
+    results.library = [_run(tmp_path, "library", 3.0, template=library)]
+    results.l2 = [_run(tmp_path, "l2", 3.0, template=l2)]
+    # THEN the check fails loudly and names both differences
+    with pytest.raises(bench.BenchmarkError, match=r"TEMPLATES DIFFER.*resources A; sections Outputs"):
         bench.check_resource_sets(results)
 
 
