@@ -1048,34 +1048,45 @@ NOTES: Final = """
 
 Tools: per-phase timings inside the child process, CPU of the process tree read from `/proc`, `python -X importtime`
 and cProfile of the imports, and the requests Python sends to the jsii kernel counted by call site (and the callbacks
-Node makes into Python). Measured on 2026-12-02 on this machine at commit a5f32ff, apart from the run above: the
-numbers are of the same order, not the same.
+Node makes into Python). Measured on 2026-12-02 on this machine at commits a5f32ff and 1dc04b7, apart from the run
+above: the numbers are of the same order, not the same.
 
 1. **Most of the floor is not the library's or the L2's.** At its first synthesis aws-cdk-lib 2.275 starts a
    WebAssembly rule engine (`@aws/cloudformation-validate`) in the Node process, even for an app without stacks:
    most of the floor's synthesis (section 1 shows the floor with and without it, `CDK_VALIDATION=false`). Ending the
    process (the jsii kernel stopping, Python's finalization) takes another 1.2-1.5 s after the synthesis, the same
    for both versions. The project keeps the validation on: it is what fails a synth on CloudFormation errors.
-2. **In a new process the library costs 1-3% more CPU than the L2 version** (CPU pair ratios 1.029 and 1.014 in
-   the last two runs; the wall ratio has ranged 0.90-1.05 over four runs, more than the difference itself). What
-   the library adds is work the hand-written L2 version does not do; none of it is a re-read or a repeated
-   computation:
-   - Importing: about 0.13 s of CPU for the library's own modules once the shared aws_cdk modules are loaded
-     (about 45 modules, 14 dataclasses, the rule registry), including nine module-level jsii requests: the defaults
-     shown in signatures (`memory=Size.gibibytes(2)`, `timeout=Duration.hours(1)`, ...). Those requests also pay
-     first-call costs (jsii loads typeguard on its first checked call) that the L2 version pays during its build,
-     so part of the import phase's difference is moved, not added.
-   - Building: 304 requests against 258, plus 16 callbacks from Node into Python. The callbacks are aws-cdk-lib's
-     grants and the state machine's own statements reaching `ManagedPolicyRole.add_to_principal_policy` (so that
-     grants land in a customer-managed policy, as the NIST, HIPAA and PCI packs require): each is a round trip from
-     Node to Python and back. The L2 version passes `role.without_policy_updates()` and writes each managed policy
-     by hand, so it has none. The extra requests are the cdk-nag acknowledgements (27: `Validations.of` and
-     `acknowledge` per acknowledged construct), the synth-time stack checks (11: one `find_all`, the tags of the
-     Batch resources), construct facts read once and remembered (13, `_internal/memo.py`).
-   - Synthesizing: two deferred checks run in Python while Node synthesizes; the same time as the L2 version's
-     synthesis within the noise.
+2. **In a new process the library costs about 0.13 s more CPU than the L2 version, 1-2% of a synthesis.**
+   Measured without the validation engine (`CDK_VALIDATION=false`, 10 interleaved pairs, medians): Python 1.26 s
+   against 1.20 s, Node 1.87 s against 1.80 s. With the engine on, a synthesis costs 8-11 s of CPU and that
+   difference is within the run-to-run spread, so the wall ratio moves around 1.00 with the machine's load (0.90-1.05
+   over five runs). What the library adds is work the hand-written L2 version does not do; none of it is a re-read or
+   a repeated computation:
+   - Importing: about 0.05 s of CPU for the library's own modules once the shared aws_cdk modules are loaded and the
+     kernel has answered a first request (about 45 modules, 14 dataclasses, the rule registry, nine module-level jsii
+     requests for the defaults shown in signatures: `memory=Size.gibibytes(2)`, `timeout=Duration.hours(1)`, ...).
+     The first jsii request of a process costs 0.13 s of wall (0.08 s of CPU: jsii loads typeguard, asyncio and
+     more); the library makes it while importing, the L2 version while building, so that part of the import
+     phase's difference is moved, not added.
+   - Building: 308 requests against 272 (in a new process), plus 17 callbacks from Node into Python. The callbacks are
+     aws-cdk-lib's grants and the state machine's own statements reaching `ManagedPolicyRole.add_to_principal_policy`
+     (so that grants land in a customer-managed policy, as the NIST, HIPAA and PCI packs require): about 45 ms of
+     wall in all, most of it the 28 requests they make (adding each statement to the managed policy). The L2 version
+     passes `role.without_policy_updates()` and writes each managed policy by hand, so it has none. The other extra
+     requests are the acknowledgements the library places on its own constructs (network routes, the
+     restrict-default-security-group provider, the dead-letter queue, the state machine policy: the L2 version
+     repeats only those of the resources the app itself creates or grants), the synth-time stack checks (one
+     `find_all`, the tags of the Batch resources) and construct facts read once and remembered
+     (`_internal/memo.py`).
+   - Synthesizing: two deferred checks run in Python while Node synthesizes (about 15 ms).
    Each of these is a feature (compliance, synth-time checks, grants in managed policies). Taking any away to reach
    the target would take away what the library is for.
+   The baseline itself had drifted until 2026-12-02: the library had gained confused-deputy conditions, the
+   `kms:ViaService` conditions, the job's `rejects/` grant and table-key grant, the table on the stack's key, the
+   retained dead-letter queue and `SkipDeregisterOnUpdate`, which `movies_l2.py` did not follow (8 of 57 resources
+   differed; the run compared only the counts by type). It builds the same template again, and the run now stops
+   on any difference. In one A/B of 11 pairs before and after that change the CPU pair ratio went from 1.019 to
+   1.001 (different loads; the spread between such A/Bs is about 0.02).
 3. **In one warm process (a test session) the library is as fast as the L2 version** (0.96-0.99 across the last
    two runs): the remembered construct facts, the cached queue capacities (`BatchQueue.capacities()`, invalidated
    by `add_environment`) and `is_known` answering Python values without jsii offset the extra requests.
