@@ -334,6 +334,76 @@ def test_a_malformed_part_fails_the_report(s3: Any, body: bytes) -> None:
         jobs.report(s3, BUCKET, "run-3", 1)
 
 
+def _part(**changes: Any) -> dict[str, Any]:
+    """A well-formed part of run-4 (one shard of one), with ``changes`` applied to its counts or its one group."""
+    group = {"day": "2026-01-01", "event_type": "click", "count": 2, "sum": "3.5"}
+    part: dict[str, Any] = {"run": "run-4", "shard": 0, "shards": 1, "records": 2, "duplicates": 0, "conflicts": 0}
+    part |= {"invalid": 0, "groups": [group]}
+    for key, value in changes.items():
+        if key in group:
+            group[key] = value
+        else:
+            part[key] = value
+    return part
+
+
+@pytest.mark.parametrize(
+    ("part", "message"),
+    [
+        (_part(records=1.9), "records 1.9 is not a whole number"),  # int() would read 1
+        (_part(duplicates=True), "duplicates True is not a whole number"),  # int() would read 1
+        (_part(conflicts=-1), "conflicts -1 is not a whole number"),
+        (_part(invalid="0"), "invalid '0' is not a whole number"),
+        (_part(groups={}), "groups is dict, not a list"),
+        (_part(groups=["x"]), "a group is str, not an object"),
+        (_part(day=20260101), "must be strings"),
+        (_part(count=2.5), "count 2.5 is not a whole number"),
+        (_part(count=0), "has count 0"),
+        (_part(sum=3.5), r"sum 3.5 is not a finite decimal string"),
+        (_part(sum="NaN"), r"sum 'NaN' is not a finite decimal string"),
+        (_part(sum="Infinity"), r"sum 'Infinity' is not a finite decimal string"),
+        (_part(sum="3,5"), "is malformed"),
+    ],
+)
+def test_a_part_with_a_wrong_field_fails_the_report_naming_it(s3: Any, part: dict[str, Any], message: str) -> None:
+    s3.put_object(Bucket=BUCKET, Key=jobs.part_key("run-4", 0, 1), Body=json.dumps(part).encode())
+    with pytest.raises(jobs.JobError, match=message):
+        jobs.report(s3, BUCKET, "run-4", 1)
+
+
+def test_a_part_with_the_same_group_twice_fails_the_report(s3: Any) -> None:
+    # GIVEN a part listing one (day, event type) twice: reading it would keep only the second entry
+    part = _part()
+    part["groups"] = part["groups"] * 2
+    s3.put_object(Bucket=BUCKET, Key=jobs.part_key("run-4", 0, 1), Body=json.dumps(part).encode())
+    with pytest.raises(jobs.JobError, match=r"group \(2026-01-01, click\) appears twice"):
+        jobs.report(s3, BUCKET, "run-4", 1)
+
+
+def test_a_well_formed_part_is_read_back_exactly(s3: Any) -> None:
+    s3.put_object(Bucket=BUCKET, Key=jobs.part_key("run-4", 0, 1), Body=json.dumps(_part()).encode())
+    report = jobs.report(s3, BUCKET, "run-4", 1)
+    assert report["records"] == 2
+    assert report["groups"] == [{"day": "2026-01-01", "event_type": "click", "count": 2, "sum": "3.5"}]
+
+
+@settings(max_examples=examples(50), deadline=None)
+@given(
+    counts=st.tuples(*[st.integers(0, 10**12)] * 4),
+    groups=st.dictionaries(
+        st.tuples(st.text(max_size=12), st.text(max_size=12)),
+        st.tuples(st.integers(1, 10**9), st.decimals(allow_nan=False, allow_infinity=False, places=6)),
+        max_size=8,
+    ),
+)
+def test_every_part_to_json_writes_is_read_back_unchanged(
+    counts: tuple[int, int, int, int], groups: dict[tuple[str, str], tuple[int, Decimal]]
+) -> None:
+    partial = jobs.Partial(*counts, groups=dict(groups))
+    again = jobs.Partial.from_json(json.loads(json.dumps(partial.to_json())))
+    assert again == partial
+
+
 # -------------------------------------------------------------------------------------------------------------- main
 
 

@@ -380,6 +380,14 @@ def sweep(s3: Any, bucket: str) -> tuple[int, int, list[str]]:
 # ---------------------------------------------------------------------------------------------------------- analytics
 
 
+def _count(data: Mapping[str, Any], name: str) -> int:
+    """``data[name]`` as a count: a JSON integer, not negative (``bool`` is an ``int`` in Python: refused too)."""
+    value = data[name]
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{name} {value!r} is not a whole number >= 0")
+    return value
+
+
 def shard_of(event_id: str, shards: int) -> int:
     return int.from_bytes(hashlib.sha256(event_id.encode()).digest()[:8], "big") % shards
 
@@ -412,12 +420,36 @@ class Partial:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Partial:
-        partial = cls(int(data["records"]), int(data["duplicates"]), int(data["conflicts"]), int(data["invalid"]))
-        for group in data["groups"]:
-            partial.groups[(str(group["day"]), str(group["event_type"]))] = (
-                int(group["count"]),
-                Decimal(str(group["sum"])),
-            )
+        """The part :meth:`to_json` wrote; anything else is a ``ValueError`` naming the field.
+
+        Strict, because a part is read back from S3: a count that is not a whole number (``int()`` would truncate
+        1.9 to 1 and read ``true`` as 1), a sum that is not a finite decimal, or the same (day, event type) twice
+        (the second would silently replace the first) would make the report wrong without failing it.
+        """
+        partial = cls(
+            records=_count(data, "records"),
+            duplicates=_count(data, "duplicates"),
+            conflicts=_count(data, "conflicts"),
+            invalid=_count(data, "invalid"),
+        )
+        groups = data["groups"]
+        if not isinstance(groups, list):
+            raise ValueError(f"groups is {type(groups).__name__}, not a list")
+        for group in groups:
+            if not isinstance(group, dict):
+                raise ValueError(f"a group is {type(group).__name__}, not an object")
+            day, kind = group["day"], group["event_type"]
+            if not isinstance(day, str) or not isinstance(kind, str):
+                raise ValueError(f"group day {day!r} and event_type {kind!r} must be strings")
+            if (day, kind) in partial.groups:
+                raise ValueError(f"group ({day}, {kind}) appears twice")
+            total = group["sum"]
+            if not isinstance(total, str) or not Decimal(total).is_finite():
+                raise ValueError(f"group ({day}, {kind}) sum {total!r} is not a finite decimal string")
+            count = _count(group, "count")
+            if count == 0:
+                raise ValueError(f"group ({day}, {kind}) has count 0")
+            partial.groups[(day, kind)] = (count, Decimal(total))
         return partial
 
     def merge(self, other: Partial) -> None:
