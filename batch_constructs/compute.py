@@ -395,6 +395,7 @@ class FargateEnvironment(BatchEnvironment):
             spot=spot,
             max_vcpus=max_vcpus if is_known(max_vcpus) else None,
             shapes=FARGATE_SHAPES,
+            isolated_endpoints=network.isolated_endpoints if network is not None else None,
         )
 
 
@@ -634,6 +635,7 @@ class Ec2Environment(BatchEnvironment):
             single_instance_type=type_names[0] if len(type_names) == 1 and not class_names else None,
             instance_types=frozenset(type_names),
             instance_families=frozenset(class_names),
+            isolated_endpoints=network.isolated_endpoints if network is not None else None,
         )
 
     def _default_images(self, names: Sequence[str]) -> list[batch.EcsMachineImage]:
@@ -988,6 +990,7 @@ class EfaEnvironment(BatchEnvironment):
             single_instance_type=type_name,
             efa=True,
             instance_types=frozenset({type_name}),
+            isolated_endpoints=network.isolated_endpoints if network is not None else None,
         )
 
 

@@ -180,10 +180,14 @@ class BatchNetwork(Construct):
         #: The ECS interface endpoints an EC2 environment in this network would lack (its instances reach ECS through
         #: nothing else without a NAT); empty where there is a NAT or the VPC is the user's.
         self.ec2_endpoints_missing: tuple[str, ...] = ()
+        #: Without a NAT (a new VPC with ``nat_gateways=0``): the interface endpoint services (``logs``,
+        #: ``secretsmanager``, ...) its subnets reach. None where there is a NAT or the VPC is the user's.
+        self.isolated_endpoints: frozenset[str] | None = None
         if vpc is None and nats == 0:
             names = _short_names(interface_endpoints)
             problems += _egress_problems(interface_endpoints, names, gateway_endpoints)
             self.ec2_endpoints_missing = tuple(sorted(set(EC2_ENDPOINTS) - names))
+            self.isolated_endpoints = frozenset(names)
         raise_if_any(self, problems)
         if vpc is None and azs > 2 and Token.is_unresolved(stack_of(self).region):
             warn(

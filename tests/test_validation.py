@@ -556,6 +556,60 @@ def test_a_network_without_nat_needs_the_endpoints_of_image_pulls_logs_and_for_e
     Ec2Environment(stack, "Ec2Full", network=full)
 
 
+def test_a_job_reading_secrets_needs_their_endpoint_in_subnets_without_nat() -> None:
+    from aws_cdk import aws_secretsmanager as secretsmanager
+    from aws_cdk import aws_ssm as ssm
+
+    stack = cdk.Stack(new_app(), "Secrets")
+    aws = ec2.InterfaceVpcEndpointAwsService
+    # GIVEN a queue in subnets without a NAT whose endpoints serve image pulls and logs only
+    pulls_only = BatchNetwork(stack, "PullsOnly", nat_gateways=0,
+                              interface_endpoints=[aws.ECR, aws.ECR_DOCKER, aws.CLOUDWATCH_LOGS])  # fmt: skip
+    queue = BatchQueue(stack, "Queue", environments=[FargateEnvironment(stack, "Fargate", network=pulls_only)])
+    secret = batch.Secret.from_secrets_manager(secretsmanager.Secret(stack, "Token"))
+    by_name = batch.Secret.from_secrets_manager(secretsmanager.Secret.from_secret_name_v2(stack, "Named", "db"))
+    parameter = batch.Secret.from_ssm_parameter(ssm.StringParameter(stack, "Setting", string_value="x"))
+    image = ecs.ContainerImage.from_registry("public.ecr.aws/docker/library/busybox:stable")
+    # WHEN a job reads a Secrets Manager secret (made here or imported by name) or an SSM parameter, it is refused
+    for name, secrets, needed in (
+        ("Own", {"TOKEN": secret}, "secretsmanager"),
+        ("ByName", {"DB": by_name}, "secretsmanager"),
+        ("Param", {"SETTING": parameter}, "ssm"),
+    ):
+        with rejects("network-egress", f"without the {needed} interface endpoint: ECS cannot fetch them"):
+            ContainerJob(stack, name, image=image, queue=queue, secrets=secrets)
+    with rejects(
+        "network-egress",
+        "reads Secrets Manager secrets and SSM parameters before it starts, but Secrets/Fargate (queue Secrets/Queue)",
+        "InterfaceVpcEndpointAwsService.SECRETS_MANAGER and .SSM",
+    ):
+        ContainerJob(stack, "Both", image=image, queue=queue, secrets={"A": secret, "B": parameter})
+    # THEN with the endpoints (BATCH_INTERFACE_ENDPOINTS has Secrets Manager), or with a NAT, the same jobs are fine
+    full = BatchNetwork(stack, "Full", nat_gateways=0, interface_endpoints=[*BATCH_INTERFACE_ENDPOINTS, aws.SSM])
+    with_endpoints = BatchQueue(stack, "Q2", environments=[FargateEnvironment(stack, "F2", network=full)])
+    ContainerJob(stack, "Fine", image=image, queue=with_endpoints, secrets={"A": secret, "B": parameter})
+    with rejects("network-egress", "the job reads SSM parameters"):  # the default endpoints have no SSM
+        default = BatchNetwork(stack, "Default", nat_gateways=0, interface_endpoints=BATCH_INTERFACE_ENDPOINTS)
+        queue3 = BatchQueue(stack, "Q3", environments=[FargateEnvironment(stack, "F3", network=default)])
+        ContainerJob(stack, "NoSsm", image=image, queue=queue3, secrets={"A": secret, "B": parameter})
+    nat = BatchQueue(stack, "Q4", environments=[FargateEnvironment(stack, "F4", network=BatchNetwork(stack, "Nat"))])
+    ContainerJob(stack, "WithNat", image=image, queue=nat, secrets={"A": secret, "B": parameter})
+    # (a multi-container job's containers count together)
+    from batch_constructs import Container, MultiContainerJob
+
+    with rejects("network-egress", "the job reads SSM parameters before it starts"):
+        MultiContainerJob(stack, "Multi", queue=queue, containers=[
+            Container("a", image), Container("b", image, secrets={"P": parameter})])  # fmt: skip
+    # AND a secret whose ARN the library cannot read (a template parameter) is not guessed at
+    from batch_constructs.jobs._settings import secret_services
+
+    arn = cdk.CfnParameter(stack, "SecretArn").value_as_string
+    unknown = batch.Secret.from_secrets_manager(secretsmanager.Secret.from_secret_complete_arn(stack, "Arn", arn))
+    assert secret_services(stack, {"X": unknown}) == frozenset()
+    assert secret_services(stack, {"A": secret, "B": parameter}) == {"secretsmanager", "ssm"}
+    ContainerJob(stack, "Unknown", image=image, queue=queue, secrets={"X": unknown})
+
+
 # ------------------------------------------------------------------------------------------------------------- tokens
 
 

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from aws_cdk import Size
+from aws_cdk import CfnParameter, Size
 from aws_cdk import aws_batch as batch
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from .._internal.compliance import acknowledge
 from .._internal.iam import ManagedPolicyRole
-from .._internal.memo import mebibytes_of
+from .._internal.memo import mebibytes_of, stack_of
 from .._internal.validation import is_known
 from ..model import registry
 
@@ -33,6 +33,32 @@ EXEC_ACTIONS: tuple[str, ...] = (
 )
 
 ConsumableResources = Mapping["batch.IConsumableResource | str", int]
+
+
+def secret_services(scope: Construct, secrets: Mapping[str, batch.Secret] | None) -> frozenset[str]:
+    """The services ECS fetches ``secrets`` from before the container starts: ``ssm`` (SSM parameters) and
+    ``secretsmanager``, for the fit check that needs their interface endpoints in subnets without a NAT.
+
+    Told apart by the secret's ARN as resolved in the stack: aws-cdk-lib formats every parameter ARN with ``:ssm:``;
+    a Secrets Manager ARN has ``:secretsmanager:``, or is the ``Ref`` of the secret resource (a secret's ``Ref`` is its
+    ARN). An ARN the library cannot read (e.g. the ``Ref`` of a template parameter) adds nothing: no false alarm.
+    """
+    services: set[str] = set()
+    if not secrets:
+        return frozenset()
+    stack = stack_of(scope)
+    for secret in secrets.values():
+        resolved = stack.resolve(secret.arn)
+        text = str(resolved)
+        if ":ssm:" in text:
+            services.add("ssm")
+        elif ":secretsmanager:" in text:
+            services.add("secretsmanager")
+        elif isinstance(resolved, dict) and list(resolved) == ["Ref"]:
+            target = stack.node.try_find_child(str(resolved["Ref"]))
+            if not isinstance(target, CfnParameter) and not str(resolved["Ref"]).startswith("AWS::"):
+                services.add("secretsmanager")
+    return frozenset(services)
 
 
 def linux_parameters(

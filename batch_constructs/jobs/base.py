@@ -129,6 +129,7 @@ class BatchJob(Construct):
         problems: list[str] = []
         for req in self.requirements:
             problems += _rules.job_fits_queue(req, path_of(queue), capacities)
+            problems += _rules.secret_endpoints(req, path_of(queue), capacities)
             headroom = _rules.memory_headroom(req, capacities)
             if headroom and not problems:
                 warn(self, registry.MEMORY_HEADROOM_WARNING, headroom)

@@ -240,7 +240,10 @@ class MultiNodeJob(BatchJob):
         instance_vcpus = _rules.multinode_instance_vcpus(
             (r.nodes, r.instance_type, r.vcpus) for r in self.requirements if is_known(r.vcpus)
         )
-        self.requirements = [dataclasses.replace(r, instance_vcpus=instance_vcpus) for r in self.requirements]
+        services = _settings.secret_services(self, secrets)
+        self.requirements = [
+            dataclasses.replace(r, instance_vcpus=instance_vcpus, secret_services=services) for r in self.requirements
+        ]
         if not any("multinode-environment" in x for x in p):
             self._check_fit()
         raise_if_any(self, p)

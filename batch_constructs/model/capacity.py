@@ -60,6 +60,10 @@ class EnvironmentCapacity:
     #: Instance types and families named by the environment (empty when not known, e.g. for L2 environments).
     instance_types: frozenset[str] = field(default_factory=frozenset)
     instance_families: frozenset[str] = field(default_factory=frozenset)
+    #: Subnets without a NAT: the interface endpoint services (``secretsmanager``, ``ssm``, ...) they reach, the only
+    #: AWS APIs a job there can call. None when they have a NAT or the library cannot tell (the user's own VPC, L2 and
+    #: imported environments): nothing is checked then.
+    isolated_endpoints: frozenset[str] | None = None
 
     def launches(self, instance_type: str) -> bool | None:
         """Whether the environment may launch ``instance_type``; None when the library cannot tell."""

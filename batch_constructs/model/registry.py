@@ -99,10 +99,14 @@ NETWORK_EGRESS: Final = _rule(
     summary="isolated subnets need interface endpoints for ECR, ECS and CloudWatch Logs",
     checks=(
         "a new VPC without NAT has the interface endpoints ecr.api, ecr.dkr and logs and the S3 gateway endpoint; "
-        "an EC2 environment placed in it also ecs, ecs-agent and ecs-telemetry"
+        "an EC2 environment placed in it also ecs, ecs-agent and ecs-telemetry; a job reading secrets that can run "
+        "there also secretsmanager (Secrets Manager secrets) or ssm (SSM parameters)"
     ),
     limit="endpoints when `nat_gateways=0`",
-    source="Batch User Guide: VPC endpoints; ECS Developer Guide: Amazon ECS interface VPC endpoints",
+    source=(
+        "Batch User Guide: VPC endpoints; ECS Developer Guide: Amazon ECS interface VPC endpoints, "
+        "Pass Secrets Manager secrets programmatically"
+    ),
 )
 ENVIRONMENT_NETWORK: Final = _rule(
     "environment-network",

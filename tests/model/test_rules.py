@@ -755,3 +755,18 @@ def test_ids_are_unique_and_well_formed() -> None:
         assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", item.id), item
     assert len({r.id for r in registry.all_rules()}) == len(registry.all_rules())
     assert all(r.source for r in registry.all_rules()), "every rule names its source"
+
+
+def test_secret_endpoints_are_checked_only_where_the_job_can_run_without_a_nat() -> None:
+    job = JobRequirements("FARGATE", 1, 2048, secret_services=frozenset({"secretsmanager", "ssm"}))
+    isolated = EnvironmentCapacity("FARGATE", False, shapes=FARGATE_SHAPES, isolated_endpoints=frozenset({"ssm"}))
+    # an environment with a NAT (or unknown subnets), or one the job cannot run on, is not checked
+    unknown = EnvironmentCapacity("FARGATE", False, shapes=FARGATE_SHAPES)
+    ec2 = EnvironmentCapacity("EC2", False, isolated_endpoints=frozenset())
+    assert _rules.secret_endpoints(job, "Q", [("Nat", unknown), ("Ec2", ec2)]) == []
+    # every environment the job can run on is, since the scheduler may place it on any of them
+    problems = _rules.secret_endpoints(job, "Q", [("Nat", unknown), ("Isolated", isolated)])
+    assert len(problems) == 1 and problems[0].startswith("[network-egress] the job reads Secrets Manager secrets")
+    assert "Isolated (queue Q)" in problems[0] and "without the secretsmanager interface endpoint" in problems[0]
+    # a job without secrets needs nothing
+    assert _rules.secret_endpoints(JobRequirements("FARGATE", 1, 2048), "Q", [("Isolated", isolated)]) == []
