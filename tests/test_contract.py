@@ -248,6 +248,36 @@ def test_from_contract_in_the_same_app_checks_like_the_queue() -> None:
         ContainerJob(workload, "Big", image=IMAGE, queue=imported, vcpus=16, memory=cdk.Size.gibibytes(32))
 
 
+def test_an_imported_queue_keeps_the_secrets_endpoint_check_and_an_older_contract_skips_it() -> None:
+    from aws_cdk import aws_secretsmanager as secretsmanager
+
+    app = new_app()
+    platform = cdk.Stack(app, "Platform")
+    aws = ec2.InterfaceVpcEndpointAwsService
+    network = BatchNetwork(platform, "Network", nat_gateways=0,
+                           interface_endpoints=[aws.ECR, aws.ECR_DOCKER, aws.CLOUDWATCH_LOGS])  # fmt: skip
+    queue = BatchQueue(platform, "Queue", environments=[FargateEnvironment(platform, "Fargate", network=network)])
+    # GIVEN the platform's contract (schema 2 names the endpoints of its subnets without a NAT)
+    document = json.loads(PlatformContract(queues={"q": queue.contract()}).to_json())
+    assert document["schemaVersion"] == 2
+    assert document["queues"]["q"]["environments"][0]["isolatedEndpoints"] == ["ecr.api", "ecr.dkr", "logs"]
+    # WHEN a workload elsewhere submits a job reading a Secrets Manager secret to the imported queue, it is refused
+    workload = cdk.Stack(app, "Workload")
+    secret = batch.Secret.from_secrets_manager(secretsmanager.Secret(workload, "Token"))
+    imported = BatchQueue.from_contract(workload, "Queue", PlatformContract.from_dict(document).queue("q"))
+    with pytest.raises(BatchConfigurationError, match=r"\[network-egress\].*without the secretsmanager interface"):
+        ContainerJob(workload, "Job", image=IMAGE, queue=imported, secrets={"TOKEN": secret})
+    # THEN a version 1 document (no isolatedEndpoints) reads the subnets as unknown: no check, no false alarm
+    del document["queues"]["q"]["environments"][0]["isolatedEndpoints"]
+    document["schemaVersion"] = 1
+    older = BatchQueue.from_contract(workload, "Older", PlatformContract.from_dict(document).queue("q"))
+    ContainerJob(workload, "OlderJob", image=IMAGE, queue=older, secrets={"TOKEN": secret})
+    # AND a network with a NAT publishes nothing (the 4 KB budget of the parameter holds only what is known)
+    nat = BatchQueue(platform, "NatQueue", environments=[FargateEnvironment(platform, "F2", network=BatchNetwork(
+        platform, "Nat"))])  # fmt: skip
+    assert "isolatedEndpoints" not in nat.contract().to_dict()["environments"][0]
+
+
 # --- schema versions --------------------------------------------------------------------------------------------------
 
 

@@ -3,8 +3,8 @@
 A workload in another stack or app sees a queue only by its ARN, and an ARN says nothing about what the queue can run.
 The contract carries, per queue, what the fit and fair-share rules compare jobs against: the queue's ARN, platform,
 and each compute environment's capacity (:class:`~batch_constructs.model.capacity.EnvironmentCapacity`: Spot or not,
-max vCPUs, instance types and families, the shapes they stand for with their GPUs, CPU architectures, EFA), and
-whether the queue is fair-share with which share identifiers.
+max vCPUs, instance types and families, the shapes they stand for with their GPUs, CPU architectures, EFA, and the
+interface endpoints of subnets without a NAT), and whether the queue is fair-share with which share identifiers.
 
 Compatibility, so that workloads and platforms upgrade independently:
 
@@ -33,8 +33,9 @@ from .capacity import FARGATE_SHAPES, EnvironmentCapacity, InstanceShape, Platfo
 
 __all__ = ["SCHEMA_VERSION", "EnvironmentContract", "PlatformContract", "QueueContract"]
 
-#: The version this library writes. 1: the first contract (queues, environments, shapes, fair share).
-SCHEMA_VERSION: Final = 1
+#: The version this library writes. 1: the first contract (queues, environments, shapes, fair share). 2: adds each
+#: environment's ``isolatedEndpoints`` (written only for subnets without a NAT).
+SCHEMA_VERSION: Final = 2
 
 _PLATFORMS: Final = ("FARGATE", "EC2")
 
@@ -111,6 +112,8 @@ class EnvironmentContract:
             "singleInstanceType": cap.single_instance_type,
             "efa": cap.efa,
         }
+        if cap.isolated_endpoints is not None:  # subnets without a NAT; absent: a NAT, or not known (4 KB budget)
+            out["isolatedEndpoints"] = sorted(cap.isolated_endpoints)
         if cap.platform == "EC2":  # Fargate's sizes are AWS's, the same everywhere: read from the reader's table
             out["shapes"] = (
                 None
@@ -137,6 +140,7 @@ class EnvironmentContract:
             )
         max_vcpus = _typed(data, "maxVcpus", where, "size")
         single = _typed(data, "singleInstanceType", where, "str")
+        isolated = _typed(data, "isolatedEndpoints", where, "strings")
         capacity = EnvironmentCapacity(
             platform=platform,
             spot=bool(_typed(data, "spot", where, "bool")),
@@ -148,6 +152,7 @@ class EnvironmentContract:
             efa=cast("bool | None", _typed(data, "efa", where, "bool")),
             instance_types=_strings(data, "instanceTypes", where),
             instance_families=_strings(data, "instanceFamilies", where),
+            isolated_endpoints=None if isolated is None else frozenset(cast(list[str], isolated)),
         )
         return cls(cast(str, _typed(data, "name", where, "str")) or "environment", capacity)
 

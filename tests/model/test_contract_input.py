@@ -20,7 +20,7 @@ from ..properties import examples
 KEYS = [
     "schemaVersion", "queues", "jobQueueArn", "platform", "environments", "fairShare", "shareIdentifiers", "name",
     "spot", "managed", "maxVcpus", "architectures", "instanceTypes", "instanceFamilies", "singleInstanceType", "efa",
-    "shapes", "vcpus", "memoryMiB", "gpus",
+    "shapes", "vcpus", "memoryMiB", "gpus", "isolatedEndpoints",
 ]  # fmt: skip
 SCALARS = st.one_of(
     st.none(),
