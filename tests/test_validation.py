@@ -35,7 +35,6 @@ from batch_constructs import (
     Ec2Environment,
     EfaEnvironment,
     FargateEnvironment,
-    FargateSpotEnvironment,
     GpuEnvironment,
     MultiNodeJob,
     NodeGroup,
@@ -555,22 +554,6 @@ def test_a_network_without_nat_needs_the_endpoints_of_image_pulls_logs_and_for_e
     full = BatchNetwork(stack, "Full", nat_gateways=0, interface_endpoints=BATCH_INTERFACE_ENDPOINTS)
     assert full.ec2_endpoints_missing == () and BatchNetwork(stack, "Nat").ec2_endpoints_missing == ()
     Ec2Environment(stack, "Ec2Full", network=full)
-
-
-def test_an_arm64_job_on_a_queue_of_only_fargate_spot_is_refused() -> None:
-    stack = cdk.Stack(new_app(), "Arm")
-    network = BatchNetwork(stack, "Network")
-    spot_only = BatchQueue(stack, "SpotOnly", environments=[FargateSpotEnvironment(stack, "Spot", network=network)])
-    image = ecs.ContainerImage.from_registry("public.ecr.aws/docker/library/busybox:stable")
-    with rejects("job-fits-queue", "Arm/Spot: Fargate Spot runs X86_64 tasks only, and the job is ARM64"):
-        ContainerJob(stack, "Arm64", image=image, queue=spot_only, architecture=ecs.CpuArchitecture.ARM64)
-    ContainerJob(stack, "X86", image=image, queue=spot_only)
-    spot, on_demand = (
-        FargateSpotEnvironment(stack, "Spot2", network=network),
-        FargateEnvironment(stack, "OD", network=network),
-    )
-    both = BatchQueue(stack, "Both", environments=[spot, on_demand])
-    ContainerJob(stack, "Arm64OnDemand", image=image, queue=both, architecture=ecs.CpuArchitecture.ARM64)
 
 
 def test_a_job_reading_secrets_needs_their_endpoint_in_subnets_without_nat() -> None:

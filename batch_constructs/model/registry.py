@@ -355,11 +355,11 @@ JOB_FITS_QUEUE: Final = _rule(
     "job-fits-queue",
     summary="a job fits at least one compute environment behind its queue",
     checks=(
-        "the job fits at least one environment behind its queue: platform, architecture (an ARM64 job never runs on"
-        " Fargate Spot), vCPUs, memory, GPUs, instance type, max vCPUs"
+        "the job fits at least one environment behind its queue: platform, architecture, vCPUs, memory, GPUs,"
+        " instance type, max vCPUs"
     ),
     limit="fits",
-    source="Batch User Guide: job stuck in RUNNABLE; CloudFormation: AWS::Batch::JobDefinition RuntimePlatform",
+    source="Batch User Guide: job stuck in RUNNABLE",
 )
 SCHEDULING_PRIORITY: Final = _rule(
     "scheduling-priority",

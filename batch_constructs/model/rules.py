@@ -284,15 +284,6 @@ def fit_problem(job: JobRequirements, env: EnvironmentCapacity) -> tuple[str, st
             f"a {kind} environment cannot run multi-node jobs (managed On-Demand EC2 only)",
             "submit it to a queue of Ec2Environment or EfaEnvironment (spot=False)",
         )
-    if job.architecture == "ARM64" and env.platform == "FARGATE" and env.spot:
-        # CloudFormation User Guide, AWS::Batch::JobDefinition RuntimePlatform: "Fargate Spot is not supported for
-        # ARM64 ... A job queue will be blocked if a Fargate ARM64 ... job is submitted to a job queue with only
-        # Fargate Spot compute environments" (also Amazon ECS Developer Guide, Fargate capacity providers).
-        return (
-            "Fargate Spot runs X86_64 tasks only, and the job is ARM64",
-            "add a FargateEnvironment (On-Demand) to the queue, which ARM64 jobs then run on, or build the job for "
-            "X86_64",
-        )
     if job.architecture and env.architectures and job.architecture not in env.architectures:
         return (
             f"it launches {'/'.join(sorted(env.architectures))} instances and the job is {job.architecture}",

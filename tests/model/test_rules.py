@@ -770,18 +770,3 @@ def test_secret_endpoints_are_checked_only_where_the_job_can_run_without_a_nat()
     assert "Isolated (queue Q)" in problems[0] and "without the secretsmanager interface endpoint" in problems[0]
     # a job without secrets needs nothing
     assert _rules.secret_endpoints(JobRequirements("FARGATE", 1, 2048), "Q", [("Isolated", isolated)]) == []
-
-
-def test_an_arm64_fargate_job_never_runs_on_fargate_spot_but_fits_a_queue_with_on_demand_fargate() -> None:
-    arm = JobRequirements("FARGATE", 1, 2048, architecture="ARM64")
-    spot = EnvironmentCapacity("FARGATE", True, shapes=FARGATE_SHAPES)
-    on_demand = EnvironmentCapacity("FARGATE", False, shapes=FARGATE_SHAPES)
-    found = _rules.fit_problem(arm, spot)
-    assert found is not None and "Fargate Spot runs X86_64 tasks only" in found[0]
-    assert "add a FargateEnvironment (On-Demand)" in found[1]
-    # a queue of only Fargate Spot is blocked by such a job; with On-Demand Fargate behind it, the job runs there
-    (problem,) = _rules.job_fits_queue(arm, "Q", [("Spot", spot)])
-    assert problem.startswith("[job-fits-queue]") and "Spot: Fargate Spot runs X86_64 tasks only" in problem
-    assert _rules.job_fits_queue(arm, "Q", [("Spot", spot), ("OnDemand", on_demand)]) == []
-    # X86_64 jobs run on Fargate Spot
-    assert _rules.fit_problem(JobRequirements("FARGATE", 1, 2048, architecture="X86_64"), spot) is None
