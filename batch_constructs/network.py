@@ -181,7 +181,9 @@ class BatchNetwork(Construct):
         #: nothing else without a NAT); empty where there is a NAT or the VPC is the user's.
         self.ec2_endpoints_missing: tuple[str, ...] = ()
         #: Without a NAT (a new VPC with ``nat_gateways=0``): the interface endpoint services (``logs``,
-        #: ``secretsmanager``, ...) its subnets reach. None where there is a NAT or the VPC is the user's.
+        #: ``secretsmanager``, ...) its subnets reach, as passed in ``interface_endpoints``: an endpoint added later
+        #: with ``vpc.add_interface_endpoint`` is not seen by the checks, so pass every one there. None where there is
+        #: a NAT or the VPC is the user's.
         self.isolated_endpoints: frozenset[str] | None = None
         if vpc is None and nats == 0:
             names = _short_names(interface_endpoints)

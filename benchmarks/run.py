@@ -5,8 +5,8 @@ process: Python start-up, the jsii kernel, the constructs, the synthesis):
 
 1. the floor: an empty CDK app;
 2. the movies importer built with batch_constructs (``apps/movies_importer``) against the same resources written on
-   the aws-cdk-lib L2 (``benchmarks/movies_l2.py``), in interleaved pairs; the resource counts by type of the two
-   templates must match (the run stops otherwise);
+   the aws-cdk-lib L2 (``benchmarks/movies_l2.py``), in interleaved pairs; the two templates must be identical,
+   resource by resource and section by section (the run stops otherwise);
 3. scale: one stack with 10, 50 and 100 job definitions over 5, 10 and 20 queues (``--grid``: all nine combinations);
 4. the wall time of the whole test suite (pytest, once).
 
@@ -69,7 +69,7 @@ SCALE_STACK: Final = "Scale"
 
 
 class BenchmarkError(RuntimeError):
-    """A child synthesis failed, or the two movies templates do not hold the same resources."""
+    """A child synthesis failed, or the two movies templates are not identical."""
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -1056,12 +1056,12 @@ above: the numbers are of the same order, not the same.
    most of the floor's synthesis (section 1 shows the floor with and without it, `CDK_VALIDATION=false`). Ending the
    process (the jsii kernel stopping, Python's finalization) takes another 1.2-1.5 s after the synthesis, the same
    for both versions. The project keeps the validation on: it is what fails a synth on CloudFormation errors.
-2. **In a new process the library costs about 0.13 s more CPU than the L2 version, 1-2% of a synthesis.**
-   Measured without the validation engine (`CDK_VALIDATION=false`, 10 interleaved pairs, medians): Python 1.26 s
-   against 1.20 s, Node 1.87 s against 1.80 s. With the engine on, a synthesis costs 8-11 s of CPU and that
-   difference is within the run-to-run spread, so the wall ratio moves around 1.00 with the machine's load (0.90-1.05
-   over five runs). What the library adds is work the hand-written L2 version does not do; none of it is a re-read or
-   a repeated computation:
+2. **In a new process the library costs about 0.13 s more CPU than the L2 version.** Measured without the
+   validation engine (`CDK_VALIDATION=false`, 10 interleaved pairs, medians): Python 1.26 s against 1.20 s, Node
+   1.87 s against 1.80 s. With the engine on, a synthesis costs 8-11 s of CPU, so that is 1-2% of it; the full runs
+   measure 1.01-1.03 in CPU (last three runs) and 0.90-1.05 in wall time (six runs): a spread as large as the gap.
+   What the library adds is work the hand-written L2 version does not do; none of it is a re-read or a repeated
+   computation:
    - Importing: about 0.05 s of CPU for the library's own modules once the shared aws_cdk modules are loaded and the
      kernel has answered a first request (about 45 modules, 14 dataclasses, the rule registry, nine module-level jsii
      requests for the defaults shown in signatures: `memory=Size.gibibytes(2)`, `timeout=Duration.hours(1)`, ...).
@@ -1087,12 +1087,16 @@ above: the numbers are of the same order, not the same.
    differed; the run compared only the counts by type). It builds the same template again, and the run now stops
    on any difference. In one A/B of 11 pairs before and after that change the CPU pair ratio went from 1.019 to
    1.001 (different loads; the spread between such A/Bs is about 0.02).
-3. **In one warm process (a test session) the library is as fast as the L2 version** (0.96-0.99 across the last
-   two runs): the remembered construct facts, the cached queue capacities (`BatchQueue.capacities()`, invalidated
-   by `add_environment`) and `is_known` answering Python values without jsii offset the extra requests.
-4. **Growth is linear**: about 6 ms of warm CPU per added resource, 2.5-2.8 resources and 13-14 jsii requests
-   per job definition with roles shared per queue (section 3). With the default two roles per job, a job adds five
-   resources and one stack holds about 90 jobs before CloudFormation's 500-resource limit.
+3. **In one warm process (a test session) the library costs 0.96-1.17 times the L2 version** over the last four
+   runs (the report above is one of them): the remembered construct facts, the cached queue capacities
+   (`BatchQueue.capacities()`, invalidated by `add_environment`) and `is_known` answering Python values without
+   jsii offset most of the extra requests (303 against 272 per app).
+4. **Growth is linear in the requests and close to linear in time**: 13-14 jsii requests and 2.5-2.8 resources per
+   job definition with roles shared per queue (section 3), and 3-9 ms of warm CPU per added resource. The time per
+   resource of the two segments has differed by x0.82 to x1.43 between runs with the same code. A separate warm
+   run with a fourth point (150 jobs, 30 queues, 454 resources; 4 rounds) gave 4.1, 5.1 and 4.4 ms per added
+   resource over its three segments: no cost that grows with the stack. With the default two roles per job, a job
+   adds five resources and one stack holds about 90 jobs before CloudFormation's 500-resource limit.
 
 Done since the first profile (2026-11-22, commit 5efde1e): the queue capacities cached; `batch_constructs`,
 `batch_constructs.triggers` and `batch_constructs.jobs` loaded lazily (PEP 562); `is_known` without jsii for Python

@@ -557,8 +557,13 @@ def test_a_network_without_nat_needs_the_endpoints_of_image_pulls_logs_and_for_e
 
 
 def test_a_job_reading_secrets_needs_their_endpoint_in_subnets_without_nat() -> None:
+    from aws_cdk import aws_events as events
     from aws_cdk import aws_secretsmanager as secretsmanager
     from aws_cdk import aws_ssm as ssm
+    from constructs import Construct
+
+    from batch_constructs import ScheduledJob
+    from batch_constructs.jobs._settings import secret_services
 
     stack = cdk.Stack(new_app(), "Secrets")
     aws = ec2.InterfaceVpcEndpointAwsService
@@ -600,11 +605,25 @@ def test_a_job_reading_secrets_needs_their_endpoint_in_subnets_without_nat() -> 
     with rejects("network-egress", "the job reads SSM parameters before it starts"):
         MultiContainerJob(stack, "Multi", queue=queue, containers=[
             Container("a", image), Container("b", image, secrets={"P": parameter})])  # fmt: skip
-    # AND a secret whose ARN the library cannot read (a template parameter) is not guessed at
-    from batch_constructs.jobs._settings import secret_services
-
-    arn = cdk.CfnParameter(stack, "SecretArn").value_as_string
-    unknown = batch.Secret.from_secrets_manager(secretsmanager.Secret.from_secret_complete_arn(stack, "Arn", arn))
+    # (a secret's JSON field or version is still its secret; a field named "ssm" does not make it a parameter)
+    field = batch.Secret.from_secrets_manager(secretsmanager.Secret(stack, "Db"), "password")
+    with rejects("network-egress", "the job reads Secrets Manager secrets before it starts"):
+        ContainerJob(stack, "Field", image=image, queue=queue, secrets={"PASSWORD": field})
+    arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf"
+    ssm_field = batch.Secret.from_secrets_manager(
+        secretsmanager.Secret.from_secret_complete_arn(stack, "C", arn), "ssm"
+    )
+    assert secret_services(stack, {"X": ssm_field}) == {"secretsmanager"}
+    ContainerJob(stack, "SsmField", image=image, queue=queue3, secrets={"X": ssm_field})  # needs no ssm endpoint
+    # (a trigger submitting the job to such a queue is checked as the job's own queue is)
+    elsewhere = ContainerJob(stack, "Elsewhere", image=image, queue=nat, secrets={"A": secret})
+    with rejects("network-egress", "Secrets/Fargate (queue Secrets/Queue) runs in subnets without a NAT"):
+        ScheduledJob(stack, "Nightly", job=elsewhere, queue=queue, schedule=events.Schedule.rate(Duration.hours(6)))
+    # AND a secret whose ARN the library cannot read (a template parameter, here not at the top level) is not guessed at
+    parameter_arn = cdk.CfnParameter(Construct(stack, "Inputs"), "SecretArn").value_as_string
+    unknown = batch.Secret.from_secrets_manager(
+        secretsmanager.Secret.from_secret_complete_arn(stack, "Arn", parameter_arn)
+    )
     assert secret_services(stack, {"X": unknown}) == frozenset()
     assert secret_services(stack, {"A": secret, "B": parameter}) == {"secretsmanager", "ssm"}
     ContainerJob(stack, "Unknown", image=image, queue=queue, secrets={"X": unknown})

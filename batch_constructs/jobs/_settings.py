@@ -8,7 +8,7 @@ an implied ulimit (EFA's ``memlock -1``) is added unless the user set that ulimi
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from aws_cdk import CfnParameter, Size
 from aws_cdk import aws_batch as batch
@@ -37,28 +37,52 @@ ConsumableResources = Mapping["batch.IConsumableResource | str", int]
 
 def secret_services(scope: Construct, secrets: Mapping[str, batch.Secret] | None) -> frozenset[str]:
     """The services ECS fetches ``secrets`` from before the container starts: ``ssm`` (SSM parameters) and
-    ``secretsmanager``, for the fit check that needs their interface endpoints in subnets without a NAT.
+    ``secretsmanager``, for the check that needs their interface endpoints in subnets without a NAT.
 
-    Told apart by the secret's ARN as resolved in the stack: aws-cdk-lib formats every parameter ARN with ``:ssm:``;
-    a Secrets Manager ARN has ``:secretsmanager:``, or is the ``Ref`` of the secret resource (a secret's ``Ref`` is its
-    ARN). An ARN the library cannot read (e.g. the ``Ref`` of a template parameter) adds nothing: no false alarm.
+    Read from each secret's ARN as resolved in the stack (:func:`_service_of`). A secret whose ARN the library cannot
+    read (the ``Ref`` of a template parameter, an import from another stack) adds nothing: no false alarm.
     """
-    services: set[str] = set()
     if not secrets:
         return frozenset()
     stack = stack_of(scope)
-    for secret in secrets.values():
-        resolved = stack.resolve(secret.arn)
-        text = str(resolved)
-        if ":ssm:" in text:
-            services.add("ssm")
-        elif ":secretsmanager:" in text:
-            services.add("secretsmanager")
-        elif isinstance(resolved, dict) and list(resolved) == ["Ref"]:
-            target = stack.node.try_find_child(str(resolved["Ref"]))
-            if not isinstance(target, CfnParameter) and not str(resolved["Ref"]).startswith("AWS::"):
-                services.add("secretsmanager")
-    return frozenset(services)
+    parameters: set[str] | None = None
+
+    def parameter_ids() -> set[str]:
+        nonlocal parameters
+        if parameters is None:  # one tree walk, and only for a secret whose ARN is a bare Ref
+            parameters = {stack.resolve(c.logical_id) for c in stack.node.find_all() if isinstance(c, CfnParameter)}
+        return parameters
+
+    found = (_service_of(stack.resolve(secret.arn), parameter_ids) for secret in secrets.values())
+    return frozenset(service for service in found if service is not None)
+
+
+def _service_of(resolved: object, parameter_ids: Callable[[], set[str]]) -> str | None:
+    """``ssm``, ``secretsmanager`` or None (cannot tell) for a secret ARN as ``stack.resolve`` returns it.
+
+    * ``arn:PARTITION:SERVICE:...`` (a literal, or an ``Fn::Join`` whose tokens stand in for partition, region and
+      account): the ARN's own service field; aws-cdk-lib formats every SSM parameter ARN that way;
+    * a ``Ref`` (alone, or first in an ``Fn::Join`` that appends a JSON field or version): a Secrets Manager secret,
+      whose ``Ref`` is its ARN (an SSM parameter's ``Ref`` is its name, which aws-cdk-lib never passes as an ARN),
+      unless it names a template parameter or a pseudo parameter.
+    """
+    parts: list[object] = [resolved]
+    if isinstance(resolved, dict) and isinstance(resolved.get("Fn::Join"), list):
+        delimiter, items = resolved["Fn::Join"]
+        if delimiter == "" and isinstance(items, list):
+            parts = list(items)
+    text = "".join(part if isinstance(part, str) else "\0" for part in parts)
+    if text.startswith("arn:"):
+        fields = text.split(":")
+        service = fields[2] if len(fields) > 2 else ""
+        return service if service in ("ssm", "secretsmanager") else None
+    first = parts[0] if parts else None
+    if isinstance(first, dict) and list(first) == ["Ref"] and isinstance(first["Ref"], str):
+        name = first["Ref"]
+        if name.startswith("AWS::") or name in parameter_ids():
+            return None
+        return "secretsmanager"
+    return None
 
 
 def linux_parameters(

@@ -129,11 +129,10 @@ class BatchJob(Construct):
         problems: list[str] = []
         for req in self.requirements:
             problems += _rules.job_fits_queue(req, path_of(queue), capacities)
-            problems += _rules.secret_endpoints(req, path_of(queue), capacities)
             headroom = _rules.memory_headroom(req, capacities)
             if headroom and not problems:
                 warn(self, registry.MEMORY_HEADROOM_WARNING, headroom)
-        return problems
+        return problems + _rules.secret_endpoints(self.requirements, path_of(queue), capacities)
 
     @property
     def job_definition_arn(self) -> str:

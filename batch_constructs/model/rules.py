@@ -376,41 +376,44 @@ def job_fits_queue(job: JobRequirements, queue_path: str, envs: Sequence[tuple[s
     ]
 
 
-#: What each interface endpoint a job's secrets need serves, for the messages of :func:`secret_endpoints`.
-SECRET_SERVICES: Final = {"secretsmanager": "Secrets Manager secrets", "ssm": "SSM parameters"}
+#: Per interface endpoint a job's secrets may need: what it serves, and its ``InterfaceVpcEndpointAwsService`` name.
+SECRET_ENDPOINTS: Final = {
+    "secretsmanager": ("Secrets Manager secrets", "SECRETS_MANAGER"),
+    "ssm": ("SSM parameters", "SSM"),
+}
 
 
 def secret_endpoints(
-    job: JobRequirements, queue_path: str, envs: Sequence[tuple[str, EnvironmentCapacity]]
+    jobs: Sequence[JobRequirements], queue_path: str, envs: Sequence[tuple[str, EnvironmentCapacity]]
 ) -> list[str]:
     """A job reading secrets needs their service's interface endpoint wherever it can run in subnets without a NAT.
 
     ECS fetches secrets before it starts the container; in isolated subnets only interface endpoints reach AWS APIs,
     so without ``secretsmanager`` (or ``ssm``) the job fails to start (``ResourceInitializationError``). Amazon ECS
     Developer Guide, "Pass Secrets Manager secrets programmatically" and "Amazon ECS interface VPC endpoints".
-    Environments the job does not fit, or whose subnets have a NAT or are not known, are skipped.
+
+    ``jobs``: the job's requirements (one per node group of a multi-node job), which share its secrets. Environments
+    none of them fits, or whose subnets have a NAT or are not known, are skipped; each other one is named once.
     """
+    services = frozenset().union(*(job.secret_services for job in jobs))
     problems: list[str] = []
     for env_path, env in envs:
-        if env.isolated_endpoints is None or fit_problem(job, env) is not None:
+        if env.isolated_endpoints is None or all(fit_problem(job, env) is not None for job in jobs):
             continue
-        missing = sorted(job.secret_services - env.isolated_endpoints)
+        missing = sorted(services - env.isolated_endpoints)
         if missing:
             problems.append(
                 registry.NETWORK_EGRESS.fix(
-                    f"the job reads {' and '.join(SECRET_SERVICES[m] for m in missing)} before it starts, but "
+                    f"the job reads {' and '.join(SECRET_ENDPOINTS[m][0] for m in missing)} before it starts, but "
                     f"{env_path} (queue {queue_path}) runs in subnets without a NAT and without the "
                     f"{' and '.join(missing)} interface endpoint: ECS cannot fetch them, so the job fails to start "
                     "(ResourceInitializationError)",
-                    f"add InterfaceVpcEndpointAwsService.{' and .'.join(_ENDPOINT_CONSTANTS[m] for m in missing)} to "
+                    f"add InterfaceVpcEndpointAwsService.{' and .'.join(SECRET_ENDPOINTS[m][1] for m in missing)} to "
                     "the network's interface_endpoints (BATCH_INTERFACE_ENDPOINTS has SECRETS_MANAGER), or give the "
                     "network a NAT gateway",
                 )
             )
     return problems
-
-
-_ENDPOINT_CONSTANTS: Final = {"secretsmanager": "SECRETS_MANAGER", "ssm": "SSM"}
 
 
 def memory_headroom(job: JobRequirements, envs: Sequence[tuple[str, EnvironmentCapacity]]) -> str | None:

@@ -106,8 +106,8 @@ def parameter_problems(names: Mapping[str, str]) -> list[str]:
 def queue_problems(job: AnyJob, queue: Queue | None, what: str) -> tuple[Queue | None, list[str]]:
     """The queue ``job`` is submitted to (``queue``, else the job's), and why that pairing can never work.
 
-    A :class:`~batch_constructs.queue.BatchQueue` is checked with the job-fits-queue rule (platform, size, multi-node);
-    an imported queue cannot be checked.
+    A known queue (a :class:`~batch_constructs.queue.BatchQueue`, or one imported from its contract) is checked as
+    the job's own: job-fits-queue (platform, size, multi-node) and the endpoints its secrets need (network-egress).
     """
     target = queue or job.queue
     if target is None:
@@ -119,8 +119,10 @@ def queue_problems(job: AnyJob, queue: Queue | None, what: str) -> tuple[Queue |
         ]
     problems: list[str] = []
     if isinstance(target, KnownQueue):
+        capacities = target.capacities()
         for req in job.requirements:
-            problems += _rules.job_fits_queue(req, path_of(target), target.capacities())
+            problems += _rules.job_fits_queue(req, path_of(target), capacities)
+        problems += _rules.secret_endpoints(job.requirements, path_of(target), capacities)
     return target, problems
 
 

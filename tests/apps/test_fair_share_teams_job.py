@@ -359,10 +359,14 @@ def _part(**changes: Any) -> dict[str, Any]:
         (_part(day=20260101), "must be strings"),
         (_part(count=2.5), "count 2.5 is not a whole number"),
         (_part(count=0), "has count 0"),
-        (_part(sum=3.5), r"sum 3.5 is not a finite decimal string"),
-        (_part(sum="NaN"), r"sum 'NaN' is not a finite decimal string"),
-        (_part(sum="Infinity"), r"sum 'Infinity' is not a finite decimal string"),
-        (_part(sum="3,5"), "is malformed"),
+        (_part(sum=3.5), r"sum 3.5 is not a decimal string"),
+        (_part(sum="NaN"), r"sum 'NaN' is not a decimal string"),
+        (_part(sum="Infinity"), r"sum 'Infinity' is not a decimal string"),
+        (_part(sum="3,5"), r"sum '3,5' is not a decimal string"),
+        (_part(sum="1_000"), r"sum '1_000' is not a decimal string"),  # Decimal() reads 1000
+        (_part(sum=" 3.5"), r"sum ' 3.5' is not a decimal string"),  # Decimal() strips
+        (_part(sum="٣.5"), r"is not a decimal string"),  # Decimal() reads Arabic-Indic digits
+        (_part(sum="1E+3"), r"sum '1E\+3' is not a decimal string"),
     ],
 )
 def test_a_part_with_a_wrong_field_fails_the_report_naming_it(s3: Any, part: dict[str, Any], message: str) -> None:

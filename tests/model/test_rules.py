@@ -763,10 +763,14 @@ def test_secret_endpoints_are_checked_only_where_the_job_can_run_without_a_nat()
     # an environment with a NAT (or unknown subnets), or one the job cannot run on, is not checked
     unknown = EnvironmentCapacity("FARGATE", False, shapes=FARGATE_SHAPES)
     ec2 = EnvironmentCapacity("EC2", False, isolated_endpoints=frozenset())
-    assert _rules.secret_endpoints(job, "Q", [("Nat", unknown), ("Ec2", ec2)]) == []
+    assert _rules.secret_endpoints([job], "Q", [("Nat", unknown), ("Ec2", ec2)]) == []
     # every environment the job can run on is, since the scheduler may place it on any of them
-    problems = _rules.secret_endpoints(job, "Q", [("Nat", unknown), ("Isolated", isolated)])
+    problems = _rules.secret_endpoints([job], "Q", [("Nat", unknown), ("Isolated", isolated)])
     assert len(problems) == 1 and problems[0].startswith("[network-egress] the job reads Secrets Manager secrets")
     assert "Isolated (queue Q)" in problems[0] and "without the secretsmanager interface endpoint" in problems[0]
     # a job without secrets needs nothing
-    assert _rules.secret_endpoints(JobRequirements("FARGATE", 1, 2048), "Q", [("Isolated", isolated)]) == []
+    assert _rules.secret_endpoints([JobRequirements("FARGATE", 1, 2048)], "Q", [("Isolated", isolated)]) == []
+    # the requirements of one job (node groups) are one job: each environment is named once, whatever fits it
+    group = JobRequirements("FARGATE", 64, 2048, secret_services=frozenset({"ssm"}))  # fits no Fargate shape
+    (once,) = _rules.secret_endpoints([job, group, job], "Q", [("Isolated", isolated)])
+    assert "without the secretsmanager interface endpoint" in once

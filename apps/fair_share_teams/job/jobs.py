@@ -41,7 +41,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import IO, Any
+from typing import IO, Any, Final
 from urllib.parse import unquote_plus
 
 import boto3
@@ -380,6 +380,10 @@ def sweep(s3: Any, bucket: str) -> tuple[int, int, list[str]]:
 # ---------------------------------------------------------------------------------------------------------- analytics
 
 
+#: A group's sum as ``format(Decimal, "f")`` writes it: ASCII digits, an optional sign and fraction, nothing else.
+_SUM: Final = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+
+
 def _count(data: Mapping[str, Any], name: str) -> int:
     """``data[name]`` as a count: a JSON integer, not negative (``bool`` is an ``int`` in Python: refused too)."""
     value = data[name]
@@ -420,11 +424,13 @@ class Partial:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Partial:
-        """The part :meth:`to_json` wrote; anything else is a ``ValueError`` naming the field.
+        """The part :meth:`to_json` wrote; anything else is a ``ValueError`` naming the field (``KeyError`` for a
+        missing one). The report turns either into its "is malformed" error.
 
         Strict, because a part is read back from S3: a count that is not a whole number (``int()`` would truncate
-        1.9 to 1 and read ``true`` as 1), a sum that is not a finite decimal, or the same (day, event type) twice
-        (the second would silently replace the first) would make the report wrong without failing it.
+        1.9 to 1 and read ``true`` as 1), a sum that is not written as :meth:`to_json` writes it (``Decimal`` would
+        also read "1_000", " 1 ", other scripts' digits, "NaN"), or the same (day, event type) twice (the second would
+        silently replace the first) would make the report wrong without failing it.
         """
         partial = cls(
             records=_count(data, "records"),
@@ -444,8 +450,8 @@ class Partial:
             if (day, kind) in partial.groups:
                 raise ValueError(f"group ({day}, {kind}) appears twice")
             total = group["sum"]
-            if not isinstance(total, str) or not Decimal(total).is_finite():
-                raise ValueError(f"group ({day}, {kind}) sum {total!r} is not a finite decimal string")
+            if not isinstance(total, str) or not _SUM.fullmatch(total):
+                raise ValueError(f"group ({day}, {kind}) sum {total!r} is not a decimal string like '-12.50'")
             count = _count(group, "count")
             if count == 0:
                 raise ValueError(f"group ({day}, {kind}) has count 0")
