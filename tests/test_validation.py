@@ -586,6 +586,7 @@ def test_a_job_reading_secrets_needs_their_endpoint_in_subnets_without_nat() -> 
     with rejects(
         "network-egress",
         "reads Secrets Manager secrets and SSM parameters before it starts, but Secrets/Fargate (queue Secrets/Queue)",
+        "without the secretsmanager and ssm interface endpoints: ECS cannot fetch them",
         "InterfaceVpcEndpointAwsService.SECRETS_MANAGER and .SSM",
     ):
         ContainerJob(stack, "Both", image=image, queue=queue, secrets={"A": secret, "B": parameter})
@@ -625,6 +626,10 @@ def test_a_job_reading_secrets_needs_their_endpoint_in_subnets_without_nat() -> 
         secretsmanager.Secret.from_secret_complete_arn(stack, "Arn", parameter_arn)
     )
     assert secret_services(stack, {"X": unknown}) == frozenset()
+    other_stack = cdk.Stack(stack.node.scope, "Other")  # a parameter of another stack of the app: not guessed at either
+    foreign_arn = cdk.CfnParameter(other_stack, "Arn").value_as_string
+    foreign = secretsmanager.Secret.from_secret_complete_arn(stack, "Foreign", foreign_arn)
+    assert secret_services(stack, {"X": batch.Secret.from_secrets_manager(foreign)}) == frozenset()
     assert secret_services(stack, {"A": secret, "B": parameter}) == {"secretsmanager", "ssm"}
     ContainerJob(stack, "Unknown", image=image, queue=queue, secrets={"X": unknown})
 

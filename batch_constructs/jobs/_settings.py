@@ -8,9 +8,10 @@ an implied ulimit (EFA's ``memlock -1``) is added unless the user set that ulimi
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 
-from aws_cdk import CfnParameter, Size
+from aws_cdk import CfnParameter, Reference, Size, Tokenization
 from aws_cdk import aws_batch as batch
 from aws_cdk import aws_iam as iam
 from constructs import Construct
@@ -40,31 +41,33 @@ def secret_services(scope: Construct, secrets: Mapping[str, batch.Secret] | None
     ``secretsmanager``, for the check that needs their interface endpoints in subnets without a NAT.
 
     Read from each secret's ARN as resolved in the stack (:func:`_service_of`). A secret whose ARN the library cannot
-    read (the ``Ref`` of a template parameter, an import from another stack) adds nothing: no false alarm.
+    read (a template parameter's value, an ``Fn.import_value``) adds nothing: no false alarm.
     """
     if not secrets:
         return frozenset()
     stack = stack_of(scope)
-    parameters: set[str] | None = None
-
-    def parameter_ids() -> set[str]:
-        nonlocal parameters
-        if parameters is None:  # one tree walk, and only for a secret whose ARN is a bare Ref
-            parameters = {stack.resolve(c.logical_id) for c in stack.node.find_all() if isinstance(c, CfnParameter)}
-        return parameters
-
-    found = (_service_of(stack.resolve(secret.arn), parameter_ids) for secret in secrets.values())
+    found = (
+        _service_of(stack.resolve(secret.arn), functools.partial(_leads_with_parameter, secret.arn))
+        for secret in secrets.values()
+    )
     return frozenset(service for service in found if service is not None)
 
 
-def _service_of(resolved: object, parameter_ids: Callable[[], set[str]]) -> str | None:
+def _leads_with_parameter(arn: str) -> bool:
+    """Whether ``arn`` starts with a reference to a template parameter, of this stack or another one."""
+    tokens = Tokenization.reverse_string(arn).tokens
+    first = tokens[0] if tokens else None
+    return isinstance(first, Reference) and isinstance(first.target, CfnParameter)
+
+
+def _service_of(resolved: object, is_parameter: Callable[[], bool]) -> str | None:
     """``ssm``, ``secretsmanager`` or None (cannot tell) for a secret ARN as ``stack.resolve`` returns it.
 
     * ``arn:PARTITION:SERVICE:...`` (a literal, or an ``Fn::Join`` whose tokens stand in for partition, region and
       account): the ARN's own service field; aws-cdk-lib formats every SSM parameter ARN that way;
     * a ``Ref`` (alone, or first in an ``Fn::Join`` that appends a JSON field or version): a Secrets Manager secret,
       whose ``Ref`` is its ARN (an SSM parameter's ``Ref`` is its name, which aws-cdk-lib never passes as an ARN),
-      unless it names a template parameter or a pseudo parameter.
+      unless it is a pseudo parameter or ``is_parameter()`` says it is a template parameter.
     """
     parts: list[object] = [resolved]
     if isinstance(resolved, dict) and isinstance(resolved.get("Fn::Join"), list):
@@ -78,8 +81,7 @@ def _service_of(resolved: object, parameter_ids: Callable[[], set[str]]) -> str 
         return service if service in ("ssm", "secretsmanager") else None
     first = parts[0] if parts else None
     if isinstance(first, dict) and list(first) == ["Ref"] and isinstance(first["Ref"], str):
-        name = first["Ref"]
-        if name.startswith("AWS::") or name in parameter_ids():
+        if first["Ref"].startswith("AWS::") or is_parameter():
             return None
         return "secretsmanager"
     return None

@@ -406,7 +406,8 @@ def secret_endpoints(
                 registry.NETWORK_EGRESS.fix(
                     f"the job reads {' and '.join(SECRET_ENDPOINTS[m][0] for m in missing)} before it starts, but "
                     f"{env_path} (queue {queue_path}) runs in subnets without a NAT and without the "
-                    f"{' and '.join(missing)} interface endpoint: ECS cannot fetch them, so the job fails to start "
+                    f"{' and '.join(missing)} interface endpoint{'s' if len(missing) > 1 else ''}: ECS cannot fetch "
+                    "them, so the job fails to start "
                     "(ResourceInitializationError)",
                     f"add InterfaceVpcEndpointAwsService.{' and .'.join(SECRET_ENDPOINTS[m][1] for m in missing)} to "
                     "the network's interface_endpoints (BATCH_INTERFACE_ENDPOINTS has SECRETS_MANAGER), or give the "
