@@ -706,6 +706,24 @@ def test_job_checked_against_environments_added_later() -> None:
     assert "[LateFit/Job] [job-fits-queue]" in message and "max_vcpus=4" in message
 
 
+def test_a_trigger_to_another_queue_is_checked_against_environments_added_later() -> None:
+    from aws_cdk import aws_events as events
+
+    from batch_constructs import ScheduledJob
+
+    stack = cdk.Stack(new_app(), "LateTrigger")
+    vpc = existing_vpc(stack)
+    own = BatchQueue(stack, "Own", environments=[FargateEnvironment(stack, "Big", vpc=vpc)])
+    job = ContainerJob(stack, "Job", image=IMAGE, queue=own, platform="FARGATE", vcpus=8, memory=Size.gibibytes(16))
+    # GIVEN a schedule that submits the job to another queue whose environments come after it
+    later = BatchQueue(stack, "Later", environments=[])
+    ScheduledJob(stack, "Nightly", job=job, queue=later, schedule=events.Schedule.rate(Duration.hours(6)))
+    later.add_environment(FargateEnvironment(stack, "Small", vpc=vpc, max_vcpus=4))
+    # THEN the synth fails on the schedule: the job fits no environment of that queue
+    message = synth_errors(stack)
+    assert "[LateTrigger/Nightly] [job-fits-queue]" in message and "max_vcpus=4" in message
+
+
 def test_duplicate_order_on_the_l2_fails_at_synth() -> None:
     stack = cdk.Stack(new_app(), "Order")
     vpc = existing_vpc(stack)

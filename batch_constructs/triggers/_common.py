@@ -13,7 +13,7 @@ from constructs import Construct
 from .._internal.compliance import acknowledge, resource_finding
 from .._internal.iam import ManagedPolicyRole, known_statement
 from .._internal.memo import path_of
-from .._internal.validation import is_known, warn
+from .._internal.validation import is_known, validate_later, warn
 from ..jobs import BatchJob, ImportedJob
 from ..jobs.base import SUBMIT_REVISIONS_REASON
 from ..model import registry
@@ -103,11 +103,15 @@ def parameter_problems(names: Mapping[str, str]) -> list[str]:
     return problems
 
 
-def queue_problems(job: AnyJob, queue: Queue | None, what: str) -> tuple[Queue | None, list[str]]:
+def queue_problems(
+    job: AnyJob, queue: Queue | None, what: str, scope: Construct | None = None
+) -> tuple[Queue | None, list[str]]:
     """The queue ``job`` is submitted to (``queue``, else the job's), and why that pairing can never work.
 
     A known queue (a :class:`~batch_constructs.queue.BatchQueue`, or one imported from its contract) is checked as
     the job's own: job-fits-queue (platform, size, multi-node) and the endpoints its secrets need (network-egress).
+    A :class:`~batch_constructs.queue.BatchQueue` without environments yet is checked at synth on ``scope`` (its
+    environments may come later with ``add_environment``), as a job checks its own queue.
     """
     target = queue or job.queue
     if target is None:
@@ -119,11 +123,20 @@ def queue_problems(job: AnyJob, queue: Queue | None, what: str) -> tuple[Queue |
         ]
     problems: list[str] = []
     if isinstance(target, KnownQueue):
-        capacities = target.capacities()
-        for req in job.requirements:
-            problems += _rules.job_fits_queue(req, path_of(target), capacities)
-        problems += _rules.secret_endpoints(job.requirements, path_of(target), capacities)
+        known: KnownQueue = target
+        if known.capacities() or scope is None:
+            problems = _placement_problems(job, known)
+        else:
+            validate_later(scope, lambda: _placement_problems(job, known))
     return target, problems
+
+
+def _placement_problems(job: AnyJob, queue: KnownQueue) -> list[str]:
+    capacities = queue.capacities()
+    problems: list[str] = []
+    for req in job.requirements:
+        problems += _rules.job_fits_queue(req, path_of(queue), capacities)
+    return problems + _rules.secret_endpoints(job.requirements, path_of(queue), capacities)
 
 
 def array_size_problems(what: str, array_size: int | None) -> list[str]:

@@ -229,7 +229,7 @@ class S3FanOut(_JobStateMachineBase):
             year, the stack's shared key).
         """
         super().__init__(scope, construct_id)
-        target, problems = queue_problems(job, queue, "S3FanOut")
+        target, problems = queue_problems(job, queue, "S3FanOut", self)
         problems += self._source_problems(prefix, manifest_key, manifest_format, key_field)
         problems += _timeout_problems("", timeout)
         if max_concurrency is not None and is_known(max_concurrency):

@@ -220,7 +220,7 @@ class ScheduledJob(Construct):
                 registry.SCHEDULE_TARGET.fix("neither job nor state_machine given", "pass job= (or state_machine=)")
             )
         else:
-            target_queue, pairing = queue_problems(job, queue, "ScheduledJob")
+            target_queue, pairing = queue_problems(job, queue, "ScheduledJob", self)
             problems += pairing
             if target_queue is not None:
                 problems += share_problems(

@@ -622,7 +622,7 @@ class BatchJobStateMachine(_JobStateMachineBase):
         """
         super().__init__(scope, construct_id)
         adopt_stack(self, scope, construct_id)
-        target, problems = queue_problems(job, queue, "BatchJobStateMachine")
+        target, problems = queue_problems(job, queue, "BatchJobStateMachine", self)
         problems += array_size_problems("", array_size)
         problems += _timeout_problems("", timeout)
         if depends_on is not None:
@@ -702,7 +702,7 @@ class BatchPipeline(_JobStateMachineBase):
         queues: list[Queue] = []
         for index, step in enumerate(steps):
             what = f"steps[{index}]."
-            target, pairing = queue_problems(step.job, step.queue, f"steps[{index}]")
+            target, pairing = queue_problems(step.job, step.queue, f"steps[{index}]", self)
             problems += pairing
             if target is not None:
                 queues.append(target)
