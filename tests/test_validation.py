@@ -593,6 +593,8 @@ def test_a_job_reading_secrets_needs_their_endpoint_in_subnets_without_nat() -> 
     # THEN with the endpoints (BATCH_INTERFACE_ENDPOINTS has Secrets Manager), or with a NAT, the same jobs are fine
     full = BatchNetwork(stack, "Full", nat_gateways=0, interface_endpoints=[*BATCH_INTERFACE_ENDPOINTS, aws.SSM])
     with_endpoints = BatchQueue(stack, "Q2", environments=[FargateEnvironment(stack, "F2", network=full)])
+    assert full.isolated_endpoints is not None and {"secretsmanager", "ssm", "ecs"} <= full.isolated_endpoints
+    assert Ec2Environment(stack, "Ec2", network=full).capacity.isolated_endpoints == full.isolated_endpoints
     ContainerJob(stack, "Fine", image=image, queue=with_endpoints, secrets={"A": secret, "B": parameter})
     with rejects("network-egress", "the job reads SSM parameters"):  # the default endpoints have no SSM
         default = BatchNetwork(stack, "Default", nat_gateways=0, interface_endpoints=BATCH_INTERFACE_ENDPOINTS)
