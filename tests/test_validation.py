@@ -616,7 +616,7 @@ def test_a_job_reading_secrets_needs_their_endpoint_in_subnets_without_nat() -> 
     ssm_field = batch.Secret.from_secrets_manager(
         secretsmanager.Secret.from_secret_complete_arn(stack, "C", arn), "ssm"
     )
-    assert secret_services(stack, {"X": ssm_field}) == {"secretsmanager"}
+    assert secret_services(stack, [ssm_field]) == {"secretsmanager"}
     ContainerJob(stack, "SsmField", image=image, queue=queue3, secrets={"X": ssm_field})  # needs no ssm endpoint
     # (a trigger submitting the job to such a queue is checked as the job's own queue is)
     elsewhere = ContainerJob(stack, "Elsewhere", image=image, queue=nat, secrets={"A": secret})
@@ -627,12 +627,12 @@ def test_a_job_reading_secrets_needs_their_endpoint_in_subnets_without_nat() -> 
     unknown = batch.Secret.from_secrets_manager(
         secretsmanager.Secret.from_secret_complete_arn(stack, "Arn", parameter_arn)
     )
-    assert secret_services(stack, {"X": unknown}) == frozenset()
+    assert secret_services(stack, [unknown]) == frozenset()
     other_stack = cdk.Stack(stack.node.scope, "Other")  # a parameter of another stack of the app: not guessed at either
     foreign_arn = cdk.CfnParameter(other_stack, "Arn").value_as_string
     foreign = secretsmanager.Secret.from_secret_complete_arn(stack, "Foreign", foreign_arn)
-    assert secret_services(stack, {"X": batch.Secret.from_secrets_manager(foreign)}) == frozenset()
-    assert secret_services(stack, {"A": secret, "B": parameter}) == {"secretsmanager", "ssm"}
+    assert secret_services(stack, [batch.Secret.from_secrets_manager(foreign)]) == frozenset()
+    assert secret_services(stack, [secret, parameter]) == {"secretsmanager", "ssm"}
     ContainerJob(stack, "Unknown", image=image, queue=queue, secrets={"X": unknown})
 
 

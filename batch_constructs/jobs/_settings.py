@@ -9,7 +9,7 @@ an implied ulimit (EFA's ``memlock -1``) is added unless the user set that ulimi
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from aws_cdk import CfnParameter, Reference, Size, Tokenization
 from aws_cdk import aws_batch as batch
@@ -36,19 +36,16 @@ EXEC_ACTIONS: tuple[str, ...] = (
 ConsumableResources = Mapping["batch.IConsumableResource | str", int]
 
 
-def secret_services(scope: Construct, secrets: Mapping[str, batch.Secret] | None) -> frozenset[str]:
+def secret_services(scope: Construct, secrets: Iterable[batch.Secret]) -> frozenset[str]:
     """The services ECS fetches ``secrets`` from before the container starts: ``ssm`` (SSM parameters) and
     ``secretsmanager``, for the check that needs their interface endpoints in subnets without a NAT.
 
     Read from each secret's ARN as resolved in the stack (:func:`_service_of`). A secret whose ARN the library cannot
     read (a template parameter's value, an ``Fn.import_value``) adds nothing: no false alarm.
     """
-    if not secrets:
-        return frozenset()
-    stack = stack_of(scope)
     found = (
-        _service_of(stack.resolve(secret.arn), functools.partial(_leads_with_parameter, secret.arn))
-        for secret in secrets.values()
+        _service_of(stack_of(scope).resolve(secret.arn), functools.partial(_leads_with_parameter, secret.arn))
+        for secret in secrets
     )
     return frozenset(service for service in found if service is not None)
 

@@ -126,13 +126,12 @@ class BatchJob(Construct):
 
     def _fit_problems(self, queue: KnownQueue) -> list[str]:
         capacities = queue.capacities()
-        problems: list[str] = []
-        for req in self.requirements:
-            problems += _rules.job_fits_queue(req, path_of(queue), capacities)
+        problems = _rules.job_placement(self.requirements, path_of(queue), capacities)
+        for req in self.requirements if not problems else ():  # a job that cannot run needs no memory advice
             headroom = _rules.memory_headroom(req, capacities)
-            if headroom and not problems:
+            if headroom:
                 warn(self, registry.MEMORY_HEADROOM_WARNING, headroom)
-        return problems + _rules.secret_endpoints(self.requirements, path_of(queue), capacities)
+        return problems
 
     @property
     def job_definition_arn(self) -> str:

@@ -196,11 +196,8 @@ class ContainerJob(BatchJob):
         arch = None
         if self.platform == "FARGATE":
             arch = "ARM64" if same_object(architecture, arm64()) else "X86_64"
-        self.requirements = [
-            JobRequirements(
-                self.platform, vcpus, memory_mib, gpus, arch, secret_services=_settings.secret_services(self, secrets)
-            )
-        ]
+        services = _settings.secret_services(self, (secrets or {}).values())
+        self.requirements = [JobRequirements(self.platform, vcpus, memory_mib, gpus, arch, secret_services=services)]
         # A job that is already wrong for its platform would only repeat itself as "fits no environment".
         if is_known(vcpus, memory_mib, gpus) and not any(x.startswith(_PLATFORM_PROBLEMS) for x in p):
             self._check_fit()

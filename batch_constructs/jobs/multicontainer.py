@@ -306,8 +306,7 @@ class MultiContainerJob(BatchJob):
         arch = None
         if self.platform == "FARGATE":
             arch = "ARM64" if same_object(architecture, arm64()) else "X86_64"
-        secrets = {f"{i}/{name}": s for i, c in enumerate(containers) for name, s in (c.secrets or {}).items()}
-        services = _settings.secret_services(self, secrets)
+        services = _settings.secret_services(self, [s for c in containers for s in (c.secrets or {}).values()])
         self.requirements = [JobRequirements(self.platform, vcpus, memory_mib, 0, arch, secret_services=services)]
         platform_problems = tuple(f"[{r.id}]" for r in (registry.FARGATE_RESOURCES, registry.JOB_RESOURCES))
         if is_known(vcpus, memory_mib) and not any(x.startswith(platform_problems) for x in p):

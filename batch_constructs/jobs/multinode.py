@@ -240,7 +240,7 @@ class MultiNodeJob(BatchJob):
         instance_vcpus = _rules.multinode_instance_vcpus(
             (r.nodes, r.instance_type, r.vcpus) for r in self.requirements if is_known(r.vcpus)
         )
-        services = _settings.secret_services(self, secrets)
+        services = _settings.secret_services(self, (secrets or {}).values())
         self.requirements = [
             dataclasses.replace(r, instance_vcpus=instance_vcpus, secret_services=services) for r in self.requirements
         ]

@@ -407,14 +407,23 @@ def secret_endpoints(
                     f"the job reads {' and '.join(SECRET_ENDPOINTS[m][0] for m in missing)} before it starts, but "
                     f"{env_path} (queue {queue_path}) runs in subnets without a NAT and without the "
                     f"{' and '.join(missing)} interface endpoint{'s' if len(missing) > 1 else ''}: ECS cannot fetch "
-                    "them, so the job fails to start "
-                    "(ResourceInitializationError)",
+                    "them, so the job fails to start (ResourceInitializationError)",
                     f"add InterfaceVpcEndpointAwsService.{' and .'.join(SECRET_ENDPOINTS[m][1] for m in missing)} to "
                     "the network's interface_endpoints (BATCH_INTERFACE_ENDPOINTS has SECRETS_MANAGER), or give the "
                     "network a NAT gateway",
                 )
             )
     return problems
+
+
+def job_placement(
+    jobs: Sequence[JobRequirements], queue_path: str, envs: Sequence[tuple[str, EnvironmentCapacity]]
+) -> list[str]:
+    """Why a job (its requirements, one per node group) can never run on the queue whose environments are ``envs``:
+    :func:`job_fits_queue` for each requirement, then :func:`secret_endpoints`. What a job checks against its own
+    queue and a trigger against the queue it submits to."""
+    problems = [p for job in jobs for p in job_fits_queue(job, queue_path, envs)]
+    return problems + secret_endpoints(jobs, queue_path, envs)
 
 
 def memory_headroom(job: JobRequirements, envs: Sequence[tuple[str, EnvironmentCapacity]]) -> str | None:

@@ -132,11 +132,7 @@ def queue_problems(
 
 
 def _placement_problems(job: AnyJob, queue: KnownQueue) -> list[str]:
-    capacities = queue.capacities()
-    problems: list[str] = []
-    for req in job.requirements:
-        problems += _rules.job_fits_queue(req, path_of(queue), capacities)
-    return problems + _rules.secret_endpoints(job.requirements, path_of(queue), capacities)
+    return _rules.job_placement(job.requirements, path_of(queue), queue.capacities())
 
 
 def array_size_problems(what: str, array_size: int | None) -> list[str]:
